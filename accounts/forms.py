@@ -1,0 +1,51 @@
+from io import BytesIO
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadedfile import InMemoryUploadedFile
+from PIL import Image, ImageOps
+
+from config.uploads import safe_name, validate_image_upload
+
+from .models import User
+
+AVATAR_SIZE = 256
+
+
+class SignupExtraForm(forms.Form):
+    """Fields allauth's sign-up form gains (ACCOUNT_SIGNUP_FORM_CLASS)."""
+
+    display_name = forms.CharField(max_length=60, required=False, help_text="Shown to other people.")
+
+    def signup(self, request, user):
+        user.display_name = self.cleaned_data.get("display_name", "")
+        user.save(update_fields=["display_name"])
+
+
+class ProfileForm(forms.ModelForm):
+    # A plain FileField: our own checks (size first, then content) give the
+    # messages, not Django's generic "upload a valid image".
+    avatar = forms.FileField(
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+        help_text="JPEG, PNG, WebP or GIF, up to 2 MB. It is cropped to a square.",
+    )
+
+    class Meta:
+        model = User
+        fields = ["display_name", "bio", "avatar"]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+
+    def clean_avatar(self):
+        avatar = self.cleaned_data.get("avatar")
+        if not avatar or avatar == self.instance.avatar:
+            return avatar
+        validate_image_upload(avatar, settings.AVATAR_MAX_BYTES)
+        # Re-encode: a square thumbnail, no metadata, never the uploaded bytes.
+        with Image.open(avatar) as image:
+            image = ImageOps.exif_transpose(image).convert("RGB")
+            image = ImageOps.fit(image, (AVATAR_SIZE, AVATAR_SIZE))
+            out = BytesIO()
+            image.save(out, format="JPEG", quality=85)
+        name = safe_name(avatar.name).rsplit(".", 1)[0] + ".jpg"
+        return InMemoryUploadedFile(out, "avatar", name, "image/jpeg", out.tell(), None)

@@ -1,0 +1,36 @@
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import transaction
+
+from config import clock
+
+from .models import User
+
+
+@transaction.atomic
+def profile_update(*, user: User, form) -> User:
+    """Save a validated ProfileForm for ``user`` (the form is bound to ``user``)."""
+    if form.instance.pk != user.pk:
+        raise PermissionError("A profile can only be edited by its owner.")
+    old_avatar = User.objects.select_for_update().get(pk=user.pk).avatar
+    updated = form.save()
+    if old_avatar and old_avatar.name != updated.avatar.name:
+        name = old_avatar.name
+        transaction.on_commit(lambda: old_avatar.storage.delete(name))
+    return updated
+
+
+def unverified_signups_purge(*, older_than: timedelta | None = None) -> int:
+    """Delete accounts that never confirmed an email address.
+
+    Staff, and anyone with any verified address, are kept. Returns how many
+    were deleted. Running it twice deletes nothing more.
+    """
+    older_than = older_than or settings.ACCOUNT_UNVERIFIED_PURGE_AFTER
+    cutoff = clock.now() - older_than
+    verified = EmailAddress.objects.filter(verified=True).values("user_id")
+    stale = User.objects.filter(date_joined__lt=cutoff, is_staff=False, is_superuser=False).exclude(pk__in=verified)
+    _, per_model = stale.delete()
+    return per_model.get(User._meta.label, 0)

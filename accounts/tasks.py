@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def purge_unverified_signups() -> int:
+    return services.unverified_signups_purge()

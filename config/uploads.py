@@ -1,0 +1,144 @@
+"""Checks for every file a user uploads, shared by all apps.
+
+A file is judged by its content, not its name: images must decode with Pillow
+in an allowed format; other attachments must have an allowed extension *and*
+start with the signature of that type. Names are reduced to a safe basename.
+"""
+
+import os
+import re
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
+from django.utils.deconstruct import deconstructible
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+
+# extension -> tuple of accepted leading bytes (empty tuple: plain text)
+ATTACHMENT_SIGNATURES = {
+    "pdf": (b"%PDF-",),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+    "webp": (b"RIFF",),
+    "zip": (b"PK\x03\x04", b"PK\x05\x06"),
+    "docx": (b"PK\x03\x04",),
+    "xlsx": (b"PK\x03\x04",),
+    "pptx": (b"PK\x03\x04",),
+    "txt": (),
+    "md": (),
+    "csv": (),
+    "mp3": (b"ID3", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"),
+    "mp4": (),  # checked by the ftyp box below
+    "mov": (),
+}
+EXECUTABLE_SIGNATURES = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
+
+
+def safe_name(name: str) -> str:
+    """The basename only, with anything but letters, digits, dot, dash and underscore replaced."""
+    base = os.path.basename((name or "").replace("\\", "/"))
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "file"
+    return base[:100]
+
+
+def _size_check(upload, max_bytes):
+    if upload.size is None or upload.size > max_bytes:
+        raise ValidationError(
+            f"The file is too large ({upload.size or 0:,} bytes); the limit is {max_bytes // (1024 * 1024)} MB."
+        )
+    if upload.size == 0:
+        raise ValidationError("The file is empty.")
+
+
+def validate_image_upload(upload, max_bytes=None):
+    """Refuse anything that is not a real, intact image within the size limit."""
+    max_bytes = max_bytes or settings.UPLOAD_MAX_BYTES
+    _size_check(upload, max_bytes)
+    upload.seek(0)
+    try:
+        with Image.open(upload) as image:
+            fmt = image.format
+            image.verify()
+        upload.seek(0)
+        with Image.open(upload) as image:
+            image.load()  # verify() misses truncated data; a full decode does not
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValidationError("The file is not a valid image (JPEG, PNG, WebP or GIF).") from exc
+    finally:
+        upload.seek(0)
+    if fmt not in IMAGE_FORMATS:
+        raise ValidationError("Only JPEG, PNG, WebP or GIF images are accepted.")
+    return fmt
+
+
+def validate_attachment(upload, max_bytes=None):
+    """Refuse executables, unknown types and files whose content does not match their extension."""
+    max_bytes = max_bytes or settings.UPLOAD_MAX_BYTES
+    _size_check(upload, max_bytes)
+    name = safe_name(upload.name)
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in ATTACHMENT_SIGNATURES:
+        allowed = ", ".join(sorted(ATTACHMENT_SIGNATURES))
+        raise ValidationError(f"Files of type “.{ext or '?'}” are not accepted. Allowed: {allowed}.")
+    upload.seek(0)
+    head = upload.read(64)
+    upload.seek(0)
+    if head.startswith(EXECUTABLE_SIGNATURES):
+        raise ValidationError("Executable files are not accepted.")
+    signatures = ATTACHMENT_SIGNATURES[ext]
+    if ext in {"png", "jpg", "jpeg", "gif", "webp"}:
+        validate_image_upload(upload, max_bytes)
+    elif ext in {"mp4", "mov"}:
+        if head[4:8] != b"ftyp":
+            raise ValidationError(f"The file's content does not match its “.{ext}” extension.")
+    elif signatures and not head.startswith(signatures):
+        raise ValidationError(f"The file's content does not match its “.{ext}” extension.")
+    elif not signatures:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # a multi-byte character may be cut at byte 64: retry on a shorter prefix
+            try:
+                head[: exc.start].decode("utf-8")
+                if exc.start < 60:
+                    raise
+            except UnicodeDecodeError:
+                raise ValidationError(f"A “.{ext}” file must be plain text.") from exc
+    return name
+
+
+@deconstructible
+class private_upload_to:  # noqa: N801 - used like a function in upload_to=
+    """An ``upload_to`` that stores files under an unguessable folder."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    def __call__(self, instance, filename):
+        return f"{self.prefix}/{uuid.uuid4().hex}/{safe_name(filename)}"
+
+    def __eq__(self, other):
+        return isinstance(other, private_upload_to) and other.prefix == self.prefix
+
+    def __hash__(self):
+        return hash(self.prefix)
+
+
+def serve_private_file(field_file, *, as_attachment=True):
+    """Stream a stored file; the caller has already checked who may see it."""
+    if not field_file:
+        raise Http404
+    try:
+        handle = field_file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(handle, as_attachment=as_attachment, filename=os.path.basename(field_file.name))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=0"
+    return response
