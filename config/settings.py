@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
+                "marketplace.context_processors.unread_messages",
             ],
         },
     },
@@ -277,3 +278,14 @@ LOGGING = {
 }
 
 SITE_NAME = env_str("SITE_NAME", "Milestone Market")
+# Absolute address used in emails.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Orders and milestones (defaults from shared/DOMAIN.md) ----------------
+ORDERS_MAX_MILESTONES = env_int("ORDERS_MAX_MILESTONES", 6)
+ORDERS_MIN_MILESTONE_CENTS = env_int("ORDERS_MIN_MILESTONE_CENTS", 500)
+ORDERS_MAX_MILESTONE_CENTS = env_int("ORDERS_MAX_MILESTONE_CENTS", 5_000_000)
+OFFER_EXPIRY = timedelta(days=env_int("OFFER_EXPIRY_DAYS", 7))
+MILESTONE_REVIEW_WINDOW = timedelta(days=env_int("MILESTONE_REVIEW_DAYS", 3))
+MILESTONE_LATE_CANCEL_GRACE = timedelta(hours=env_int("MILESTONE_LATE_CANCEL_GRACE_HOURS", 24))
+REVIEW_BLIND_WINDOW = timedelta(days=env_int("REVIEW_BLIND_DAYS", 14))

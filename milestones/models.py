@@ -1,0 +1,428 @@
+"""The milestone: one payable phase of an order, and its whole lifecycle.
+
+The state machine below is the single declaration of the lifecycle in
+``shared/DOMAIN.md``. Transitions only change state (and the timestamps that
+belong to the state); who may act, money and the timeline live in
+``milestones.services``, which is the only caller of these methods.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+
+from config import clock
+from config.uploads import private_upload_to
+
+
+class State(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    AWAITING_FUNDING = "awaiting_funding", "Awaiting funding"
+    FUNDED = "funded", "Funded"
+    IN_PROGRESS = "in_progress", "In progress"
+    DELIVERED = "delivered", "Delivered"
+    REVISION_REQUESTED = "revision_requested", "Revision requested"
+    DISPUTED = "disputed", "Disputed"
+    APPROVED = "approved", "Approved"
+    SETTLED = "settled", "Settled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Only one milestone of an order may be in one of these states at a time.
+ACTIVE_STATES = (State.IN_PROGRESS, State.DELIVERED, State.REVISION_REQUESTED, State.DISPUTED)
+# Funded but not yet started, or waiting for money: what "stop the order" cancels.
+UNSTARTED_STATES = (State.PROPOSED, State.AWAITING_FUNDING, State.FUNDED)
+FINAL_STATES = (State.APPROVED, State.SETTLED, State.CANCELLED)
+PAID_STATES = (State.APPROVED, State.SETTLED)
+
+
+class Actor:
+    """Who is acting: a role name per user, or the system (timers, activation)."""
+
+    BUYER = "buyer"
+    SELLER = "seller"
+    STAFF = "staff"
+    SYSTEM = "system"
+    OTHER = "other"
+
+
+SYSTEM = object()  # passed as the "user" when the system acts
+
+
+def role_of(milestone, user):
+    if user is SYSTEM:
+        return Actor.SYSTEM
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor.OTHER
+    order = milestone.order
+    if user.pk == order.buyer_id:
+        return Actor.BUYER
+    if user.pk == order.seller_id:
+        return Actor.SELLER
+    if user.is_staff:
+        return Actor.STAFF
+    return Actor.OTHER
+
+
+def _is(*roles):
+    def permission(milestone, user):
+        return role_of(milestone, user) in roles
+
+    permission.__name__ = "only_" + "_or_".join(roles)
+    return permission
+
+
+def _counterparty_of_proposer(milestone, user):
+    role = role_of(milestone, user)
+    return role in (Actor.BUYER, Actor.SELLER) and user.pk != milestone.proposed_by_id
+
+
+def _proposer(milestone, user):
+    return role_of(milestone, user) in (Actor.BUYER, Actor.SELLER) and user.pk == milestone.proposed_by_id
+
+
+def _has_revisions_left(milestone):
+    return milestone.revisions_left > 0
+
+
+def _late_grace_passed(milestone):
+    return milestone.can_cancel_for_lateness
+
+
+def _review_window_over(milestone):
+    return milestone.auto_approve_at is not None and milestone.auto_approve_at <= clock.now()
+
+
+def _no_other_active_milestone(milestone):
+    # .all() uses the order's prefetched milestones when a page loaded them
+    return not any(m.pk != milestone.pk and m.state in ACTIVE_STATES for m in milestone.order.milestones.all())
+
+
+class Milestone(ConcurrentTransitionMixin, models.Model):
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="milestones")
+    position = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=120)
+    description = models.TextField("deliverables", max_length=4000)
+    amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
+    revisions_allowed = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(20)])
+    revisions_used = models.PositiveSmallIntegerField(default=0)
+    extra_revisions = models.PositiveSmallIntegerField(default=0)
+
+    state = FSMField(default=State.PROPOSED, choices=State.choices, protected=True, db_index=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    created_at = models.DateTimeField(default=clock.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    funded_at = models.DateTimeField(null=True, blank=True)
+    funding_due_at = models.DateTimeField(null=True, blank=True)  # when the buyer was asked to fund it
+    started_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    auto_approve_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # set at the first delivery: was it in time? (feeds the seller's on-time rate)
+    delivered_on_time = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"], name="milestone_position_unique"),
+            models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="milestone_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self):
+        return f"#{self.order_id}.{self.position} {self.title}"
+
+    # --- derived values ---------------------------------------------------
+    @property
+    def revisions_left(self):
+        return max(0, self.revisions_allowed + self.extra_revisions - self.revisions_used)
+
+    @property
+    def is_late(self):
+        return (
+            self.state in (State.IN_PROGRESS, State.REVISION_REQUESTED)
+            and self.due_at is not None
+            and clock.now() > self.due_at
+        )
+
+    @property
+    def late_cancel_from(self):
+        if self.due_at is None:
+            return None
+        return self.due_at + settings.MILESTONE_LATE_CANCEL_GRACE
+
+    @property
+    def can_cancel_for_lateness(self):
+        return self.is_late and clock.now() >= self.late_cancel_from
+
+    @property
+    def is_final(self):
+        return self.state in FINAL_STATES
+
+    # --- the lifecycle ----------------------------------------------------
+    # proposed: a plan change waiting for the other side
+    @transition(state, source=State.PROPOSED, target=State.AWAITING_FUNDING, permission=_counterparty_of_proposer)
+    def accept(self):
+        self.accepted_at = clock.now()
+
+    @transition(state, source=State.PROPOSED, target=State.CANCELLED, permission=_counterparty_of_proposer)
+    def decline(self):
+        self.closed_at = clock.now()
+
+    @transition(state, source=State.PROPOSED, target=State.CANCELLED, permission=_proposer)
+    def withdraw(self):
+        self.closed_at = clock.now()
+
+    # funding and activation
+    @transition(state, source=State.AWAITING_FUNDING, target=State.FUNDED, permission=_is(Actor.BUYER))
+    def fund(self):
+        self.funded_at = clock.now()
+
+    @transition(
+        state,
+        source=State.FUNDED,
+        target=State.IN_PROGRESS,
+        conditions=[_no_other_active_milestone],
+        permission=_is(Actor.SYSTEM),
+    )
+    def start(self):
+        self.started_at = clock.now()
+        self.due_at = self.started_at + timedelta(days=self.delivery_days)
+
+    # delivery and review
+    @transition(
+        state,
+        source=[State.IN_PROGRESS, State.REVISION_REQUESTED],
+        target=State.DELIVERED,
+        permission=_is(Actor.SELLER),
+    )
+    def deliver(self):
+        self.delivered_at = clock.now()
+        self.auto_approve_at = self.delivered_at + settings.MILESTONE_REVIEW_WINDOW
+        if self.delivered_on_time is None and self.due_at is not None:
+            self.delivered_on_time = self.delivered_at <= self.due_at
+
+    @transition(
+        state,
+        source=State.DELIVERED,
+        target=State.REVISION_REQUESTED,
+        conditions=[_has_revisions_left],
+        permission=_is(Actor.BUYER),
+    )
+    def request_revision(self):
+        self.revisions_used += 1
+        self.auto_approve_at = None  # the review window pauses until the next delivery
+
+    @transition(state, source=State.DELIVERED, target=State.APPROVED, permission=_is(Actor.BUYER))
+    def approve(self):
+        self.approved_at = self.closed_at = clock.now()
+        self.auto_approve_at = None
+
+    @transition(
+        state,
+        source=State.DELIVERED,
+        target=State.APPROVED,
+        conditions=[_review_window_over],
+        permission=_is(Actor.SYSTEM),
+    )
+    def auto_approve(self):
+        self.approved_at = self.closed_at = clock.now()
+        self.auto_approve_at = None
+
+    # disputes (opened by a party, resolved by support staff or a settlement)
+    @transition(
+        state,
+        source=[State.IN_PROGRESS, State.DELIVERED, State.REVISION_REQUESTED],
+        target=State.DISPUTED,
+        permission=_is(Actor.BUYER, Actor.SELLER),
+    )
+    def open_dispute(self):
+        self.auto_approve_at = None  # frozen while the dispute is open
+
+    @transition(state, source=State.DISPUTED, target=State.APPROVED, permission=_is(Actor.STAFF, Actor.SYSTEM))
+    def resolve_release(self):
+        self.approved_at = self.closed_at = clock.now()
+
+    @transition(state, source=State.DISPUTED, target=State.CANCELLED, permission=_is(Actor.STAFF, Actor.SYSTEM))
+    def resolve_refund(self):
+        self.closed_at = clock.now()
+
+    @transition(state, source=State.DISPUTED, target=State.SETTLED, permission=_is(Actor.STAFF, Actor.SYSTEM))
+    def resolve_split(self):
+        self.closed_at = clock.now()
+
+    # a dispute withdrawn by the one who opened it puts the milestone back
+    @transition(
+        state,
+        source=State.DISPUTED,
+        target=RETURN_VALUE(State.IN_PROGRESS, State.DELIVERED, State.REVISION_REQUESTED),
+        permission=_is(Actor.BUYER, Actor.SELLER),
+    )
+    def withdraw_dispute(self, *, back_to):
+        if back_to == State.DELIVERED:
+            # the buyer gets a fresh review window
+            self.auto_approve_at = clock.now() + settings.MILESTONE_REVIEW_WINDOW
+        return back_to
+
+    # cancellations
+    @transition(
+        state,
+        source=[State.AWAITING_FUNDING, State.FUNDED],
+        target=State.CANCELLED,
+        permission=_is(Actor.BUYER, Actor.SELLER),
+    )
+    def cancel(self):
+        self.closed_at = clock.now()
+
+    @transition(state, source=State.IN_PROGRESS, target=State.CANCELLED, permission=_is(Actor.BUYER, Actor.SELLER))
+    def mutual_cancel(self):
+        """Taken by the side that accepts the other side's cancellation request."""
+        self.closed_at = clock.now()
+
+    @transition(
+        state,
+        source=State.IN_PROGRESS,
+        target=State.CANCELLED,
+        conditions=[_late_grace_passed],
+        permission=_is(Actor.BUYER),
+    )
+    def cancel_late(self):
+        self.closed_at = clock.now()
+
+
+class Delivery(models.Model):
+    """One submission of work for a milestone; every one is kept."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="deliveries")
+    number = models.PositiveSmallIntegerField()
+    message = models.TextField(max_length=5000)
+    links = models.TextField(blank=True, help_text="One link per line.")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["milestone_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["milestone", "number"], name="delivery_number_unique")]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self):
+        return f"Delivery {self.number} of {self.milestone}"
+
+    @property
+    def link_list(self):
+        return [line.strip() for line in self.links.splitlines() if line.strip()]
+
+
+class DeliveryFile(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(upload_to=private_upload_to("deliveries"))
+    name = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+
+    def __str__(self):
+        return self.name
+
+
+class RevisionRequest(models.Model):
+    """The buyer's written feedback when asking for changes."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="revision_requests")
+    delivery = models.ForeignKey(Delivery, on_delete=models.PROTECT, related_name="revision_requests")
+    feedback = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return f"Revision request on {self.milestone_id}"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class ExtensionRequest(models.Model):
+    """The seller asks for more days; the buyer accepts or declines."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="extension_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(60)])
+    reason = models.TextField(max_length=2000)
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    created_at = models.DateTimeField(default=clock.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone"], condition=models.Q(status="pending"), name="one_pending_extension"
+            )
+        ]
+
+    def __str__(self):
+        return f"+{self.days} day(s) on milestone {self.milestone_id} ({self.status})"
+
+
+class CancellationRequest(models.Model):
+    """One side asks to cancel an in-progress milestone; the other accepts (refund) or declines."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="cancellation_requests")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(max_length=2000)
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    created_at = models.DateTimeField(default=clock.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone"], condition=models.Q(status="pending"), name="one_pending_cancellation"
+            )
+        ]
+
+    def __str__(self):
+        return f"Cancellation of milestone {self.milestone_id} ({self.status})"
+
+
+class PlanChange(models.Model):
+    """A proposed edit to an unstarted milestone; applied only when the other side accepts.
+
+    (Adding a milestone needs no such record: the new milestone itself waits in
+    the ``proposed`` state.) The amount can change only while the milestone
+    is awaiting funding; a funded one keeps its escrow.
+    """
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="plan_changes")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=120)
+    description = models.TextField("deliverables", max_length=4000)
+    amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
+    revisions_allowed = models.PositiveSmallIntegerField(validators=[MaxValueValidator(20)])
+    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    created_at = models.DateTimeField(default=clock.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone"], condition=models.Q(status="pending"), name="one_pending_plan_change"
+            )
+        ]
+
+    def __str__(self):
+        return f"Change to milestone {self.milestone_id} ({self.status})"

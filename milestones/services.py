@@ -1,0 +1,682 @@
+"""Every action on a milestone: who may act, the transition, money, timeline, notices.
+
+Each service locks the order row, then the milestone row, so that all actions
+on one order run one after another; it re-checks the state the person saw
+(``expected_state``) so a stale page or a double click changes nothing.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django_fsm import can_proceed, has_transition_perm
+
+from config import clock
+from orders.exceptions import OrderError, StaleAction
+from orders.models import Order, OrderStatus
+from orders.timeline import notification_send, timeline_record
+from payments import services as payments
+
+from .models import (
+    ACTIVE_STATES,
+    FINAL_STATES,
+    PAID_STATES,
+    SYSTEM,
+    CancellationRequest,
+    Delivery,
+    DeliveryFile,
+    ExtensionRequest,
+    Milestone,
+    PlanChange,
+    RequestStatus,
+    RevisionRequest,
+    State,
+    role_of,
+)
+
+ACTION_LABELS = {
+    "accept": "accept",
+    "decline": "decline",
+    "withdraw": "withdraw",
+    "fund": "fund",
+    "start": "start",
+    "deliver": "deliver",
+    "request_revision": "request a revision of",
+    "approve": "approve",
+    "auto_approve": "auto-approve",
+    "open_dispute": "open a dispute on",
+    "resolve_release": "release",
+    "resolve_refund": "refund",
+    "resolve_split": "split",
+    "withdraw_dispute": "withdraw the dispute on",
+    "cancel": "cancel",
+    "mutual_cancel": "cancel",
+    "cancel_late": "cancel for lateness",
+}
+
+CONDITION_MESSAGES = {
+    "request_revision": (
+        "No revisions are left on this milestone. You can approve it, open a dispute, "
+        "or ask the seller to grant an extra revision."
+    ),
+    "start": "Another milestone of this order is still in progress.",
+    "auto_approve": "The review window has not ended yet.",
+}
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A checked upload: the Django file plus its safe name."""
+
+    file: object
+    name: str
+
+
+# --- locking and the transition runner -----------------------------------
+def lock_milestone(milestone_id) -> Milestone:
+    """Lock the order, then the milestone (always in this order: no deadlocks)."""
+    order_id = Milestone.objects.filter(pk=milestone_id).values_list("order_id", flat=True).first()
+    if order_id is None:
+        raise OrderError("This milestone does not exist.")
+    order = Order.objects.select_for_update().get(pk=order_id)
+    milestone = Milestone.objects.select_for_update().get(pk=milestone_id)
+    milestone.order = order
+    return milestone
+
+
+def _check_expected(milestone, expected_state):
+    if expected_state is not None and milestone.state != expected_state:
+        raise StaleAction(
+            f"This milestone changed while you were looking at it: it is now “{milestone.get_state_display()}”. "
+            "Nothing was done; please check the page and try again."
+        )
+
+
+def run_transition(milestone, name, actor, *, expected_state=None, detail="", **kwargs):
+    """Take transition ``name`` as ``actor`` (a user or SYSTEM) and record it."""
+    _check_expected(milestone, expected_state)
+    method = getattr(milestone, name)
+    label = ACTION_LABELS.get(name, name)
+    if not can_proceed(method, check_conditions=False):
+        raise StaleAction(
+            f"You can’t {label} a milestone that is “{milestone.get_state_display()}”. Nothing was changed."
+        )
+    if not has_transition_perm(method, actor):
+        raise OrderError(f"You are not the one who can {label} this milestone.")
+    if not can_proceed(method):
+        if name == "cancel_late":
+            when = milestone.late_cancel_from
+            raise OrderError(
+                "You can cancel for lateness only once the milestone is late"
+                + (f" and the grace period has passed (from {when:%d %b %Y, %H:%M} UTC)." if when else ".")
+            )
+        raise OrderError(CONDITION_MESSAGES.get(name, f"You can’t {label} this milestone now."))
+    from_state = milestone.state
+    method(**kwargs)
+    milestone.save()
+    timeline_record(
+        order=milestone.order,
+        milestone=milestone,
+        actor=None if actor is SYSTEM else actor,
+        action=name,
+        from_state=from_state,
+        to_state=milestone.state,
+        detail=detail,
+    )
+    return milestone
+
+
+def _party(milestone, actor, *roles):
+    role = role_of(milestone, actor)
+    if role not in roles:
+        raise OrderError("Only the " + " or ".join(roles) + " of this order can do that.")
+    return role
+
+
+def _url(milestone):
+    return milestone.order.get_absolute_url() + f"#milestone-{milestone.pk}"
+
+
+def _is_top_rated(seller):
+    from marketplace.services import is_top_rated
+
+    return is_top_rated(seller)
+
+
+# --- sequencing and order status -------------------------------------------
+def order_activate_next(*, order: Order) -> Milestone | None:
+    """Start the next milestone in sequence if it is funded and nothing else is active.
+
+    If the next one still needs money, the buyer is asked to fund it (once).
+    Call with the order row locked.
+    """
+    milestones = list(order.milestones.select_for_update().order_by("position"))
+    if any(m.state in ACTIVE_STATES for m in milestones):
+        return None
+    upcoming = [m for m in milestones if m.state in (State.AWAITING_FUNDING, State.FUNDED)]
+    if not upcoming:
+        return None
+    nxt = upcoming[0]
+    nxt.order = order
+    if nxt.state == State.FUNDED:
+        run_transition(nxt, "start", SYSTEM)
+        notification_send(
+            user=order.seller,
+            text=f"Milestone “{nxt.title}” has started. It is due {nxt.due_at:%d %b, %H:%M} UTC.",
+            url=_url(nxt),
+        )
+        notification_send(user=order.buyer, text=f"Milestone “{nxt.title}” has started.", url=_url(nxt), email=False)
+        return nxt
+    if nxt.funding_due_at is None and any(m.state not in (State.PROPOSED, State.CANCELLED) for m in milestones[:1]):
+        nxt.funding_due_at = clock.now()
+        nxt.save(update_fields=["funding_due_at"])
+        if any(m.state in PAID_STATES for m in milestones):
+            notification_send(
+                user=order.buyer,
+                text=f"Fund the next milestone “{nxt.title}” so the seller can start.",
+                url=_url(nxt),
+            )
+    return None
+
+
+def order_refresh_status(*, order: Order) -> Order:
+    """active while anything is open; completed once all are final and one was paid; else cancelled."""
+    states = list(order.milestones.values_list("state", flat=True))
+    if not states or any(s not in FINAL_STATES for s in states):
+        return order
+    new_status = OrderStatus.COMPLETED if any(s in PAID_STATES for s in states) else OrderStatus.CANCELLED
+    if order.status != new_status:
+        old = order.status
+        order.status = new_status
+        order.ended_at = clock.now()
+        order.save(update_fields=["status", "ended_at"])
+        timeline_record(order=order, action=f"order_{new_status}", from_state=old, to_state=new_status)
+        for person in (order.buyer, order.seller):
+            notification_send(
+                user=person,
+                text=f"Order #{order.pk} is {order.get_status_display().lower()}."
+                + (" You can now leave a review." if new_status == OrderStatus.COMPLETED else ""),
+                url=order.get_absolute_url(),
+            )
+        if new_status == OrderStatus.COMPLETED:
+            from orders.services import seller_stats_refresh
+
+            transaction.on_commit(lambda: seller_stats_refresh(seller=order.seller))
+    return order
+
+
+def _after_close(milestone):
+    order_activate_next(order=milestone.order)
+    order_refresh_status(order=milestone.order)
+
+
+# --- funding ---------------------------------------------------------------
+def milestone_fund_checkout(*, milestone: Milestone, actor):
+    """Open (or reuse) the buyer's checkout for this milestone's escrow."""
+    milestone = Milestone.objects.select_related("order").get(pk=milestone.pk)
+    _party(milestone, actor, "buyer")
+    if milestone.state != State.AWAITING_FUNDING:
+        raise StaleAction(f"This milestone is “{milestone.get_state_display()}”: there is nothing to fund.")
+    return payments.checkout_create(
+        buyer=actor,
+        purpose="milestone",
+        reference_id=milestone.pk,
+        amount_cents=milestone.amount_cents,
+        description=f"Order #{milestone.order_id}, milestone {milestone.position}: {milestone.title}",
+        payee=milestone.order.seller,
+        return_url=_url(milestone),
+    )
+
+
+def validate_milestone_checkout(checkout):
+    """Before charging: is this milestone still waiting for this buyer's money?"""
+    from payments.exceptions import PaymentError
+
+    milestone = Milestone.objects.select_related("order").filter(pk=checkout.reference_id).first()
+    if milestone is None or milestone.order.buyer_id != checkout.buyer_id:
+        raise PaymentError("This milestone cannot be funded by you.")
+    if milestone.state != State.AWAITING_FUNDING:
+        raise PaymentError(f"This milestone is “{milestone.get_state_display()}” and no longer needs funding.")
+    if milestone.amount_cents != checkout.amount_cents:
+        raise PaymentError("The milestone's amount changed since this checkout was opened. Please start again.")
+
+
+def milestone_funded(checkout):
+    """After the escrow is posted (same transaction): fund, and start it if it is next."""
+    from payments.exceptions import PaymentError
+
+    milestone = lock_milestone(checkout.reference_id)
+    if milestone.state != State.AWAITING_FUNDING or milestone.amount_cents != checkout.amount_cents:
+        raise PaymentError("This milestone no longer needs funding.")
+    run_transition(milestone, "fund", milestone.order.buyer)
+    notification_send(
+        user=milestone.order.seller,
+        text=f"The buyer funded “{milestone.title}” ({milestone.amount_cents / 100:,.2f} USD in escrow).",
+        url=_url(milestone),
+    )
+    order_activate_next(order=milestone.order)
+
+
+# --- delivery and review ---------------------------------------------------
+@transaction.atomic
+def milestone_deliver(*, milestone_id, actor, message, links="", files=(), expected_state=None) -> Delivery:
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "seller")
+    if not message.strip():
+        raise OrderError("Describe what you are delivering.")
+    number = milestone.deliveries.count() + 1
+    run_transition(milestone, "deliver", actor, expected_state=expected_state, detail=f"Delivery {number}")
+    delivery = Delivery.objects.create(milestone=milestone, number=number, message=message, links=links)
+    for upload in files:
+        DeliveryFile.objects.create(delivery=delivery, file=upload.file, name=upload.name, size=upload.file.size)
+    notification_send(
+        user=milestone.order.buyer,
+        text=f"{actor.public_name} delivered “{milestone.title}”. Review it by "
+        f"{milestone.auto_approve_at:%d %b, %H:%M} UTC or it is approved automatically.",
+        url=_url(milestone),
+    )
+    return delivery
+
+
+@transaction.atomic
+def milestone_request_revision(*, milestone_id, actor, feedback, expected_state=None) -> RevisionRequest:
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "buyer")
+    if not feedback.strip():
+        raise OrderError("Tell the seller what to change: feedback is required.")
+    delivery = milestone.deliveries.order_by("-number").first()
+    run_transition(milestone, "request_revision", actor, expected_state=expected_state, detail=feedback[:500])
+    request = RevisionRequest.objects.create(milestone=milestone, delivery=delivery, feedback=feedback)
+    notification_send(
+        user=milestone.order.seller, text=f"The buyer asked for a revision of “{milestone.title}”.", url=_url(milestone)
+    )
+    return request
+
+
+@transaction.atomic
+def milestone_grant_revision(*, milestone_id, actor) -> Milestone:
+    """The seller gives one more revision than agreed (when the allowance is used up)."""
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "seller")
+    if milestone.is_final:
+        raise StaleAction("This milestone is closed.")
+    milestone.extra_revisions += 1
+    milestone.save(update_fields=["extra_revisions"])
+    timeline_record(order=milestone.order, milestone=milestone, actor=actor, action="grant_revision")
+    notification_send(
+        user=milestone.order.buyer,
+        text=f"The seller granted an extra revision on “{milestone.title}”.",
+        url=_url(milestone),
+    )
+    return milestone
+
+
+def _release(milestone, actor, action):
+    run_transition(milestone, action, actor)
+    payments.escrow_release(
+        milestone_id=milestone.pk, seller=milestone.order.seller, top_rated=_is_top_rated(milestone.order.seller)
+    )
+    notification_send(
+        user=milestone.order.seller,
+        text=f"“{milestone.title}” was approved: your earnings are pending clearance.",
+        url=_url(milestone),
+    )
+    _after_close(milestone)
+    return milestone
+
+
+@transaction.atomic
+def milestone_approve(*, milestone_id, actor, expected_state=None) -> Milestone:
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "buyer")
+    _check_expected(milestone, expected_state)
+    return _release(milestone, actor, "approve")
+
+
+@transaction.atomic
+def milestone_auto_approve(*, milestone_id) -> Milestone | None:
+    """The review window ended with no answer: approve as the system. Safe to call twice."""
+    milestone = lock_milestone(milestone_id)
+    if milestone.state != State.DELIVERED or not can_proceed(milestone.auto_approve):
+        return None
+    return _release(milestone, SYSTEM, "auto_approve")
+
+
+# --- deadlines -------------------------------------------------------------
+@transaction.atomic
+def extension_request(*, milestone_id, actor, days, reason) -> ExtensionRequest:
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "seller")
+    if milestone.state not in (State.IN_PROGRESS, State.REVISION_REQUESTED):
+        raise StaleAction("You can ask for more time only on a milestone you are working on.")
+    if milestone.extension_requests.filter(status=RequestStatus.PENDING).exists():
+        raise OrderError("There is already an extension request waiting for the buyer.")
+    if not 1 <= int(days) <= 60:
+        raise OrderError("Ask for between 1 and 60 more days.")
+    if not reason.strip():
+        raise OrderError("Give the buyer a reason for the extension.")
+    ext = ExtensionRequest.objects.create(milestone=milestone, requested_by=actor, days=days, reason=reason)
+    timeline_record(
+        order=milestone.order,
+        milestone=milestone,
+        actor=actor,
+        action="extension_requested",
+        detail=f"{days} more day(s): {reason[:300]}",
+    )
+    notification_send(
+        user=milestone.order.buyer,
+        text=f"The seller asks for {days} more day(s) on “{milestone.title}”.",
+        url=_url(milestone),
+    )
+    return ext
+
+
+@transaction.atomic
+def extension_decide(*, extension_id, actor, accept: bool) -> ExtensionRequest:
+    milestone_id = ExtensionRequest.objects.filter(pk=extension_id).values_list("milestone_id", flat=True).first()
+    if milestone_id is None:
+        raise OrderError("This extension request does not exist.")
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "buyer")
+    ext = ExtensionRequest.objects.select_for_update().get(pk=extension_id)
+    if ext.status != RequestStatus.PENDING:
+        raise StaleAction(f"This extension request was already {ext.get_status_display().lower()}.")
+    ext.status = RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED
+    ext.decided_at = clock.now()
+    ext.save(update_fields=["status", "decided_at"])
+    if accept and milestone.due_at:
+        from datetime import timedelta
+
+        milestone.due_at += timedelta(days=ext.days)
+        milestone.delivery_days += ext.days
+        milestone.save(update_fields=["due_at", "delivery_days"])
+    timeline_record(
+        order=milestone.order,
+        milestone=milestone,
+        actor=actor,
+        action="extension_accepted" if accept else "extension_declined",
+        detail=f"{ext.days} day(s)",
+    )
+    notification_send(
+        user=milestone.order.seller,
+        text=f"The buyer {'accepted' if accept else 'declined'} your extension on “{milestone.title}”.",
+        url=_url(milestone),
+    )
+    return ext
+
+
+# --- cancellations ---------------------------------------------------------
+def _refund_all(milestone, destination="balance"):
+    if payments.escrow_balance_cents(milestone_id=milestone.pk) > 0:
+        payments.escrow_refund(milestone_id=milestone.pk, buyer=milestone.order.buyer, destination=destination)
+
+
+@transaction.atomic
+def milestone_cancel(*, milestone_id, actor, expected_state=None) -> Milestone:
+    """Cancel a milestone that has not started; a funded one is refunded in full."""
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "buyer", "seller")
+    run_transition(milestone, "cancel", actor, expected_state=expected_state)
+    _refund_all(milestone)
+    notification_send(
+        user=milestone.order.other_party(actor), text=f"“{milestone.title}” was cancelled.", url=_url(milestone)
+    )
+    _after_close(milestone)
+    return milestone
+
+
+@transaction.atomic
+def milestone_cancel_late(*, milestone_id, actor, expected_state=None) -> Milestone:
+    """The buyer cancels a late milestone alone once the grace period passed; escrow comes back."""
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "buyer")
+    run_transition(milestone, "cancel_late", actor, expected_state=expected_state, detail="late")
+    _refund_all(milestone)
+    notification_send(
+        user=milestone.order.seller,
+        text=f"The buyer cancelled the late milestone “{milestone.title}”; the escrow was refunded.",
+        url=_url(milestone),
+    )
+    _after_close(milestone)
+    return milestone
+
+
+@transaction.atomic
+def cancellation_request(*, milestone_id, actor, reason) -> CancellationRequest:
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "buyer", "seller")
+    if milestone.state != State.IN_PROGRESS:
+        raise StaleAction("A mutual cancellation can be asked only while the milestone is in progress.")
+    if milestone.cancellation_requests.filter(status=RequestStatus.PENDING).exists():
+        raise OrderError("A cancellation request is already waiting for an answer.")
+    if not reason.strip():
+        raise OrderError("Say why you want to cancel.")
+    request = CancellationRequest.objects.create(milestone=milestone, requested_by=actor, reason=reason)
+    timeline_record(
+        order=milestone.order, milestone=milestone, actor=actor, action="cancellation_requested", detail=reason[:300]
+    )
+    notification_send(
+        user=milestone.order.other_party(actor),
+        text=f"{actor.public_name} asks to cancel “{milestone.title}”.",
+        url=_url(milestone),
+    )
+    return request
+
+
+@transaction.atomic
+def cancellation_decide(*, request_id, actor, accept: bool) -> CancellationRequest:
+    milestone_id = CancellationRequest.objects.filter(pk=request_id).values_list("milestone_id", flat=True).first()
+    if milestone_id is None:
+        raise OrderError("This cancellation request does not exist.")
+    milestone = lock_milestone(milestone_id)
+    request = CancellationRequest.objects.select_for_update().get(pk=request_id)
+    if request.status != RequestStatus.PENDING:
+        raise StaleAction(f"This cancellation request was already {request.get_status_display().lower()}.")
+    _party(milestone, actor, "buyer", "seller")
+    if actor.pk == request.requested_by_id:
+        if accept:
+            raise OrderError("The other side must answer your cancellation request.")
+        request.status = RequestStatus.WITHDRAWN
+    else:
+        request.status = RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED
+    request.decided_at = clock.now()
+    request.save(update_fields=["status", "decided_at"])
+    if request.status == RequestStatus.ACCEPTED:
+        run_transition(milestone, "mutual_cancel", actor, detail="mutual cancellation")
+        _refund_all(milestone)
+        _after_close(milestone)
+    else:
+        timeline_record(
+            order=milestone.order, milestone=milestone, actor=actor, action=f"cancellation_{request.status}"
+        )
+    notification_send(
+        user=milestone.order.other_party(actor),
+        text=f"Cancellation of “{milestone.title}”: {request.get_status_display().lower()}.",
+        url=_url(milestone),
+    )
+    return request
+
+
+@transaction.atomic
+def order_stop(*, order_id, actor) -> Order:
+    """The buyer ends the order after an approved milestone: unstarted ones are cancelled and refunded."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if actor.pk != order.buyer_id:
+        raise OrderError("Only the buyer can end the order early.")
+    milestones = list(order.milestones.select_for_update().order_by("position"))
+    if not any(m.state in PAID_STATES for m in milestones):
+        raise OrderError("You can end the order early once at least one milestone is approved.")
+    if any(m.state in ACTIVE_STATES for m in milestones):
+        raise OrderError(
+            "A milestone is still in progress or in review. Approve it, agree a cancellation with the seller, "
+            "or open a dispute first."
+        )
+    for milestone in milestones:
+        milestone.order = order
+        if milestone.state in (State.AWAITING_FUNDING, State.FUNDED):
+            run_transition(milestone, "cancel", actor, detail="order ended early")
+            _refund_all(milestone)
+        elif milestone.state == State.PROPOSED:
+            name = "withdraw" if milestone.proposed_by_id == actor.pk else "decline"
+            run_transition(milestone, name, actor, detail="order ended early")
+    timeline_record(order=order, actor=actor, action="order_stopped")
+    order_refresh_status(order=order)
+    return order
+
+
+# --- changing the plan -----------------------------------------------------
+def validate_plan_item(*, title, description, amount_cents, delivery_days, revisions_allowed):
+    if not title.strip() or not description.strip():
+        raise OrderError("Each milestone needs a title and a description of its deliverables.")
+    if not isinstance(amount_cents, int) or amount_cents < settings.ORDERS_MIN_MILESTONE_CENTS:
+        raise OrderError(f"Each milestone must be at least {settings.ORDERS_MIN_MILESTONE_CENTS / 100:,.2f} USD.")
+    if amount_cents > settings.ORDERS_MAX_MILESTONE_CENTS:
+        raise OrderError(f"A milestone can be at most {settings.ORDERS_MAX_MILESTONE_CENTS / 100:,.2f} USD.")
+    if not 1 <= delivery_days <= 365:
+        raise OrderError("Delivery time must be between 1 and 365 days.")
+    if not 0 <= revisions_allowed <= 20:
+        raise OrderError("Revisions must be between 0 and 20.")
+
+
+@transaction.atomic
+def milestone_propose(*, order_id, actor, title, description, amount_cents, delivery_days, revisions_allowed):
+    """Either side proposes an extra milestone (an upsell); it waits in ``proposed``."""
+    order = Order.objects.select_for_update().get(pk=order_id)
+    if actor.pk not in (order.buyer_id, order.seller_id):
+        raise OrderError("Only the buyer or the seller can change the plan.")
+    if order.status != OrderStatus.ACTIVE:
+        raise OrderError("This order has ended; start a new offer in the conversation instead.")
+    validate_plan_item(
+        title=title,
+        description=description,
+        amount_cents=amount_cents,
+        delivery_days=delivery_days,
+        revisions_allowed=revisions_allowed,
+    )
+    open_count = order.milestones.exclude(state=State.CANCELLED).count()
+    if open_count >= settings.ORDERS_MAX_MILESTONES:
+        raise OrderError(f"An order can have at most {settings.ORDERS_MAX_MILESTONES} milestones.")
+    position = (order.milestones.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+    milestone = Milestone.objects.create(
+        order=order,
+        position=position,
+        title=title,
+        description=description,
+        amount_cents=amount_cents,
+        delivery_days=delivery_days,
+        revisions_allowed=revisions_allowed,
+        proposed_by=actor,
+    )
+    timeline_record(
+        order=order,
+        milestone=milestone,
+        actor=actor,
+        action="milestone_proposed",
+        to_state=State.PROPOSED,
+        detail=f"{title} — {amount_cents / 100:,.2f} USD",
+    )
+    notification_send(
+        user=order.other_party(actor),
+        text=f"{actor.public_name} proposes a new milestone “{title}”.",
+        url=_url(milestone),
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_proposal_decide(*, milestone_id, actor, decision, expected_state=None) -> Milestone:
+    """accept / decline (the other side) or withdraw (the proposer) a proposed milestone."""
+    if decision not in ("accept", "decline", "withdraw"):
+        raise OrderError("Unknown decision.")
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "buyer", "seller")
+    run_transition(milestone, decision, actor, expected_state=expected_state)
+    past = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}[decision]
+    notification_send(
+        user=milestone.order.other_party(actor),
+        text=f"The proposed milestone “{milestone.title}” was {past}.",
+        url=_url(milestone),
+    )
+    if decision == "accept":
+        order_activate_next(order=milestone.order)
+    else:
+        order_refresh_status(order=milestone.order)
+    return milestone
+
+
+@transaction.atomic
+def plan_change_propose(
+    *, milestone_id, actor, title, description, amount_cents, delivery_days, revisions_allowed
+) -> PlanChange:
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "buyer", "seller")
+    if milestone.state not in (State.AWAITING_FUNDING, State.FUNDED):
+        raise StaleAction("Only a milestone that has not started can be changed.")
+    validate_plan_item(
+        title=title,
+        description=description,
+        amount_cents=amount_cents,
+        delivery_days=delivery_days,
+        revisions_allowed=revisions_allowed,
+    )
+    if milestone.state == State.FUNDED and amount_cents != milestone.amount_cents:
+        raise OrderError("The amount of a funded milestone can't change; cancel it (refund) and add a new one.")
+    if milestone.plan_changes.filter(status=RequestStatus.PENDING).exists():
+        raise OrderError("A change to this milestone is already waiting for an answer.")
+    change = PlanChange.objects.create(
+        milestone=milestone,
+        proposed_by=actor,
+        title=title,
+        description=description,
+        amount_cents=amount_cents,
+        delivery_days=delivery_days,
+        revisions_allowed=revisions_allowed,
+    )
+    timeline_record(
+        order=milestone.order,
+        milestone=milestone,
+        actor=actor,
+        action="change_proposed",
+        detail=f"{title} — {amount_cents / 100:,.2f} USD, {delivery_days} day(s)",
+    )
+    notification_send(
+        user=milestone.order.other_party(actor),
+        text=f"{actor.public_name} proposes a change to “{milestone.title}”.",
+        url=_url(milestone),
+    )
+    return change
+
+
+@transaction.atomic
+def plan_change_decide(*, change_id, actor, accept: bool) -> PlanChange:
+    milestone_id = PlanChange.objects.filter(pk=change_id).values_list("milestone_id", flat=True).first()
+    if milestone_id is None:
+        raise OrderError("This change does not exist.")
+    milestone = lock_milestone(milestone_id)
+    change = PlanChange.objects.select_for_update().get(pk=change_id)
+    _party(milestone, actor, "buyer", "seller")
+    if change.status != RequestStatus.PENDING:
+        raise StaleAction(f"This change was already {change.get_status_display().lower()}.")
+    if actor.pk == change.proposed_by_id:
+        if accept:
+            raise OrderError("The other side must accept your change.")
+        change.status = RequestStatus.WITHDRAWN
+    else:
+        change.status = RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED
+    if change.status == RequestStatus.ACCEPTED:
+        if milestone.state not in (State.AWAITING_FUNDING, State.FUNDED):
+            raise StaleAction("This milestone has started meanwhile; the change can no longer apply.")
+        if milestone.state == State.FUNDED and change.amount_cents != milestone.amount_cents:
+            raise StaleAction("This milestone was funded meanwhile; its amount can no longer change.")
+        for field in ("title", "description", "amount_cents", "delivery_days", "revisions_allowed"):
+            setattr(milestone, field, getattr(change, field))
+        milestone.save(update_fields=["title", "description", "amount_cents", "delivery_days", "revisions_allowed"])
+    change.decided_at = clock.now()
+    change.save(update_fields=["status", "decided_at"])
+    timeline_record(order=milestone.order, milestone=milestone, actor=actor, action=f"change_{change.status}")
+    notification_send(
+        user=milestone.order.other_party(actor),
+        text=f"The change to “{milestone.title}” was {change.get_status_display().lower()}.",
+        url=_url(milestone),
+    )
+    return change

@@ -1,0 +1,181 @@
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.conf import settings
+
+from config import clock
+
+from .services import PlanItem
+
+
+def parse_amount_cents(value) -> int:
+    """ "12.50" -> 1250; refuses negatives, zero, non-numbers and fractions of a cent."""
+    try:
+        amount = Decimal(str(value).strip().replace(",", "").lstrip("$"))
+    except (InvalidOperation, ValueError) as exc:
+        raise forms.ValidationError("Enter an amount in dollars, like 150 or 150.00.") from exc
+    if not amount.is_finite():
+        raise forms.ValidationError("Enter an amount in dollars, like 150 or 150.00.")
+    if amount <= 0:
+        raise forms.ValidationError("The amount must be more than zero.")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise forms.ValidationError("Amounts have at most two decimals (cents).")
+    return int(amount * 100)
+
+
+class AmountField(forms.CharField):
+    """Dollars typed by a person, cleaned to integer cents."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 12)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "100.00"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return None
+        return parse_amount_cents(value)
+
+
+class PlanItemForm(forms.Form):
+    title = forms.CharField(max_length=120)
+    description = forms.CharField(label="Deliverables", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    amount = AmountField(label="Amount (USD)")
+    delivery_days = forms.IntegerField(label="Delivery (days)", min_value=1, max_value=365, required=False)
+    due_date = forms.DateField(label="…or due date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    revisions_allowed = forms.IntegerField(label="Revisions", min_value=0, max_value=20, initial=1)
+
+    def clean(self):
+        data = super().clean()
+        days, due = data.get("delivery_days"), data.get("due_date")
+        if due is not None:
+            today = clock.now().date()
+            if due <= today:
+                self.add_error("due_date", "The due date must be in the future.")
+            else:
+                data["delivery_days"] = (due - today).days
+        elif not days and "delivery_days" not in self.errors:
+            self.add_error("delivery_days", "Give a delivery time in days or a due date.")
+        amount = data.get("amount")
+        if amount is not None and amount < settings.ORDERS_MIN_MILESTONE_CENTS:
+            self.add_error("amount", f"The minimum is {settings.ORDERS_MIN_MILESTONE_CENTS / 100:,.2f} USD.")
+        return data
+
+    def item(self) -> PlanItem:
+        d = self.cleaned_data
+        return PlanItem(d["title"], d["description"], d["amount"], d["delivery_days"], d["revisions_allowed"])
+
+
+class BasePlanFormSet(forms.BaseFormSet):
+    def clean(self):
+        if any(self.errors):
+            return
+        filled = [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)]
+        most = settings.ORDERS_MAX_MILESTONES
+        if not filled:
+            raise forms.ValidationError("Add at least one milestone.")
+        if len(filled) > most:
+            raise forms.ValidationError(f"A plan has at most {most} milestones.")
+
+    def items(self):
+        return [f.item() for f in self.forms if f.has_changed() and f.cleaned_data]
+
+
+def plan_formset_class(extra=0):
+    return forms.formset_factory(
+        PlanItemForm,
+        formset=BasePlanFormSet,
+        extra=extra,
+        max_num=settings.ORDERS_MAX_MILESTONES,
+        validate_max=True,
+        absolute_max=settings.ORDERS_MAX_MILESTONES + 1,
+    )
+
+
+class OfferNoteForm(forms.Form):
+    note = forms.CharField(
+        label="Message to go with the offer", max_length=3000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+class DeliveryForm(forms.Form):
+    message = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    links = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="One link per line."
+    )
+    files = MultipleFileField(required=False, help_text="Up to 5 files, 10 MB each.")
+
+    MAX_FILES = 5
+
+    def clean_links(self):
+        from django.core.validators import URLValidator
+
+        validate = URLValidator(schemes=["http", "https"])
+        lines = [line.strip() for line in self.cleaned_data["links"].splitlines() if line.strip()]
+        for line in lines:
+            try:
+                validate(line)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(f"“{line[:80]}” is not a web address (http:// or https://).") from exc
+        return "\n".join(lines)
+
+    def clean_files(self):
+        from config.uploads import validate_attachment
+        from milestones.services import UploadedFile
+
+        files = self.cleaned_data.get("files") or []
+        if len(files) > self.MAX_FILES:
+            raise forms.ValidationError(f"Attach at most {self.MAX_FILES} files.")
+        checked = []
+        for upload in files:
+            try:
+                name = validate_attachment(upload)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(f"{upload.name[:80]}: {' '.join(exc.messages)}") from exc
+            checked.append(UploadedFile(file=upload, name=name))
+        return checked
+
+
+class RevisionForm(forms.Form):
+    feedback = forms.CharField(label="What should change?", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ExtensionForm(forms.Form):
+    days = forms.IntegerField(label="Extra days", min_value=1, max_value=60)
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReviewForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        choices=[(i, f"{i} star{'s' if i > 1 else ''}") for i in range(5, 0, -1)], coerce=int
+    )
+    text = forms.CharField(label="Your review", max_length=3000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReplyForm(forms.Form):
+    reply = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TipForm(forms.Form):
+    amount = AmountField(label="Tip (USD)")

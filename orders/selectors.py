@@ -1,0 +1,210 @@
+"""Reads the order pages need, each in a fixed number of queries."""
+
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+
+from config import clock
+from milestones.models import (
+    ACTIVE_STATES,
+    CancellationRequest,
+    Delivery,
+    ExtensionRequest,
+    Milestone,
+    PlanChange,
+    RequestStatus,
+    RevisionRequest,
+    State,
+)
+
+from .models import Notification, Offer, OfferStatus, Order, OrderStatus, Review, TimelineEvent
+
+ORDER_PAGE_MESSAGES = 50
+
+
+def can_see_order(user, order):
+    return user.is_authenticated and (user.pk in (order.buyer_id, order.seller_id) or user.is_staff)
+
+
+def order_for_user(*, user, pk) -> Order:
+    """The order if ``user`` is a party or support staff; 404 for everyone else."""
+    order = Order.objects.select_related("buyer", "seller", "gig", "conversation").filter(pk=pk).first()
+    if order is None or not can_see_order(user, order):
+        raise Http404("No such order.")
+    return order
+
+
+def order_page(*, user, pk):
+    """Everything the order page shows, with the actions ``user`` may take on each milestone."""
+    order = order_for_user(user=user, pk=pk)
+    pending = Q(status=RequestStatus.PENDING)
+    milestones = list(
+        Milestone.objects.filter(order=order)
+        .select_related("proposed_by")
+        .prefetch_related(
+            Prefetch(
+                "deliveries",
+                queryset=Delivery.objects.prefetch_related("files").order_by("-number"),
+            ),
+            Prefetch("revision_requests", queryset=RevisionRequest.objects.order_by("-created_at")),
+            Prefetch(
+                "extension_requests",
+                queryset=ExtensionRequest.objects.filter(pending),
+                to_attr="pending_extensions",
+            ),
+            Prefetch(
+                "cancellation_requests",
+                queryset=CancellationRequest.objects.filter(pending),
+                to_attr="pending_cancellations",
+            ),
+            Prefetch("plan_changes", queryset=PlanChange.objects.filter(pending), to_attr="pending_changes"),
+        )
+        .order_by("position")
+    )
+    order._prefetched_objects_cache = {"milestones": _as_queryset_cache(order, milestones)}
+    for milestone in milestones:
+        milestone.order = order
+        milestone.actions = {t.name for t in milestone.get_available_user_state_transitions(user)}
+        milestone.pending_extension = milestone.pending_extensions[0] if milestone.pending_extensions else None
+        milestone.pending_cancellation = milestone.pending_cancellations[0] if milestone.pending_cancellations else None
+        milestone.pending_change = milestone.pending_changes[0] if milestone.pending_changes else None
+    counted = [m for m in milestones if m.state not in (State.CANCELLED, State.PROPOSED)]
+    paid = [m for m in counted if m.state in (State.APPROVED, State.SETTLED)]
+    events = list(
+        TimelineEvent.objects.filter(order=order).select_related("actor", "milestone").order_by("-created_at", "-pk")
+    )
+    messages = list(
+        order.conversation.messages.select_related("sender")
+        .prefetch_related("attachments")
+        .order_by("-created_at")[:ORDER_PAGE_MESSAGES]
+    )[::-1]
+    reviews = list(Review.objects.filter(order=order).select_related("author", "recipient"))
+    now = clock.now()
+    role = order.party_role(user)
+    return {
+        "order": order,
+        "role": role,
+        "milestones": milestones,
+        "progress": {
+            "total_cents": sum(m.amount_cents for m in counted),
+            "paid_cents": sum(m.amount_cents for m in paid),
+            "done": len(paid),
+            "count": len(counted),
+        },
+        "events": events,
+        "messages": messages,
+        "reviews": [r for r in reviews if r.published_at <= now or r.author_id == user.pk],
+        "my_review": next((r for r in reviews if r.author_id == user.pk), None),
+        "can_stop": role == "buyer"
+        and order.status == OrderStatus.ACTIVE
+        and any(m.state in (State.APPROVED, State.SETTLED) for m in milestones)
+        and not any(m.state in ACTIVE_STATES for m in milestones)
+        and any(m.state in (State.AWAITING_FUNDING, State.FUNDED, State.PROPOSED) for m in milestones),
+        "now": now,
+    }
+
+
+def _as_queryset_cache(order, milestones):
+    """Make ``order.milestones.all()`` return the rows already loaded (no extra query)."""
+    qs = Milestone.objects.filter(order=order)
+    qs._result_cache = milestones
+    qs._prefetch_done = True
+    return qs
+
+
+def offer_for_user(*, user, pk) -> Offer:
+    offer = (
+        Offer.objects.select_related("conversation", "buyer", "seller", "author", "gig")
+        .prefetch_related("plan")
+        .filter(pk=pk)
+        .first()
+    )
+    if offer is None or user.pk not in (offer.buyer_id, offer.seller_id):
+        raise Http404("No such offer.")
+    return offer
+
+
+def offers_for_messages(messages):
+    """Offers shown inline in a conversation, keyed by message id (one query)."""
+    ids = [m.pk for m in messages if m.kind == "offer"]
+    if not ids:
+        return {}
+    offers = Offer.objects.filter(message_id__in=ids).select_related("author", "order").prefetch_related("plan")
+    return {offer.message_id: offer for offer in offers}
+
+
+def buyer_dashboard(*, user):
+    now = clock.now()
+    orders = list(
+        Order.objects.filter(buyer=user)
+        .select_related("seller")
+        .annotate(
+            open_count=Count(
+                "milestones", filter=~Q(milestones__state__in=[State.APPROVED, State.SETTLED, State.CANCELLED])
+            )
+        )
+        .order_by("status", "-created_at")[:50]
+    )
+    to_review = list(
+        Milestone.objects.filter(order__buyer=user, state=State.DELIVERED)
+        .select_related("order", "order__seller")
+        .order_by("auto_approve_at")
+    )
+    to_fund = list(
+        Milestone.objects.filter(order__buyer=user, state=State.AWAITING_FUNDING, order__status=OrderStatus.ACTIVE)
+        .select_related("order", "order__seller")
+        .order_by("order_id", "position")
+    )
+    offers = list(
+        Offer.objects.filter(buyer=user, status=OfferStatus.PENDING, expires_at__gt=now)
+        .exclude(author=user)
+        .select_related("seller")
+        .prefetch_related("plan")
+    )
+    return {"orders": orders, "to_review": to_review, "to_fund": to_fund, "offers_received": offers, "now": now}
+
+
+def seller_dashboard(*, user):
+    now = clock.now()
+    active = list(
+        Milestone.objects.filter(order__seller=user, state__in=[State.IN_PROGRESS, State.REVISION_REQUESTED])
+        .select_related("order", "order__buyer")
+        .order_by("due_at")
+    )
+    late = [m for m in active if m.due_at and m.due_at < now]
+    on_time = [m for m in active if not (m.due_at and m.due_at < now)]
+    delivered = list(
+        Milestone.objects.filter(order__seller=user, state=State.DELIVERED)
+        .select_related("order", "order__buyer")
+        .order_by("auto_approve_at")
+    )
+    offers = list(
+        Offer.objects.filter(seller=user, status=OfferStatus.PENDING, expires_at__gt=now)
+        .select_related("buyer", "author")
+        .prefetch_related("plan")
+    )
+    orders = list(Order.objects.filter(seller=user).select_related("buyer").order_by("status", "-created_at")[:50])
+    return {
+        "work": late + on_time,
+        "late_count": len(late),
+        "revisions": [m for m in active if m.state == State.REVISION_REQUESTED],
+        "delivered": delivered,
+        "offers_pending": offers,
+        "orders": orders,
+        "now": now,
+    }
+
+
+def notifications_for(*, user, limit=50):
+    return list(Notification.objects.filter(user=user).order_by("-created_at")[:limit])
+
+
+def unread_notifications_count(user):
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def published_reviews_about(*, seller, gig=None, limit=20):
+    """Public reviews of a seller (optionally of one gig's orders): for gig pages and profiles."""
+    qs = Review.objects.filter(recipient=seller, about_seller=True, published_at__lte=clock.now())
+    if gig is not None:
+        qs = qs.filter(order__gig=gig)
+    return list(qs.select_related("author").order_by("-published_at")[:limit])

@@ -1,0 +1,404 @@
+"""Offers, orders, reviews and tips. Milestone actions live in ``milestones.services``."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Avg, Count, Q
+
+from config import clock
+from marketplace import services as marketplace
+from marketplace.models import Conversation, Gig, GigPackage, GigStatus
+from milestones import services as milestones
+from milestones.models import Milestone, State
+
+from .exceptions import OrderError, StaleAction
+from .models import Offer, OfferMilestone, OfferStatus, Order, OrderStatus, Review
+from .timeline import notification_send, timeline_record
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    title: str
+    description: str
+    amount_cents: int
+    delivery_days: int
+    revisions_allowed: int = 1
+
+
+def _validate_plan(items):
+    items = list(items)
+    if not 1 <= len(items) <= settings.ORDERS_MAX_MILESTONES:
+        raise OrderError(
+            f"A plan has between 1 and {settings.ORDERS_MAX_MILESTONES} milestones; this one has {len(items)}."
+        )
+    for item in items:
+        milestones.validate_plan_item(
+            title=item.title,
+            description=item.description,
+            amount_cents=item.amount_cents,
+            delivery_days=item.delivery_days,
+            revisions_allowed=item.revisions_allowed,
+        )
+    return items
+
+
+def _offer_url(offer):
+    return offer.conversation.get_absolute_url() + f"#offer-{offer.pk}"
+
+
+def _new_offer(*, conversation, author, items, note, gig, previous=None):
+    offer = Offer.objects.create(
+        conversation=conversation,
+        gig=gig,
+        buyer=conversation.buyer,
+        seller=conversation.seller,
+        author=author,
+        previous=previous,
+        note=note,
+        expires_at=clock.now() + settings.OFFER_EXPIRY,
+    )
+    OfferMilestone.objects.bulk_create(
+        OfferMilestone(
+            offer=offer,
+            position=i,
+            title=item.title,
+            description=item.description,
+            amount_cents=item.amount_cents,
+            delivery_days=item.delivery_days,
+            revisions_allowed=item.revisions_allowed,
+        )
+        for i, item in enumerate(items, start=1)
+    )
+    total = sum(item.amount_cents for item in items)
+    kind = "a counter-offer" if previous else ("a custom offer" if author.pk == conversation.seller_id else "a plan")
+    offer.message = marketplace.message_send(
+        conversation=conversation,
+        sender=author,
+        body=f"Sent {kind}: {len(items)} milestone(s), {total / 100:,.2f} USD in total.",
+        kind="offer",
+    )
+    offer.save(update_fields=["message"])
+    notification_send(
+        user=conversation.other_party(author),
+        text=f"{author.public_name} sent you {kind} ({total / 100:,.2f} USD). It expires in "
+        f"{settings.OFFER_EXPIRY.days} days.",
+        url=_offer_url(offer),
+    )
+    return offer
+
+
+@transaction.atomic
+def offer_create(*, conversation: Conversation, author, items, note="", gig: Gig | None = None) -> Offer:
+    """A seller's custom offer, or a buyer's draft plan for the seller, sent in the conversation."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    if author.pk not in (conversation.buyer_id, conversation.seller_id):
+        raise OrderError("Only the two people in this conversation can send offers in it.")
+    if conversation.buyer_id == conversation.seller_id:
+        raise OrderError("You can't order from yourself.")
+    items = _validate_plan(items)
+    return _new_offer(conversation=conversation, author=author, items=items, note=note, gig=gig or conversation.gig)
+
+
+def _lock_open_offer(offer_id):
+    offer = Offer.objects.select_for_update().select_related("conversation").filter(pk=offer_id).first()
+    if offer is None:
+        raise OrderError("This offer does not exist.")
+    if offer.status != OfferStatus.PENDING:
+        raise StaleAction(f"This offer is no longer open: {offer.get_status_display().lower()}.")
+    if offer.expires_at <= clock.now():
+        offer.status = OfferStatus.EXPIRED
+        offer.decided_at = clock.now()
+        offer.save(update_fields=["status", "decided_at"])
+        raise StaleAction("This offer has expired. Ask for a new one in the conversation.")
+    return offer
+
+
+def _require_recipient(offer, actor, verb):
+    if actor.pk not in (offer.buyer_id, offer.seller_id):
+        raise OrderError("This offer is not addressed to you.")
+    if actor.pk == offer.author_id:
+        raise OrderError(f"You sent this offer; the other side must {verb} it.")
+
+
+@transaction.atomic
+def offer_counter(*, offer_id, actor, items, note="") -> Offer:
+    """Answer an offer with an edited plan; the old version stays on record as superseded."""
+    offer = _lock_open_offer(offer_id)
+    _require_recipient(offer, actor, "answer")
+    items = _validate_plan(items)
+    offer.status = OfferStatus.SUPERSEDED
+    offer.decided_at = clock.now()
+    offer.save(update_fields=["status", "decided_at"])
+    return _new_offer(
+        conversation=offer.conversation, author=actor, items=items, note=note, gig=offer.gig, previous=offer
+    )
+
+
+def _create_order(*, buyer, seller, conversation, gig, offer, title, items, proposer, acceptor):
+    order = Order.objects.create(
+        buyer=buyer, seller=seller, gig=gig, conversation=conversation, offer=offer, title=title[:140]
+    )
+    timeline_record(order=order, actor=acceptor, action="order_created", to_state=OrderStatus.ACTIVE)
+    for position, item in enumerate(items, start=1):
+        milestone = Milestone.objects.create(
+            order=order,
+            position=position,
+            title=item.title,
+            description=item.description,
+            amount_cents=item.amount_cents,
+            delivery_days=item.delivery_days,
+            revisions_allowed=item.revisions_allowed,
+            proposed_by=proposer,
+        )
+        milestone.order = order
+        milestones.run_transition(milestone, "accept", acceptor)
+    milestones.order_activate_next(order=order)
+    return order
+
+
+@transaction.atomic
+def offer_accept(*, offer_id, actor) -> Order:
+    """The other side accepts the plan: the order and its milestones come to life, awaiting funding."""
+    offer = _lock_open_offer(offer_id)
+    _require_recipient(offer, actor, "accept")
+    offer.status = OfferStatus.ACCEPTED
+    offer.decided_at = clock.now()
+    offer.save(update_fields=["status", "decided_at"])
+    plan = list(offer.plan.all())
+    title = offer.gig.title if offer.gig_id else plan[0].title
+    order = _create_order(
+        buyer=offer.buyer,
+        seller=offer.seller,
+        conversation=offer.conversation,
+        gig=offer.gig,
+        offer=offer,
+        title=title,
+        items=[PlanItem(p.title, p.description, p.amount_cents, p.delivery_days, p.revisions_allowed) for p in plan],
+        proposer=offer.author,
+        acceptor=actor,
+    )
+    marketplace.message_send(
+        conversation=offer.conversation,
+        sender=actor,
+        body=f"Accepted the offer. Order #{order.pk} is open: the buyer funds each milestone to start it.",
+        kind="system",
+    )
+    notification_send(
+        user=offer.conversation.other_party(actor),
+        text=f"{actor.public_name} accepted your offer: order #{order.pk}.",
+        url=order.get_absolute_url(),
+    )
+    return order
+
+
+@transaction.atomic
+def offer_decline(*, offer_id, actor) -> Offer:
+    offer = _lock_open_offer(offer_id)
+    _require_recipient(offer, actor, "decline")
+    offer.status = OfferStatus.DECLINED
+    offer.decided_at = clock.now()
+    offer.save(update_fields=["status", "decided_at"])
+    notification_send(
+        user=offer.conversation.other_party(actor),
+        text=f"{actor.public_name} declined your offer.",
+        url=_offer_url(offer),
+    )
+    return offer
+
+
+@transaction.atomic
+def offer_withdraw(*, offer_id, actor) -> Offer:
+    offer = _lock_open_offer(offer_id)
+    if actor.pk != offer.author_id:
+        raise OrderError("Only the person who sent an offer can withdraw it.")
+    offer.status = OfferStatus.WITHDRAWN
+    offer.decided_at = clock.now()
+    offer.save(update_fields=["status", "decided_at"])
+    return offer
+
+
+def offers_expire(*, now=None, batch_size=500) -> int:
+    """Mark open offers past their expiry as expired, in bounded batches. Idempotent."""
+    now = now or clock.now()
+    done = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Offer.objects.select_for_update(skip_locked=True)
+                .filter(status=OfferStatus.PENDING, expires_at__lte=now)
+                .values_list("pk", flat=True)[:batch_size]
+            )
+            if not ids:
+                return done
+            done += Offer.objects.filter(pk__in=ids, status=OfferStatus.PENDING).update(
+                status=OfferStatus.EXPIRED, decided_at=now
+            )
+
+
+@transaction.atomic
+def order_from_package(*, gig_id, tier, buyer) -> Order:
+    """Order a gig's package directly: a one-milestone order, awaiting the buyer's funding."""
+    gig = Gig.objects.select_related("seller").filter(pk=gig_id, status=GigStatus.ACTIVE).first()
+    if gig is None:
+        raise OrderError("This gig is not available right now.")
+    if gig.seller_id == buyer.pk:
+        raise OrderError("You can't order your own gig.")
+    package = GigPackage.objects.filter(gig=gig, tier=tier).first()
+    if package is None:
+        raise OrderError("This package does not exist.")
+    conversation = marketplace.conversation_start(buyer=buyer, seller=gig.seller, gig=gig)
+    order = _create_order(
+        buyer=buyer,
+        seller=gig.seller,
+        conversation=conversation,
+        gig=gig,
+        offer=None,
+        title=f"{gig.title} ({package.get_tier_display()})",
+        items=[
+            PlanItem(
+                title=package.name,
+                description=package.description,
+                amount_cents=package.price_cents,
+                delivery_days=package.delivery_days,
+                revisions_allowed=package.revisions,
+            )
+        ],
+        proposer=gig.seller,
+        acceptor=buyer,
+    )
+    notification_send(
+        user=gig.seller,
+        text=f"{buyer.public_name} ordered your {package.get_tier_display()} package (order #{order.pk}).",
+        url=order.get_absolute_url(),
+    )
+    return order
+
+
+# --- reviews, tips and seller stats -----------------------------------------
+@transaction.atomic
+def review_submit(*, order_id, author, rating, text) -> Review:
+    """Rate the other party once the order is completed. Double-blind until both wrote or the window ends."""
+    order = Order.objects.select_for_update().select_related("buyer", "seller").get(pk=order_id)
+    role = order.party_role(author)
+    if role is None:
+        raise OrderError("Only the buyer and the seller of this order can review it.")
+    if order.status != OrderStatus.COMPLETED:
+        raise OrderError("Reviews open once the order is completed.")
+    try:
+        rating = int(rating)
+    except (TypeError, ValueError):
+        rating = 0
+    if not 1 <= rating <= 5:
+        raise OrderError("Choose a rating from 1 to 5 stars.")
+    if not text.strip():
+        raise OrderError("Write a few words about your experience.")
+    if order.reviews.filter(author=author).exists():
+        raise StaleAction("You have already reviewed this order.")
+    now = clock.now()
+    counterpart = order.reviews.select_for_update().first()
+    window_end = order.ended_at + settings.REVIEW_BLIND_WINDOW
+    published_at = now if counterpart or window_end <= now else window_end
+    review = Review.objects.create(
+        order=order,
+        author=author,
+        recipient=order.other_party(author),
+        about_seller=role == "buyer",
+        rating=rating,
+        text=text,
+        published_at=published_at,
+    )
+    if counterpart and counterpart.published_at > now:
+        counterpart.published_at = now
+        counterpart.save(update_fields=["published_at"])
+    timeline_record(order=order, actor=author, action="review_written", detail=f"{rating}★")
+    notification_send(
+        user=review.recipient,
+        text=f"{author.public_name} reviewed order #{order.pk}."
+        + ("" if published_at <= now else " Write yours to see it (reviews are shown when both are in)."),
+        url=order.get_absolute_url(),
+    )
+    transaction.on_commit(lambda: seller_stats_refresh(seller=order.seller))
+    return review
+
+
+@transaction.atomic
+def review_reply(*, review_id, actor, reply) -> Review:
+    review = Review.objects.select_for_update().filter(pk=review_id).first()
+    if review is None or review.recipient_id != actor.pk or not review.about_seller:
+        raise OrderError("Only the seller who was reviewed can reply to this review.")
+    if not review.is_published:
+        raise OrderError("You can reply once the review is published.")
+    if review.replied_at:
+        raise StaleAction("You have already replied to this review.")
+    if not reply.strip():
+        raise OrderError("Write your reply.")
+    review.reply = reply
+    review.replied_at = clock.now()
+    review.save(update_fields=["reply", "replied_at"])
+    return review
+
+
+def seller_stats_refresh(*, seller):
+    """Recompute the seller's completed orders, on-time rate and rating from orders and reviews."""
+    orders = Order.objects.filter(seller=seller, status=OrderStatus.COMPLETED)
+    completed = orders.count()
+    late_orders = orders.filter(milestones__delivered_on_time=False).values("pk").distinct().count()
+    ratings = Review.objects.filter(recipient=seller, about_seller=True, published_at__lte=clock.now()).aggregate(
+        avg=Avg("rating"), count=Count("pk")
+    )
+    avg = ratings["avg"]
+    rating_avg = Decimal(str(avg)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if avg is not None else None
+    return marketplace.seller_stats_update(
+        seller=seller,
+        orders_completed=completed,
+        orders_on_time=completed - late_orders,
+        rating_avg=rating_avg,
+        rating_count=ratings["count"],
+    )
+
+
+def tip_checkout_start(*, order_id, actor, amount_cents):
+    """The buyer tips the seller after a completed order (through the payments checkout)."""
+    from payments import services as payments
+
+    order = Order.objects.select_related("seller").get(pk=order_id)
+    if actor.pk != order.buyer_id:
+        raise OrderError("Only the buyer can tip the seller.")
+    if order.status != OrderStatus.COMPLETED:
+        raise OrderError("You can tip once the order is completed.")
+    if not isinstance(amount_cents, int) or amount_cents < 100:
+        raise OrderError("A tip is at least 1.00 USD.")
+    return payments.checkout_create(
+        buyer=actor,
+        purpose="tip",
+        reference_id=order.pk,
+        amount_cents=amount_cents,
+        description=f"Tip for order #{order.pk}: {order.title}",
+        payee=order.seller,
+        return_url=order.get_absolute_url(),
+    )
+
+
+def reviews_visible_q(now=None):
+    return Q(published_at__lte=now or clock.now())
+
+
+def milestone_states_summary(order):
+    """Counts for the progress bar: approved amount/total and done/total (excluding cancelled)."""
+    counted = [m for m in order.milestones.all() if m.state != State.CANCELLED and m.state != State.PROPOSED]
+    total = sum(m.amount_cents for m in counted)
+    paid = sum(m.amount_cents for m in counted if m.state in (State.APPROVED, State.SETTLED))
+    done = sum(1 for m in counted if m.state in (State.APPROVED, State.SETTLED))
+    return {"total_cents": total, "paid_cents": paid, "done": done, "count": len(counted)}
+
+
+def notifications_mark_read(*, user, pk=None) -> int:
+    """Mark one notification (or all) of ``user`` as read."""
+    from .models import Notification
+
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if pk is not None:
+        qs = qs.filter(pk=pk)
+    return qs.update(read_at=clock.now())

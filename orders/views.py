@@ -1,0 +1,430 @@
+"""HTTP only: parse the form, call one service, turn its refusal into a message, redirect."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from config.uploads import serve_private_file
+from marketplace.selectors import conversation_for_user
+from milestones import services as milestone_services
+from milestones.lifecycle import lifecycle_diagram
+from milestones.models import CancellationRequest, DeliveryFile, ExtensionRequest, Milestone, PlanChange
+from payments.exceptions import PaymentError
+
+from . import selectors, services
+from .exceptions import OrderError
+from .forms import (
+    DeliveryForm,
+    ExtensionForm,
+    OfferNoteForm,
+    PlanItemForm,
+    ReasonForm,
+    ReplyForm,
+    ReviewForm,
+    RevisionForm,
+    TipForm,
+    plan_formset_class,
+)
+from .models import Review
+
+
+def _form_errors(form):
+    errors = [
+        f"{form.fields[f].label or f}: {' '.join(e)}" if f != "__all__" else " ".join(e) for f, e in form.errors.items()
+    ]
+    for f in getattr(form, "forms", []):
+        errors += _form_errors(f)
+    errors += list(getattr(form, "non_form_errors", list)())
+    return errors
+
+
+# --- the order page ----------------------------------------------------------
+@login_required
+def order_detail(request, pk):
+    context = selectors.order_page(user=request.user, pk=pk)
+    context.update(
+        delivery_form=DeliveryForm(),
+        revision_form=RevisionForm(),
+        extension_form=ExtensionForm(),
+        reason_form=ReasonForm(),
+        add_form=PlanItemForm(prefix="add"),
+        review_form=ReviewForm(),
+        tip_form=TipForm(),
+    )
+    return render(request, "orders/order_detail.html", context)
+
+
+def _milestone_for(request, pk):
+    milestone = get_object_or_404(Milestone.objects.select_related("order"), pk=pk)
+    if request.user.pk not in (milestone.order.buyer_id, milestone.order.seller_id):
+        raise Http404("No such milestone.")
+    return milestone
+
+
+@login_required
+@require_POST
+def milestone_action(request, pk, action):
+    """One endpoint for every button on a milestone; the service decides if it is allowed."""
+    milestone = _milestone_for(request, pk)
+    user, expected = request.user, request.POST.get("expected_state") or None
+    url = milestone.order.get_absolute_url() + f"#milestone-{milestone.pk}"
+    simple = {
+        "approve": (milestone_services.milestone_approve, "Approved. The payment is released to the seller."),
+        "cancel": (milestone_services.milestone_cancel, "The milestone was cancelled."),
+        "cancel_late": (milestone_services.milestone_cancel_late, "Cancelled; the escrow was refunded to you."),
+    }
+    proposal = {"accept": "Milestone accepted.", "decline": "Milestone declined.", "withdraw": "Proposal withdrawn."}
+    try:
+        if action in simple:
+            service, done = simple[action]
+            service(milestone_id=milestone.pk, actor=user, expected_state=expected)
+        elif action in proposal:
+            milestone_services.milestone_proposal_decide(
+                milestone_id=milestone.pk, actor=user, decision=action, expected_state=expected
+            )
+            done = proposal[action]
+        elif action == "fund":
+            checkout = milestone_services.milestone_fund_checkout(milestone=milestone, actor=user)
+            return redirect("payments:checkout", checkout.pk)
+        elif action == "grant_revision":
+            milestone_services.milestone_grant_revision(milestone_id=milestone.pk, actor=user)
+            done = "You granted one extra revision."
+        else:
+            form_class, service, done = {
+                "deliver": (DeliveryForm, _deliver, "Delivered. The buyer has been asked to review it."),
+                "request_revision": (RevisionForm, _revise, "Revision requested. The seller has been told."),
+                "extension": (ExtensionForm, _extend, "Extension requested. The buyer has been asked."),
+                "cancellation": (ReasonForm, _ask_cancel, "Cancellation requested. The other side has been asked."),
+                "change": (PlanItemForm, _change, "Change proposed. It applies once the other side accepts."),
+            }.get(action, (None, None, None))
+            if form_class is None:
+                raise Http404("Unknown action.")
+            form = form_class(request.POST, request.FILES, prefix="change" if action == "change" else None)
+            if not form.is_valid():
+                for error in _form_errors(form):
+                    messages.error(request, error)
+                return redirect(url)
+            service(milestone, user, form, expected)
+    except (OrderError, PaymentError) as exc:
+        messages.error(request, str(exc))
+        return redirect(url)
+    messages.success(request, done)
+    return redirect(url)
+
+
+def _deliver(milestone, user, form, expected):
+    d = form.cleaned_data
+    milestone_services.milestone_deliver(
+        milestone_id=milestone.pk,
+        actor=user,
+        message=d["message"],
+        links=d["links"],
+        files=d["files"],
+        expected_state=expected,
+    )
+
+
+def _revise(milestone, user, form, expected):
+    milestone_services.milestone_request_revision(
+        milestone_id=milestone.pk, actor=user, feedback=form.cleaned_data["feedback"], expected_state=expected
+    )
+
+
+def _extend(milestone, user, form, expected):
+    milestone_services.extension_request(milestone_id=milestone.pk, actor=user, **form.cleaned_data)
+
+
+def _ask_cancel(milestone, user, form, expected):
+    milestone_services.cancellation_request(milestone_id=milestone.pk, actor=user, **form.cleaned_data)
+
+
+def _change(milestone, user, form, expected):
+    item = form.item()
+    milestone_services.plan_change_propose(
+        milestone_id=milestone.pk,
+        actor=user,
+        title=item.title,
+        description=item.description,
+        amount_cents=item.amount_cents,
+        delivery_days=item.delivery_days,
+        revisions_allowed=item.revisions_allowed,
+    )
+
+
+@login_required
+@require_POST
+def request_decide(request, kind, pk):
+    """Accept / decline / withdraw an extension, cancellation or plan-change request."""
+    model, service, arg = {
+        "extension": (ExtensionRequest, milestone_services.extension_decide, "extension_id"),
+        "cancellation": (CancellationRequest, milestone_services.cancellation_decide, "request_id"),
+        "change": (PlanChange, milestone_services.plan_change_decide, "change_id"),
+    }.get(kind, (None, None, None))
+    if model is None:
+        raise Http404
+    obj = get_object_or_404(model.objects.select_related("milestone__order"), pk=pk)
+    order = obj.milestone.order
+    if request.user.pk not in (order.buyer_id, order.seller_id):
+        raise Http404
+    accept = request.POST.get("decision") == "accept"
+    try:
+        service(**{arg: obj.pk}, actor=request.user, accept=accept)
+        messages.success(request, "Done.")
+    except OrderError as exc:
+        messages.error(request, str(exc))
+    return redirect(order.get_absolute_url() + f"#milestone-{obj.milestone_id}")
+
+
+@login_required
+@require_POST
+def order_add_milestone(request, pk):
+    order = selectors.order_for_user(user=request.user, pk=pk)
+    form = PlanItemForm(request.POST, prefix="add")
+    if form.is_valid():
+        item = form.item()
+        try:
+            milestone_services.milestone_propose(
+                order_id=order.pk,
+                actor=request.user,
+                title=item.title,
+                description=item.description,
+                amount_cents=item.amount_cents,
+                delivery_days=item.delivery_days,
+                revisions_allowed=item.revisions_allowed,
+            )
+            messages.success(request, "Milestone proposed. It is added once the other side accepts.")
+        except OrderError as exc:
+            messages.error(request, str(exc))
+    else:
+        for error in _form_errors(form):
+            messages.error(request, error)
+    return redirect(order)
+
+
+@login_required
+@require_POST
+def order_stop(request, pk):
+    order = selectors.order_for_user(user=request.user, pk=pk)
+    try:
+        milestone_services.order_stop(order_id=order.pk, actor=request.user)
+        messages.success(request, "The order was ended. Unstarted milestones were cancelled and refunded.")
+    except OrderError as exc:
+        messages.error(request, str(exc))
+    return redirect(order)
+
+
+@login_required
+def delivery_file(request, pk):
+    item = get_object_or_404(DeliveryFile.objects.select_related("delivery__milestone__order"), pk=pk)
+    if not selectors.can_see_order(request.user, item.delivery.milestone.order):
+        raise Http404
+    return serve_private_file(item.file)
+
+
+# --- offers --------------------------------------------------------------------
+def _render_offer_form(request, conversation, formset, note_form, previous=None, status=200):
+    return render(
+        request,
+        "orders/offer_form.html",
+        {
+            "conversation": conversation,
+            "formset": formset,
+            "note_form": note_form,
+            "previous": previous,
+            "fees": {
+                "percent": settings.PAYMENTS_BUYER_FEE_PERCENT,
+                "commission": settings.PAYMENTS_SELLER_COMMISSION_PERCENT,
+                "small_fee": settings.PAYMENTS_SMALL_ORDER_FEE_CENTS,
+                "threshold": settings.PAYMENTS_SMALL_ORDER_THRESHOLD_CENTS,
+            },
+        },
+        status=status,
+    )
+
+
+@login_required
+def offer_new(request, conversation_pk):
+    conversation = conversation_for_user(user=request.user, pk=conversation_pk)
+    formset_class = plan_formset_class(extra=1)
+    if request.method == "POST":
+        formset, note_form = formset_class(request.POST, prefix="plan"), OfferNoteForm(request.POST)
+        if formset.is_valid() and note_form.is_valid():
+            try:
+                offer = services.offer_create(
+                    conversation=conversation,
+                    author=request.user,
+                    items=formset.items(),
+                    note=note_form.cleaned_data["note"],
+                )
+                messages.success(request, "Your offer was sent.")
+                return redirect(conversation.get_absolute_url() + f"#offer-{offer.pk}")
+            except OrderError as exc:
+                messages.error(request, str(exc))
+        return _render_offer_form(request, conversation, formset, note_form, status=200)
+    return _render_offer_form(request, conversation, formset_class(prefix="plan"), OfferNoteForm())
+
+
+@login_required
+def offer_counter(request, pk):
+    offer = selectors.offer_for_user(user=request.user, pk=pk)
+    formset_class = plan_formset_class(extra=0)
+    if request.method == "POST":
+        formset, note_form = formset_class(request.POST, prefix="plan"), OfferNoteForm(request.POST)
+        if formset.is_valid() and note_form.is_valid():
+            try:
+                new = services.offer_counter(
+                    offer_id=offer.pk, actor=request.user, items=formset.items(), note=note_form.cleaned_data["note"]
+                )
+                messages.success(request, "Your counter-offer was sent.")
+                return redirect(offer.conversation.get_absolute_url() + f"#offer-{new.pk}")
+            except OrderError as exc:
+                messages.error(request, str(exc))
+        return _render_offer_form(request, offer.conversation, formset, note_form, previous=offer)
+    initial = [
+        {
+            "title": p.title,
+            "description": p.description,
+            "amount": f"{p.amount_cents / 100:.2f}",
+            "delivery_days": p.delivery_days,
+            "revisions_allowed": p.revisions_allowed,
+        }
+        for p in offer.plan.all()
+    ]
+    return _render_offer_form(
+        request, offer.conversation, formset_class(prefix="plan", initial=initial), OfferNoteForm(), previous=offer
+    )
+
+
+@login_required
+@require_POST
+def offer_respond(request, pk, decision):
+    offer = selectors.offer_for_user(user=request.user, pk=pk)
+    service = {
+        "accept": services.offer_accept,
+        "decline": services.offer_decline,
+        "withdraw": services.offer_withdraw,
+    }.get(decision)
+    if service is None:
+        raise Http404
+    try:
+        result = service(offer_id=offer.pk, actor=request.user)
+    except OrderError as exc:
+        messages.error(request, str(exc))
+        return redirect(offer.conversation.get_absolute_url() + f"#offer-{offer.pk}")
+    if decision == "accept":
+        messages.success(request, f"Offer accepted: order #{result.pk} is open.")
+        return redirect(result)
+    messages.success(request, f"Offer {'declined' if decision == 'decline' else 'withdrawn'}.")
+    return redirect(offer.conversation.get_absolute_url() + f"#offer-{offer.pk}")
+
+
+@login_required
+@require_POST
+def order_package(request, gig_pk, tier):
+    try:
+        order = services.order_from_package(gig_id=gig_pk, tier=tier, buyer=request.user)
+    except OrderError as exc:
+        messages.error(request, str(exc))
+        return redirect(request.META.get("HTTP_REFERER") if _safe_referer(request) else "marketplace:gig_list")
+    first = order.milestones.first()
+    messages.success(request, f"Order #{order.pk} created. Fund it to start the work.")
+    try:
+        checkout = milestone_services.milestone_fund_checkout(milestone=first, actor=request.user)
+    except (OrderError, PaymentError) as exc:
+        messages.error(request, str(exc))
+        return redirect(order)
+    return redirect("payments:checkout", checkout.pk)
+
+
+def _safe_referer(request):
+    ref = request.META.get("HTTP_REFERER")
+    return bool(ref) and url_has_allowed_host_and_scheme(ref, allowed_hosts={request.get_host()})
+
+
+# --- reviews and tips ------------------------------------------------------------
+@login_required
+@require_POST
+def review_submit(request, pk):
+    order = selectors.order_for_user(user=request.user, pk=pk)
+    form = ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_submit(order_id=order.pk, author=request.user, **form.cleaned_data)
+            messages.success(request, "Thank you for your review.")
+        except OrderError as exc:
+            messages.error(request, str(exc))
+    else:
+        for error in _form_errors(form):
+            messages.error(request, error)
+    return redirect(order.get_absolute_url() + "#reviews")
+
+
+@login_required
+@require_POST
+def review_reply(request, pk):
+    review = get_object_or_404(Review.objects.select_related("order"), pk=pk)
+    if not selectors.can_see_order(request.user, review.order):
+        raise Http404
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.review_reply(review_id=review.pk, actor=request.user, reply=form.cleaned_data["reply"])
+            messages.success(request, "Your reply is published.")
+        except OrderError as exc:
+            messages.error(request, str(exc))
+    else:
+        messages.error(request, "Write your reply.")
+    return redirect(review.order.get_absolute_url() + "#reviews")
+
+
+@login_required
+@require_POST
+def order_tip(request, pk):
+    order = selectors.order_for_user(user=request.user, pk=pk)
+    form = TipForm(request.POST)
+    if not form.is_valid():
+        for error in _form_errors(form):
+            messages.error(request, error)
+        return redirect(order.get_absolute_url() + "#reviews")
+    try:
+        checkout = services.tip_checkout_start(
+            order_id=order.pk, actor=request.user, amount_cents=form.cleaned_data["amount"]
+        )
+    except (OrderError, PaymentError) as exc:
+        messages.error(request, str(exc))
+        return redirect(order.get_absolute_url() + "#reviews")
+    return redirect("payments:checkout", checkout.pk)
+
+
+# --- dashboards, notifications, help ------------------------------------------------
+@login_required
+def dashboard(request):
+    context = {
+        "buying": selectors.buyer_dashboard(user=request.user),
+        "selling": selectors.seller_dashboard(user=request.user),
+    }
+    return render(request, "orders/dashboard.html", context)
+
+
+@login_required
+def notifications(request):
+    items = selectors.notifications_for(user=request.user)
+    return render(request, "orders/notifications.html", {"notifications": items})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    services.notifications_mark_read(user=request.user, pk=request.POST.get("id") or None)
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("notifications")
+
+
+def lifecycle_help(request):
+    return render(request, "orders/lifecycle.html", {"diagram": lifecycle_diagram()})
