@@ -29,8 +29,3 @@ def avatar(request, user_id):
     """Avatars are public (shown on gigs and profiles) but served through Django."""
     user = get_object_or_404(User.objects.only("avatar"), pk=user_id, is_active=True)
     return serve_private_file(user.avatar, as_attachment=False)
-
-
-@login_required
-def dashboard(request):
-    return render(request, "accounts/dashboard.html")

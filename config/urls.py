@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from orders import views as order_views
+
 from . import views
 
 urlpatterns = [
@@ -8,6 +10,12 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("", include("marketplace.urls")),
+    path("", include("orders.urls")),
+    path("dashboard/", order_views.dashboard, name="dashboard"),
+    path("notifications/", order_views.notifications, name="notifications"),
+    path("notifications/read", order_views.notifications_read, name="notifications_read"),
+    path("payments/", include("payments.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -3,3 +3,17 @@ from django.apps import AppConfig
 
 class MilestonesConfig(AppConfig):
     name = "milestones"
+
+    def ready(self):
+        # Funding a milestone is a payments checkout purpose: the charge, the
+        # escrow posting and the transition to "funded" happen in one transaction.
+        from payments.checkout import register_purpose
+
+        from . import services
+
+        register_purpose(
+            "milestone",
+            validate=services.validate_milestone_checkout,
+            on_paid=services.milestone_funded,
+            posting="escrow",
+        )

@@ -91,7 +91,7 @@ def order_page(*, user, pk):
             "count": len(counted),
         },
         "events": events,
-        "messages": messages,
+        "conversation_messages": messages,
         "reviews": [r for r in reviews if r.published_at <= now or r.author_id == user.pk],
         "my_review": next((r for r in reviews if r.author_id == user.pk), None),
         "can_stop": role == "buyer"

@@ -108,9 +108,7 @@ def _lock_open_offer(offer_id):
     if offer.status != OfferStatus.PENDING:
         raise StaleAction(f"This offer is no longer open: {offer.get_status_display().lower()}.")
     if offer.expires_at <= clock.now():
-        offer.status = OfferStatus.EXPIRED
-        offer.decided_at = clock.now()
-        offer.save(update_fields=["status", "decided_at"])
+        # the refusal rolls back; the expiry sweep records the status
         raise StaleAction("This offer has expired. Ask for a new one in the conversation.")
     return offer
 

@@ -12,7 +12,7 @@ from milestones.models import SYSTEM, Milestone, State
 from orders.models import Order
 from tests.factories import UserFactory
 
-B, S, O, T, Y = "buyer", "seller", "other", "staff", "system"
+B, S, OTHER, T, Y = "buyer", "seller", "other", "staff", "system"
 
 # state -> actor -> transitions allowed (the seller proposed the milestone)
 MATRIX = {
@@ -47,7 +47,7 @@ ALL_NAMES = {name for per_actor in MATRIX.values() for names in per_actor.values
 def people(db):
     buyer, seller, other = UserFactory(), UserFactory(), UserFactory()
     staff = UserFactory(is_staff=True)
-    return {B: buyer, S: seller, O: other, T: staff, Y: SYSTEM}
+    return {B: buyer, S: seller, OTHER: other, T: staff, Y: SYSTEM}
 
 
 def test_every_transition_is_listed():
@@ -60,7 +60,7 @@ def test_every_state_is_in_the_matrix():
 
 
 @pytest.mark.parametrize("state", list(MATRIX))
-@pytest.mark.parametrize("actor", [B, S, O, T, Y])
+@pytest.mark.parametrize("actor", [B, S, OTHER, T, Y])
 def test_who_may_take_which_transition(people, state, actor):
     order = Order(pk=1, buyer=people[B], seller=people[S], title="t")
     milestone = Milestone(
