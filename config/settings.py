@@ -8,6 +8,7 @@ start without a real SECRET_KEY.
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -103,6 +104,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
                 "marketplace.context_processors.unread_messages",
+                "orders.context_processors.notifications",
             ],
         },
     },
@@ -289,3 +291,23 @@ OFFER_EXPIRY = timedelta(days=env_int("OFFER_EXPIRY_DAYS", 7))
 MILESTONE_REVIEW_WINDOW = timedelta(days=env_int("MILESTONE_REVIEW_DAYS", 3))
 MILESTONE_LATE_CANCEL_GRACE = timedelta(hours=env_int("MILESTONE_LATE_CANCEL_GRACE_HOURS", 24))
 REVIEW_BLIND_WINDOW = timedelta(days=env_int("REVIEW_BLIND_DAYS", 14))
+
+# --- Payments (defaults from shared/DOMAIN.md; rounding in payments/fees.py) --
+PAYMENTS_BUYER_FEE_PERCENT = Decimal(env_str("PAYMENTS_BUYER_FEE_PERCENT", "5.5"))
+PAYMENTS_SMALL_ORDER_FEE_CENTS = env_int("PAYMENTS_SMALL_ORDER_FEE_CENTS", 300)
+PAYMENTS_SMALL_ORDER_THRESHOLD_CENTS = env_int("PAYMENTS_SMALL_ORDER_THRESHOLD_CENTS", 10_000)
+PAYMENTS_SELLER_COMMISSION_PERCENT = Decimal(env_str("PAYMENTS_SELLER_COMMISSION_PERCENT", "20"))
+PAYMENTS_CLEARANCE_DAYS = env_int("PAYMENTS_CLEARANCE_DAYS", 14)
+PAYMENTS_CLEARANCE_DAYS_TOP_RATED = env_int("PAYMENTS_CLEARANCE_DAYS_TOP_RATED", 7)
+PAYMENTS_MIN_PAYOUT_CENTS = env_int("PAYMENTS_MIN_PAYOUT_CENTS", 1_000)
+PAYMENTS_MAX_CHECKOUT_CENTS = env_int("PAYMENTS_MAX_CHECKOUT_CENTS", 5_000_000)
+# The payment provider class (see payments/providers/__init__.py); the sandbox needs no outside service.
+PAYMENTS_PROVIDER = env_str("PAYMENTS_PROVIDER", "payments.providers.sandbox.SandboxProvider")
+CELERY_BEAT_SCHEDULE["payments-clear-earnings"] = {
+    "task": "payments.tasks.clear_earnings",
+    "schedule": timedelta(minutes=15),
+}
+CELERY_BEAT_SCHEDULE["payments-retry-payouts"] = {
+    "task": "payments.tasks.retry_payouts",
+    "schedule": timedelta(minutes=10),
+}

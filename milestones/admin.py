@@ -1,0 +1,122 @@
+from django.contrib import admin
+
+from .models import (
+    CancellationRequest,
+    Delivery,
+    DeliveryFile,
+    ExtensionRequest,
+    Milestone,
+    PlanChange,
+    RevisionRequest,
+)
+
+LIFECYCLE_FIELDS = (
+    "state",
+    "proposed_by",
+    "revisions_used",
+    "extra_revisions",
+    "created_at",
+    "accepted_at",
+    "funded_at",
+    "funding_due_at",
+    "started_at",
+    "due_at",
+    "delivered_at",
+    "auto_approve_at",
+    "approved_at",
+    "closed_at",
+    "delivered_on_time",
+)
+
+
+class DeliveryInline(admin.TabularInline):
+    model = Delivery
+    extra = 0
+    can_delete = False
+    fields = ("number", "message", "links", "created_at")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "order", "state", "amount_cents", "due_at", "auto_approve_at", "started_at")
+    list_filter = ("state", "delivered_on_time")
+    search_fields = ("title", "order__title", "order__buyer__email", "order__seller__email")
+    list_select_related = ("order",)
+    date_hierarchy = "created_at"
+    # The state machine and the ledger own these: no editing by hand. Amount and
+    # order are fixed once the plan is agreed (changes go through plan changes).
+    readonly_fields = (*LIFECYCLE_FIELDS, "order", "position", "amount_cents")
+    inlines = [DeliveryInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DeliveryFileInline(admin.TabularInline):
+    model = DeliveryFile
+    extra = 0
+    readonly_fields = ("file", "name", "size")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "milestone", "number", "created_at")
+    search_fields = ("milestone__title", "message")
+    readonly_fields = ("milestone", "number", "message", "links", "created_at")
+    inlines = [DeliveryFileInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class _RequestAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "milestone", "status", "created_at", "decided_at")
+    list_filter = ("status",)
+    search_fields = ("milestone__title", "milestone__order__buyer__email", "milestone__order__seller__email")
+    readonly_fields = ("milestone", "status", "created_at", "decided_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ExtensionRequest)
+class ExtensionRequestAdmin(_RequestAdmin):
+    readonly_fields = (*_RequestAdmin.readonly_fields, "requested_by", "days")
+
+
+@admin.register(CancellationRequest)
+class CancellationRequestAdmin(_RequestAdmin):
+    readonly_fields = (*_RequestAdmin.readonly_fields, "requested_by")
+
+
+@admin.register(PlanChange)
+class PlanChangeAdmin(_RequestAdmin):
+    readonly_fields = (
+        *_RequestAdmin.readonly_fields,
+        "proposed_by",
+        "amount_cents",
+        "delivery_days",
+        "revisions_allowed",
+    )
+
+
+@admin.register(RevisionRequest)
+class RevisionRequestAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "milestone", "created_at")
+    search_fields = ("milestone__title", "feedback")
+    readonly_fields = ("milestone", "delivery", "feedback", "created_at")
+
+    def has_add_permission(self, request):
+        return False
