@@ -3,3 +3,11 @@ from django.apps import AppConfig
 
 class PaymentsConfig(AppConfig):
     name = "payments"
+    verbose_name = "Payments"
+
+    def ready(self):
+        # Tips are paid through the shared checkout like everything else.
+        from .checkout import register_purpose
+        from .services import tip_on_paid, tip_validate
+
+        register_purpose("tip", on_paid=tip_on_paid, validate=tip_validate, posting="tip", service_fee=False)

@@ -1,0 +1,143 @@
+"""The payments admin: everything is read-only. Money only moves through payments.services."""
+
+from django.contrib import admin, messages
+
+from . import services
+from .models import Checkout, Earning, LedgerAccount, LedgerEntry, LedgerTransaction, Payout, SandboxOperation
+from .templatetags.money import money
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """No add, change or delete: the ledger is append-only and written by services."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EntryInline(admin.TabularInline):
+    model = LedgerEntry
+    fields = ["account", "amount", "memo"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="amount")
+    def amount(self, entry):
+        return money(entry.amount_cents)
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "user", "milestone_id", "balance", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__email", "=milestone_id"]
+    list_select_related = ["user"]
+
+    @admin.display(description="balance", ordering="balance_cents")
+    def balance(self, account):
+        return money(account.balance_cents)
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "description", "user", "milestone_id", "idempotency_key"]
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["idempotency_key", "description", "user__email", "=milestone_id", "=id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["user"]
+    inlines = [EntryInline]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "transaction_kind", "account", "amount", "memo", "created_at"]
+    list_filter = ["account__kind", "transaction__kind", ("transaction__created_at", admin.DateFieldListFilter)]
+    search_fields = ["account__user__email", "transaction__idempotency_key", "=account__milestone_id"]
+    list_select_related = ["transaction", "account", "account__user"]
+
+    @admin.display(description="kind", ordering="transaction__kind")
+    def transaction_kind(self, entry):
+        return entry.transaction.get_kind_display()
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, entry):
+        return money(entry.amount_cents)
+
+    @admin.display(description="posted", ordering="transaction__created_at")
+    def created_at(self, entry):
+        return entry.transaction.created_at
+
+
+@admin.register(Checkout)
+class CheckoutAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "description", "buyer", "payee", "purpose", "reference_id", "total", "status"]
+    list_filter = ["status", "purpose", "paid_with"]
+    search_fields = ["=uuid", "buyer__email", "payee__email", "description", "provider_reference"]
+    list_select_related = ["buyer", "payee"]
+
+    @admin.display(description="total")
+    def total(self, checkout):
+        return money(checkout.total_cents)
+
+
+@admin.register(Earning)
+class EarningAdmin(ReadOnlyAdmin):
+    list_display = ["seller", "description", "milestone_id", "net", "clears_at", "status", "on_hold"]
+    list_filter = ["status", "on_hold"]
+    search_fields = ["seller__email", "=milestone_id"]
+    list_select_related = ["seller"]
+    actions = ["hold", "unhold"]
+
+    @admin.display(description="net", ordering="amount_cents")
+    def net(self, earning):
+        return money(earning.amount_cents)
+
+    def _hold(self, request, queryset, hold):
+        # Through the service, one milestone at a time, like support staff would.
+        changed = 0
+        for milestone_id in set(queryset.exclude(milestone_id=None).values_list("milestone_id", flat=True)):
+            changed += services.earnings_hold(milestone_id=milestone_id, hold=hold)
+        self.message_user(request, f"{changed} pending earning(s) updated.", messages.SUCCESS)
+
+    @admin.action(description="Hold clearance of these milestones' earnings")
+    def hold(self, request, queryset):
+        self._hold(request, queryset, True)
+
+    @admin.action(description="Release the hold on these milestones' earnings")
+    def unhold(self, request, queryset):
+        self._hold(request, queryset, False)
+
+
+@admin.register(Payout)
+class PayoutAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "seller", "amount", "status", "attempts", "provider_reference"]
+    list_filter = ["status"]
+    search_fields = ["seller__email", "provider_reference", "idempotency_key"]
+    list_select_related = ["seller"]
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, payout):
+        return money(payout.amount_cents)
+
+
+@admin.register(SandboxOperation)
+class SandboxOperationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "reference", "amount", "card_last4", "idempotency_key"]
+    list_filter = ["kind"]
+    search_fields = ["reference", "idempotency_key", "charge_reference"]
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, operation):
+        return money(operation.amount_cents)

@@ -1,0 +1,77 @@
+"""What a checkout can pay for: purposes registered by the apps that sell things.
+
+An app registers a purpose once, usually in its ``AppConfig.ready()``::
+
+    from payments.checkout import register_purpose
+
+    register_purpose("milestone", validate=milestone_can_be_funded, on_paid=milestone_funded)
+
+* ``validate(checkout)`` runs before the card is charged and raises
+  ``payments.exceptions.PaymentError`` (with a readable message) if paying is
+  no longer allowed (the milestone was cancelled, already funded...).
+* ``on_paid(checkout)`` runs inside the same ``transaction.atomic()`` block as
+  the ledger posting, right after it. If it raises after the card was charged,
+  the whole block is rolled back and the charged total is credited to the
+  buyer's balance instead (the checkout becomes "credited"): money never
+  vanishes.
+* ``posting`` says which ledger transaction paying posts:
+
+  - ``"escrow"``: the amount goes to the escrow of milestone ``reference_id``,
+    the buyer service fee to platform revenue (``services.escrow_fund``);
+  - ``"tip"``: the amount minus the seller commission goes to the payee's
+    pending earnings, the commission to revenue (``services.tip_post``).
+
+* ``service_fee``: whether the buyer service fee is added (default: yes for
+  escrow, no for tips).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+POSTINGS = ("escrow", "tip")
+
+
+@dataclass(frozen=True)
+class Purpose:
+    name: str
+    on_paid: Callable
+    validate: Callable
+    posting: str
+    service_fee: bool
+
+
+_purposes: dict[str, Purpose] = {}
+
+
+def register_purpose(
+    name: str,
+    *,
+    on_paid: Callable,
+    validate: Callable,
+    posting: str = "escrow",
+    service_fee: bool | None = None,
+) -> Purpose:
+    """Register (or replace) the purpose ``name``; returns it."""
+    if posting not in POSTINGS:
+        raise ValueError(f"posting must be one of {POSTINGS}, not {posting!r}")
+    purpose = Purpose(
+        name=name,
+        on_paid=on_paid,
+        validate=validate,
+        posting=posting,
+        service_fee=(posting == "escrow") if service_fee is None else service_fee,
+    )
+    _purposes[name] = purpose
+    return purpose
+
+
+def unregister_purpose(name: str) -> None:
+    _purposes.pop(name, None)
+
+
+def get_purpose(name: str) -> Purpose | None:
+    return _purposes.get(name)
+
+
+def registered_purposes() -> dict[str, Purpose]:
+    return dict(_purposes)

@@ -1,0 +1,121 @@
+"""The double-entry ledger's low-level writes: accounts, locks and ``ledger_post``.
+
+Services call these inside their own ``transaction.atomic()`` block. Locking
+rule (no deadlocks): a service first locks its own business row (checkout,
+earning, payout) if any, then every ledger account it will touch in ONE query
+ordered by id (``lock_accounts``); ``ledger_post`` locks the same way, so rows
+already locked are simply locked again.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from config import clock
+
+from .exceptions import InsufficientFunds, LedgerError
+from .models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction
+
+# One leg of a posting: (account, signed amount in cents, memo).
+Leg = tuple[LedgerAccount, int, str]
+
+
+def _get_or_create(**lookup) -> LedgerAccount:
+    try:
+        account, _ = LedgerAccount.objects.get_or_create(**lookup)
+    except IntegrityError:  # created by a concurrent request between our get and create
+        account = LedgerAccount.objects.get(**lookup)
+    return account
+
+
+def user_account(user, kind: str) -> LedgerAccount:
+    return _get_or_create(kind=kind, user=user, milestone_id=None)
+
+
+def escrow_account(milestone_id: int) -> LedgerAccount:
+    return _get_or_create(kind=AccountKind.ESCROW, user=None, milestone_id=milestone_id)
+
+
+def platform_account(kind: str) -> LedgerAccount:
+    return _get_or_create(kind=kind, user=None, milestone_id=None)
+
+
+def lock_accounts(accounts: Iterable[LedgerAccount]) -> dict[int, LedgerAccount]:
+    """Lock the accounts (SELECT ... FOR UPDATE, ordered by id) and return fresh copies by id."""
+    ids = sorted({account.pk for account in accounts})
+    locked = LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {account.pk: account for account in locked}
+
+
+def _require_atomic():
+    if not transaction.get_connection().in_atomic_block:
+        raise LedgerError("Ledger postings must run inside transaction.atomic().")
+
+
+def ledger_post(
+    *,
+    kind: str,
+    idempotency_key: str,
+    legs: Sequence[Leg],
+    description: str = "",
+    user=None,
+    milestone_id: int | None = None,
+    checkout=None,
+    payout=None,
+) -> LedgerTransaction:
+    """Post one balanced transaction; posting the same ``idempotency_key`` again returns the first one.
+
+    Refuses (``InsufficientFunds``) anything that would take an account below
+    zero, except the provider's clearing account. The cached balances change in
+    the same database transaction as the entries.
+    """
+    _require_atomic()
+    legs = [(account, amount, memo) for account, amount, memo in legs if amount != 0]
+    for _account, amount, _memo in legs:
+        if type(amount) is not int:
+            raise LedgerError("Ledger amounts must be whole cents (int).")
+    if len(legs) < 2 or sum(amount for _a, amount, _m in legs) != 0:
+        raise LedgerError(f"Unbalanced posting for {idempotency_key}: {[(str(a), n) for a, n, _m in legs]}")
+
+    deltas: dict[int, int] = defaultdict(int)
+    for account, amount, _memo in legs:
+        deltas[account.pk] += amount
+    locked = lock_accounts(account for account, _a, _m in legs)
+
+    # Checked after the locks: a concurrent post of the same event has committed by now.
+    existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+
+    for account_id, delta in deltas.items():
+        account = locked[account_id]
+        if account.balance_cents + delta < 0 and not account.allows_negative:
+            raise InsufficientFunds(
+                f"Not enough money in {account}: it holds {account.balance_cents} cents and "
+                f"{-delta} cents would leave it."
+            )
+
+    transaction_id = uuid.uuid4()
+    LedgerEntry.objects.bulk_create(
+        LedgerEntry(transaction_id=transaction_id, account_id=account.pk, amount_cents=amount, memo=memo)
+        for account, amount, memo in legs
+    )
+    for account_id, delta in deltas.items():
+        if delta:
+            LedgerAccount.objects.filter(pk=account_id).update(balance_cents=F("balance_cents") + delta)
+            locked[account_id].balance_cents += delta
+    # Written last: the database checks here that the entries balance.
+    return LedgerTransaction.objects.create(
+        id=transaction_id,
+        kind=kind,
+        idempotency_key=idempotency_key,
+        description=description[:300],
+        user=user,
+        milestone_id=milestone_id,
+        checkout=checkout,
+        payout=payout,
+        created_at=clock.now(),
+    )

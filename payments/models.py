@@ -1,0 +1,343 @@
+"""The money layer's data: a double-entry ledger and the records around it.
+
+The ledger
+----------
+``LedgerAccount``: who or what holds money (a user's buyer balance, seller
+pending / available earnings, a milestone's escrow, the platform's revenue, the
+payment provider's clearing account, payouts in transit). ``balance_cents`` is
+a cache of the sum of the account's entries, updated in the same database
+transaction as the entries and verified by ``ledger_check``; the database
+refuses a negative balance for every account except the provider's clearing
+account (money that came from or went to the outside world).
+
+``LedgerTransaction`` + ``LedgerEntry``: one business event (a milestone
+funded, released, refunded...) is one transaction of two or more signed
+entries that sum to zero. The database itself enforces this (migration 0002):
+
+* the entries are written first and the transaction row last; inserting the
+  transaction row checks that its entries exist (two or more) and sum to zero;
+* an entry can never be added to a transaction that is already written;
+* an entry without its transaction row fails at commit (the foreign key is
+  deferred), so a half-written posting cannot be committed;
+* entries and transactions can never be updated (nor deleted, on PostgreSQL);
+* on PostgreSQL a deferred constraint trigger re-checks every transaction's
+  sum at commit as well;
+* ``idempotency_key`` is unique: the same business event posts once.
+
+Amounts are integer cents everywhere (``BigIntegerField``), never floats.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from config import clock
+
+
+class AccountKind(models.TextChoices):
+    BUYER_BALANCE = "buyer_balance", "Buyer balance"
+    SELLER_PENDING = "seller_pending", "Seller pending"
+    SELLER_AVAILABLE = "seller_available", "Seller available"
+    ESCROW = "escrow", "Milestone escrow"
+    PLATFORM_REVENUE = "platform_revenue", "Platform revenue"
+    PROVIDER_CLEARING = "provider_clearing", "Provider clearing"
+    PAYOUTS_IN_TRANSIT = "payouts_in_transit", "Payouts in transit"
+
+
+USER_ACCOUNT_KINDS = (AccountKind.BUYER_BALANCE, AccountKind.SELLER_PENDING, AccountKind.SELLER_AVAILABLE)
+PLATFORM_ACCOUNT_KINDS = (AccountKind.PLATFORM_REVENUE, AccountKind.PROVIDER_CLEARING, AccountKind.PAYOUTS_IN_TRANSIT)
+# The provider's clearing account mirrors the outside world: its balance is
+# minus the money the platform has taken in net, so it is the one account
+# allowed below zero.
+NEGATIVE_ALLOWED_KINDS = (AccountKind.PROVIDER_CLEARING,)
+
+
+class LedgerAccount(models.Model):
+    kind = models.CharField(max_length=24, choices=AccountKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
+    )
+    # A plain integer: payments must not depend on the milestones app.
+    milestone_id = models.BigIntegerField(null=True, blank=True)
+    balance_cents = models.BigIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "user"], condition=Q(user__isnull=False), name="ledger_account_unique_per_user"
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "milestone_id"],
+                condition=Q(milestone_id__isnull=False),
+                name="ledger_account_unique_per_milestone",
+            ),
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=Q(user__isnull=True, milestone_id__isnull=True),
+                name="ledger_account_unique_platform",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=USER_ACCOUNT_KINDS, user__isnull=False, milestone_id__isnull=True)
+                    | Q(kind=AccountKind.ESCROW, user__isnull=True, milestone_id__isnull=False)
+                    | Q(kind__in=PLATFORM_ACCOUNT_KINDS, user__isnull=True, milestone_id__isnull=True)
+                ),
+                name="ledger_account_owner_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_cents__gte=0) | Q(kind__in=NEGATIVE_ALLOWED_KINDS),
+                name="ledger_account_not_negative",
+            ),
+        ]
+
+    def __str__(self):
+        if self.user_id:
+            return f"{self.get_kind_display()} of {self.user}"
+        if self.milestone_id is not None:
+            return f"Escrow of milestone #{self.milestone_id}"
+        return self.get_kind_display()
+
+    @property
+    def allows_negative(self) -> bool:
+        return self.kind in NEGATIVE_ALLOWED_KINDS
+
+
+class TransactionKind(models.TextChoices):
+    FUND = "fund", "Milestone funded"
+    RELEASE = "release", "Escrow released"
+    REFUND = "refund", "Refund"
+    SPLIT = "split", "Dispute split"
+    CLEARANCE = "clearance", "Earnings cleared"
+    WITHDRAWAL = "withdrawal", "Withdrawal requested"
+    PAYOUT = "payout", "Payout sent"
+    PAYOUT_REVERSAL = "payout_reversal", "Payout returned"
+    TIP = "tip", "Tip"
+    CREDIT = "credit", "Credited to balance"
+
+
+class LedgerTransaction(models.Model):
+    """One business event; written after its entries (see the module docstring)."""
+
+    # A UUID chosen before anything is written, so the entries can point at
+    # their transaction before the transaction row exists.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=20, choices=TransactionKind.choices)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    # What caused it (all optional; payments never imports the other apps).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    milestone_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    checkout = models.ForeignKey(
+        "payments.Checkout", null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+    )
+    payout = models.ForeignKey(
+        "payments.Payout", null=True, blank=True, on_delete=models.PROTECT, related_name="transactions"
+    )
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["kind", "milestone_id"], name="ledger_tx_kind_milestone")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.idempotency_key}"
+
+
+class LedgerEntry(models.Model):
+    transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="entries")
+    account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="entries")
+    # Signed: positive adds to the account's balance, negative takes from it.
+    amount_cents = models.BigIntegerField()
+    memo = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "ledger entries"
+        constraints = [models.CheckConstraint(condition=~Q(amount_cents=0), name="ledger_entry_not_zero")]
+
+    def __str__(self):
+        return f"{self.amount_cents:+d} {self.account}"
+
+
+class CheckoutStatus(models.TextChoices):
+    OPEN = "open", "Waiting for payment"
+    PAID = "paid", "Paid"
+    CREDITED = "credited", "Charged, credited to balance"
+    CANCELLED = "cancelled", "Replaced"
+
+
+class PaymentSource(models.TextChoices):
+    CARD = "card", "Card"
+    BALANCE = "balance", "Balance"
+
+
+class Checkout(models.Model):
+    """A buyer's intent to pay for one thing (a milestone, a tip...).
+
+    ``purpose`` + ``reference_id`` say what is paid for; the purpose's handler
+    (registered with ``payments.checkout.register_purpose``) finishes the
+    purchase inside the same database transaction as the ledger posting.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="checkouts")
+    payee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="checkouts_received"
+    )
+    purpose = models.CharField(max_length=40)
+    reference_id = models.BigIntegerField()
+    description = models.CharField(max_length=200)
+    amount_cents = models.BigIntegerField()
+    service_fee_cents = models.BigIntegerField(default=0)
+    return_url = models.CharField(max_length=500)
+    status = models.CharField(max_length=12, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN)
+    paid_with = models.CharField(max_length=10, choices=PaymentSource.choices, blank=True)
+    card_last4 = models.CharField(max_length=4, blank=True)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "purpose", "reference_id"],
+                condition=Q(status="open"),
+                name="checkout_one_open_per_reference",
+            ),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="checkout_amount_positive"),
+            models.CheckConstraint(condition=Q(service_fee_cents__gte=0), name="checkout_fee_not_negative"),
+        ]
+
+    def __str__(self):
+        return f"{self.description} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("payments:checkout", args=[self.uuid])
+
+    @property
+    def total_cents(self) -> int:
+        return self.amount_cents + self.service_fee_cents
+
+    @property
+    def charge_idempotency_key(self) -> str:
+        """The one key every charge attempt for this checkout carries: it can succeed once."""
+        return f"checkout:{self.uuid}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CheckoutStatus.OPEN
+
+    def get_receipt_url(self):
+        return reverse("payments:receipt", args=[self.uuid])
+
+
+class EarningStatus(models.TextChoices):
+    PENDING = "pending", "Pending clearance"
+    CLEARED = "cleared", "Cleared"
+
+
+class Earning(models.Model):
+    """Money released to a seller, waiting in *pending* until ``clears_at``."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="earnings")
+    milestone_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    checkout = models.ForeignKey(Checkout, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    description = models.CharField(max_length=200, blank=True)
+    gross_cents = models.BigIntegerField()
+    commission_cents = models.BigIntegerField()
+    amount_cents = models.BigIntegerField(help_text="Net amount credited to the seller")
+    clears_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=EarningStatus.choices, default=EarningStatus.PENDING)
+    on_hold = models.BooleanField(default=False)
+    released_transaction = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
+    cleared_transaction = models.OneToOneField(
+        LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=clock.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["clears_at", "id"]
+        indexes = [models.Index(fields=["status", "clears_at"], name="earning_due_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="earning_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(gross_cents=models.F("amount_cents") + models.F("commission_cents")),
+                name="earning_gross_is_net_plus_commission",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount_cents} cents for {self.seller} ({self.get_status_display()})"
+
+
+class PayoutStatus(models.TextChoices):
+    PROCESSING = "processing", "Processing"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed, returned to available"
+
+
+class Payout(models.Model):
+    """A seller's withdrawal of available earnings through the provider."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
+    amount_cents = models.BigIntegerField()
+    idempotency_key = models.CharField(max_length=100)
+    status = models.CharField(max_length=12, choices=PayoutStatus.choices, default=PayoutStatus.PROCESSING)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    failure_message = models.CharField(max_length=300, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=clock.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["seller", "idempotency_key"], name="payout_unique_key_per_seller"),
+            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payout_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"Payout of {self.amount_cents} cents to {self.seller} ({self.get_status_display()})"
+
+    @property
+    def provider_idempotency_key(self) -> str:
+        return f"payout:{self.pk}"
+
+
+class SandboxOperation(models.Model):
+    """What the built-in sandbox provider "saw": one row per successful operation.
+
+    This plays the part of the provider's own records (a real provider keeps
+    these on its side); ``ledger_check`` compares the ledger against them.
+    """
+
+    class Kind(models.TextChoices):
+        CHARGE = "charge", "Charge"
+        REFUND = "refund", "Refund"
+        PAYOUT = "payout", "Payout"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    reference = models.CharField(max_length=40, unique=True)
+    amount_cents = models.BigIntegerField()
+    card_last4 = models.CharField(max_length=4, blank=True)
+    charge_reference = models.CharField(max_length=40, blank=True, help_text="For refunds: the charge refunded")
+    description = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="sandbox_amount_positive")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.reference} ({self.amount_cents} cents)"

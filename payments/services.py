@@ -1,0 +1,823 @@
+"""Every way money moves: the only functions that write to the ledger.
+
+All services are keyword-only, run in ``transaction.atomic()``, lock what they
+change (business row first, then the ledger accounts in id order), refuse
+anything that would take a balance below zero or move money twice, and raise
+``payments.exceptions.PaymentError`` (or a subclass) with a message a person
+can read. Amounts are integer cents.
+
+Escrow is keyed by a plain integer ``milestone_id``: payments never imports the
+milestones app.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from config import clock
+
+from . import fees
+from .checkout import Purpose, get_purpose
+from .exceptions import (
+    AlreadyProcessed,
+    CheckoutAlreadyPaid,
+    CheckoutCredited,
+    InsufficientFunds,
+    InvalidAmount,
+    PaymentError,
+    ProviderUnavailable,
+)
+from .ledger import escrow_account, ledger_post, lock_accounts, platform_account, user_account
+from .models import (
+    AccountKind,
+    Checkout,
+    CheckoutStatus,
+    Earning,
+    EarningStatus,
+    LedgerAccount,
+    LedgerTransaction,
+    PaymentSource,
+    Payout,
+    PayoutStatus,
+    TransactionKind,
+)
+from .providers import ProviderResult, get_provider
+from .selectors import Balances, balances_for, escrow_balance_cents
+from .templatetags.money import money
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Balances",
+    "balances_for",
+    "checkout_create",
+    "checkout_pay",
+    "earnings_clear",
+    "earnings_hold",
+    "escrow_balance_cents",
+    "escrow_fund",
+    "escrow_refund",
+    "escrow_release",
+    "escrow_split",
+    "payout_request",
+    "payout_send",
+    "payouts_retry",
+    "tip_post",
+    "tip_send",
+]
+
+
+# --- Checks shared by the services -----------------------------------------
+def _cents(value, *, what: str = "amount", allow_zero: bool = False) -> int:
+    """Only a real ``int`` is money here: floats, Decimals, strings and booleans are refused."""
+    if type(value) is not int:
+        raise InvalidAmount(f"The {what} must be a whole number of cents.")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise InvalidAmount(f"The {what} must be greater than zero.")
+    return value
+
+
+def _milestone(milestone_id) -> int:
+    if type(milestone_id) is not int or milestone_id <= 0:
+        raise PaymentError("That milestone does not exist.")
+    return milestone_id
+
+
+def _clears_at(*, top_rated: bool):
+    days = settings.PAYMENTS_CLEARANCE_DAYS_TOP_RATED if top_rated else settings.PAYMENTS_CLEARANCE_DAYS
+    return clock.now() + timedelta(days=days)
+
+
+def _safe_return_url(url: str) -> bool:
+    # Only a path on this site: the buyer is sent there after paying.
+    return (
+        isinstance(url, str)
+        and url.startswith("/")
+        and not url.startswith("//")
+        and url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+    )
+
+
+# --- Checkout -------------------------------------------------------------
+def checkout_create(
+    *,
+    buyer,
+    purpose: str,
+    reference_id: int,
+    amount_cents: int,
+    description: str,
+    payee=None,
+    return_url: str,
+) -> Checkout:
+    """Open a checkout, or return the buyer's open one for the same (purpose, reference_id).
+
+    An open checkout with a different amount or payee is replaced (marked
+    cancelled) by a new one; paying a replaced checkout is refused.
+    """
+    registered = get_purpose(purpose)
+    if registered is None:
+        raise PaymentError("This kind of payment is not available.")
+    amount = _cents(amount_cents)
+    if amount > settings.PAYMENTS_MAX_CHECKOUT_CENTS:
+        raise InvalidAmount(f"One payment can be at most {money(settings.PAYMENTS_MAX_CHECKOUT_CENTS)}.")
+    if type(reference_id) is not int:
+        raise PaymentError("What you are paying for could not be found.")
+    if payee is not None and payee.pk == buyer.pk:
+        raise PaymentError("You cannot pay yourself.")
+    if registered.posting == "tip" and payee is None:
+        raise PaymentError("A tip needs a seller to receive it.")
+    if not _safe_return_url(return_url):
+        raise PaymentError("The page to return to after paying is not on this site.")
+    service_fee = fees.buyer_service_fee_cents(amount) if registered.service_fee else 0
+    description = " ".join(str(description or "").split())[:200] or purpose.capitalize()
+    payee_id = payee.pk if payee is not None else None
+
+    for _attempt in range(3):
+        with transaction.atomic():
+            current = (
+                Checkout.objects.select_for_update()
+                .filter(buyer=buyer, purpose=purpose, reference_id=reference_id, status=CheckoutStatus.OPEN)
+                .first()
+            )
+            if current is not None:
+                if (current.amount_cents, current.service_fee_cents, current.payee_id) == (
+                    amount,
+                    service_fee,
+                    payee_id,
+                ):
+                    if (current.description, current.return_url) != (description, return_url):
+                        current.description, current.return_url = description, return_url
+                        current.save(update_fields=["description", "return_url"])
+                    return current
+                current.status = CheckoutStatus.CANCELLED
+                current.failure_message = "Replaced by a newer checkout with a different amount."
+                current.save(update_fields=["status", "failure_message"])
+            try:
+                with transaction.atomic():
+                    return Checkout.objects.create(
+                        buyer=buyer,
+                        payee=payee,
+                        purpose=purpose,
+                        reference_id=reference_id,
+                        description=description,
+                        amount_cents=amount,
+                        service_fee_cents=service_fee,
+                        return_url=return_url,
+                        created_at=clock.now(),
+                    )
+            except IntegrityError:
+                continue  # a concurrent request opened one first: reuse it on the next pass
+    raise PaymentError("The checkout could not be opened. Please try again.")
+
+
+def _purpose_of(checkout: Checkout) -> Purpose:
+    purpose = get_purpose(checkout.purpose)
+    if purpose is None:
+        raise PaymentError("This kind of payment is not available any more.")
+    return purpose
+
+
+def _refuse_if_not_open(checkout: Checkout) -> None:
+    if checkout.status in (CheckoutStatus.PAID, CheckoutStatus.CREDITED):
+        raise CheckoutAlreadyPaid()
+    if checkout.status != CheckoutStatus.OPEN:
+        raise PaymentError("This checkout was replaced by a newer one; nothing was charged.")
+
+
+def _payer_account(checkout: Checkout, source: str) -> LedgerAccount:
+    if source == PaymentSource.BALANCE:
+        return user_account(checkout.buyer, AccountKind.BUYER_BALANCE)
+    return platform_account(AccountKind.PROVIDER_CLEARING)
+
+
+def _payer_memo(source: str) -> str:
+    return "paid from balance" if source == PaymentSource.BALANCE else "card payment"
+
+
+def escrow_fund(*, checkout: Checkout, source: str) -> LedgerTransaction:
+    """Post a paid checkout into escrow: the amount to the escrow of milestone ``reference_id``,
+    the buyer service fee to platform revenue. Once per milestone.
+
+    Called by ``checkout_pay`` inside its atomic block (other apps fund a
+    milestone with ``checkout_create`` + the checkout page, never directly).
+    """
+    milestone_id = _milestone(checkout.reference_id)
+    payer = _payer_account(checkout, source)
+    escrow = escrow_account(milestone_id)
+    revenue = platform_account(AccountKind.PLATFORM_REVENUE)
+    lock_accounts([payer, escrow, revenue])
+    if LedgerTransaction.objects.filter(kind=TransactionKind.FUND, milestone_id=milestone_id).exists():
+        raise AlreadyProcessed(f"Milestone #{milestone_id} is already paid for; it cannot be funded twice.")
+    try:
+        return ledger_post(
+            kind=TransactionKind.FUND,
+            idempotency_key=checkout.charge_idempotency_key,
+            legs=[
+                (payer, -checkout.total_cents, _payer_memo(source)),
+                (escrow, checkout.amount_cents, "held in escrow"),
+                (revenue, checkout.service_fee_cents, "buyer service fee"),
+            ],
+            description=checkout.description,
+            user=checkout.buyer,
+            milestone_id=milestone_id,
+            checkout=checkout,
+        )
+    except InsufficientFunds as exc:
+        raise InsufficientFunds(_balance_short_message(checkout)) from exc
+
+
+def tip_post(*, checkout: Checkout, source: str) -> LedgerTransaction:
+    """Post a paid tip: the amount minus the seller commission to the payee's pending earnings."""
+    seller = checkout.payee
+    payer = _payer_account(checkout, source)
+    pending = user_account(seller, AccountKind.SELLER_PENDING)
+    revenue = platform_account(AccountKind.PLATFORM_REVENUE)
+    lock_accounts([payer, pending, revenue])
+    commission = fees.seller_commission_cents(checkout.amount_cents)
+    net = checkout.amount_cents - commission
+    try:
+        posted = ledger_post(
+            kind=TransactionKind.TIP,
+            idempotency_key=checkout.charge_idempotency_key,
+            legs=[
+                (payer, -checkout.total_cents, _payer_memo(source)),
+                (pending, net, "tip (pending clearance)"),
+                (revenue, commission, "seller commission"),
+                (revenue, checkout.service_fee_cents, "buyer service fee"),
+            ],
+            description=checkout.description,
+            user=checkout.buyer,
+            checkout=checkout,
+        )
+    except InsufficientFunds as exc:
+        raise InsufficientFunds(_balance_short_message(checkout)) from exc
+    Earning.objects.create(
+        seller=seller,
+        checkout=checkout,
+        description=f"Tip from {checkout.buyer.public_name}",
+        gross_cents=checkout.amount_cents,
+        commission_cents=commission,
+        amount_cents=net,
+        clears_at=_clears_at(top_rated=False),
+        released_transaction=posted,
+        created_at=clock.now(),
+    )
+    return posted
+
+
+_POSTINGS = {"escrow": escrow_fund, "tip": tip_post}
+
+
+def _balance_short_message(checkout: Checkout) -> str:
+    balance = balances_for(checkout.buyer).buyer_balance_cents
+    return f"Your balance ({money(balance)}) does not cover the total of {money(checkout.total_cents)}."
+
+
+def _record_payment(checkout: Checkout, purpose: Purpose, *, source: str, result: ProviderResult | None) -> None:
+    """Inside the caller's atomic block: mark paid, post the ledger transaction, run the purpose's handler."""
+    checkout.status = CheckoutStatus.PAID
+    checkout.paid_with = source
+    checkout.paid_at = clock.now()
+    if result is not None:
+        checkout.provider_reference = result.reference
+        checkout.card_last4 = result.card_last4
+    checkout.save(update_fields=["status", "paid_with", "paid_at", "provider_reference", "card_last4"])
+    _POSTINGS[purpose.posting](checkout=checkout, source=source)
+    purpose.on_paid(checkout)
+
+
+def _credit_charged_checkout(checkout: Checkout, result: ProviderResult, reason: str) -> bool:
+    """The card was charged but the purchase failed: keep the money as the buyer's balance.
+
+    Returns False when a concurrent request already recorded this charge.
+    """
+    with transaction.atomic():
+        locked = Checkout.objects.select_for_update().select_related("buyer").get(pk=checkout.pk)
+        if locked.status in (CheckoutStatus.PAID, CheckoutStatus.CREDITED):
+            return False
+        ledger_post(
+            kind=TransactionKind.CREDIT,
+            idempotency_key=f"{locked.charge_idempotency_key}:credit",
+            legs=[
+                (platform_account(AccountKind.PROVIDER_CLEARING), -result.amount_cents, "card payment"),
+                (user_account(locked.buyer, AccountKind.BUYER_BALANCE), result.amount_cents, "credited to balance"),
+            ],
+            description=f"{locked.description} (could not be completed)",
+            user=locked.buyer,
+            checkout=locked,
+        )
+        locked.status = CheckoutStatus.CREDITED
+        locked.paid_with = PaymentSource.CARD
+        locked.paid_at = clock.now()
+        locked.provider_reference = result.reference
+        locked.card_last4 = result.card_last4
+        locked.failure_message = reason[:300]
+        locked.save(
+            update_fields=["status", "paid_with", "paid_at", "provider_reference", "card_last4", "failure_message"]
+        )
+    return True
+
+
+def checkout_pay(
+    *, checkout: Checkout, actor, payment_method: str | None = None, use_balance: bool = False
+) -> Checkout:
+    """Pay an open checkout by card (``payment_method``) or from the buyer's balance.
+
+    1. Refuse if it is not the buyer's, is not open, or the purpose's
+       ``validate`` refuses (nothing is charged).
+    2. Card: charge the total through the provider with the checkout's
+       idempotency key, so a retry or a double submit charges once.
+    3. In ONE ``transaction.atomic()``: mark paid, post the ledger transaction
+       for the purpose, call the purpose's ``on_paid``.
+    4. If step 3 fails after the card was charged, credit the charged total to
+       the buyer's balance (checkout "credited") and raise ``CheckoutCredited``.
+
+    Raises ``CheckoutAlreadyPaid`` when the checkout was already paid (the
+    second of two submits), ``CardDeclined`` / ``ProviderUnavailable`` when the
+    charge did not go through.
+    """
+    checkout = Checkout.objects.select_related("buyer", "payee").get(pk=checkout.pk)
+    if actor is None or actor.pk != checkout.buyer_id:
+        raise PaymentError("Only the buyer can pay this checkout.")
+    _refuse_if_not_open(checkout)
+    purpose = _purpose_of(checkout)
+    purpose.validate(checkout)
+
+    if use_balance:
+        try:
+            with transaction.atomic():
+                locked = Checkout.objects.select_for_update().select_related("buyer", "payee").get(pk=checkout.pk)
+                _refuse_if_not_open(locked)
+                _record_payment(locked, purpose, source=PaymentSource.BALANCE, result=None)
+        except PaymentError:
+            raise
+        except Exception as exc:
+            logger.exception("checkout %s: paying from balance failed", checkout.uuid)
+            raise PaymentError("The payment could not be completed; nothing was taken from your balance.") from exc
+        return locked
+
+    if not payment_method:
+        raise PaymentError("Enter your card details to pay.")
+    result = get_provider().charge(
+        amount_cents=checkout.total_cents,
+        payment_method=payment_method,
+        idempotency_key=checkout.charge_idempotency_key,
+        description=checkout.description,
+    )
+    # The card is charged from here on: whatever happens, the money is recorded.
+    outcome = "paid"
+    try:
+        with transaction.atomic():
+            locked = Checkout.objects.select_for_update().select_related("buyer", "payee").get(pk=checkout.pk)
+            if locked.status in (CheckoutStatus.PAID, CheckoutStatus.CREDITED):
+                outcome = "already"  # a double submit: the provider returned the same charge
+            elif locked.status != CheckoutStatus.OPEN:
+                outcome = "replaced"
+            else:
+                _record_payment(locked, purpose, source=PaymentSource.CARD, result=result)
+    except Exception as exc:
+        logger.warning("checkout %s: charged but could not complete: %s", checkout.uuid, exc, exc_info=True)
+        reason = exc.message if isinstance(exc, PaymentError) else "The purchase could not be completed."
+        message = (
+            f"{reason} Your card was charged {money(result.amount_cents)}, so that amount was added to your "
+            "balance; you can use it for another payment."
+        )
+        if _credit_charged_checkout(checkout, result, message):
+            raise CheckoutCredited(message) from exc
+        raise CheckoutAlreadyPaid() from exc
+    if outcome == "already":
+        raise CheckoutAlreadyPaid()
+    if outcome == "replaced":
+        message = (
+            "This checkout was replaced while you were paying. Your card was charged "
+            f"{money(result.amount_cents)}, so that amount was added to your balance."
+        )
+        if _credit_charged_checkout(checkout, result, message):
+            raise CheckoutCredited(message)
+        raise CheckoutAlreadyPaid()
+    return locked
+
+
+# --- Tips ------------------------------------------------------------------
+def tip_send(
+    *, buyer, seller, amount_cents: int, return_url: str, reference_id: int | None = None, note: str = ""
+) -> Checkout:
+    """Open (or reuse) a checkout for a tip to ``seller``; the buyer pays it on the checkout page.
+
+    ``reference_id`` is what the tip is for (e.g. an order id); by default the
+    seller's id, so one open tip per buyer and seller.
+    """
+    if seller is None or not seller.is_active:
+        raise PaymentError("This seller cannot receive tips.")
+    description = f"Tip for {seller.public_name}" + (f": {note}" if note else "")
+    return checkout_create(
+        buyer=buyer,
+        purpose="tip",
+        reference_id=seller.pk if reference_id is None else reference_id,
+        amount_cents=amount_cents,
+        description=description,
+        payee=seller,
+        return_url=return_url,
+    )
+
+
+def tip_validate(checkout: Checkout) -> None:
+    payee = checkout.payee
+    if payee is None or not payee.is_active:
+        raise PaymentError("This seller cannot receive tips any more; nothing was charged.")
+    if payee.pk == checkout.buyer_id:
+        raise PaymentError("You cannot tip yourself.")
+
+
+def tip_on_paid(checkout: Checkout) -> None:
+    """Nothing else to do: the ledger posting (``tip_post``) is the whole effect."""
+
+
+# --- Escrow ----------------------------------------------------------------
+def _funding(milestone_id: int) -> LedgerTransaction | None:
+    return (
+        LedgerTransaction.objects.select_related("checkout")
+        .filter(kind=TransactionKind.FUND, milestone_id=milestone_id)
+        .first()
+    )
+
+
+def _existing_escrow(milestone_id: int) -> LedgerAccount:
+    escrow = LedgerAccount.objects.filter(kind=AccountKind.ESCROW, milestone_id=milestone_id).first()
+    if escrow is None:
+        raise PaymentError(f"Nothing is held in escrow for milestone #{milestone_id}.")
+    return escrow
+
+
+def _check_funder(milestone_id: int, buyer) -> LedgerTransaction | None:
+    funding = _funding(milestone_id)
+    if funding is not None and funding.user_id != buyer.pk:
+        raise PaymentError(f"Milestone #{milestone_id} was paid by another account; only its buyer can get it back.")
+    return funding
+
+
+def _nothing_held(milestone_id: int) -> PaymentError:
+    return PaymentError(
+        f"Nothing is held in escrow for milestone #{milestone_id}: it was already released or refunded."
+    )
+
+
+def escrow_release(*, milestone_id: int, seller, top_rated: bool = False) -> LedgerTransaction:
+    """Escrow → seller pending (minus commission) and commission → revenue, once per milestone.
+
+    Creates the pending earning that clears after 14 days (7 for top-rated
+    sellers). Calling it again returns the first release.
+    """
+    milestone_id = _milestone(milestone_id)
+    key = f"escrow_release:{milestone_id}"
+    with transaction.atomic():
+        escrow = _existing_escrow(milestone_id)
+        pending = user_account(seller, AccountKind.SELLER_PENDING)
+        revenue = platform_account(AccountKind.PLATFORM_REVENUE)
+        locked = lock_accounts([escrow, pending, revenue])
+        released = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if released is not None:
+            if released.user_id != seller.pk:
+                raise AlreadyProcessed(f"Milestone #{milestone_id} was already released to another seller.")
+            return released
+        held = locked[escrow.pk].balance_cents
+        if held <= 0:
+            raise _nothing_held(milestone_id)
+        commission = fees.seller_commission_cents(held)
+        posted = ledger_post(
+            kind=TransactionKind.RELEASE,
+            idempotency_key=key,
+            legs=[
+                (escrow, -held, "released from escrow"),
+                (pending, held - commission, "earning (pending clearance)"),
+                (revenue, commission, "seller commission"),
+            ],
+            description=f"Milestone #{milestone_id} approved",
+            user=seller,
+            milestone_id=milestone_id,
+        )
+        Earning.objects.create(
+            seller=seller,
+            milestone_id=milestone_id,
+            description=f"Milestone #{milestone_id}",
+            gross_cents=held,
+            commission_cents=commission,
+            amount_cents=held - commission,
+            clears_at=_clears_at(top_rated=top_rated),
+            released_transaction=posted,
+            created_at=clock.now(),
+        )
+    return posted
+
+
+def escrow_refund(
+    *,
+    milestone_id: int,
+    buyer,
+    amount_cents: int | None = None,
+    destination: str = "balance",
+    idempotency_key: str | None = None,
+) -> LedgerTransaction:
+    """Escrow → the buyer: all that is held (``amount_cents=None``) or part of it.
+
+    ``destination="balance"`` credits the buyer's balance (it can pay later
+    milestones); ``"card"`` refunds the card that funded the milestone through
+    the provider (if it was funded from the balance, the refund goes back to
+    the balance). The service fee is not refunded. Pass ``idempotency_key`` to
+    make a partial refund safe to retry; without it, a full refund cannot run
+    twice (the escrow is empty the second time).
+    """
+    milestone_id = _milestone(milestone_id)
+    if destination not in ("balance", "card"):
+        raise PaymentError("A refund goes to the buyer's balance or back to the card.")
+    with transaction.atomic():
+        escrow = _existing_escrow(milestone_id)
+        funding = _check_funder(milestone_id, buyer)
+        card_checkout = None
+        if destination == "card" and funding is not None and funding.checkout is not None:
+            if funding.checkout.paid_with == PaymentSource.CARD and funding.checkout.provider_reference:
+                card_checkout = funding.checkout
+        target = (
+            platform_account(AccountKind.PROVIDER_CLEARING)
+            if card_checkout is not None
+            else user_account(buyer, AccountKind.BUYER_BALANCE)
+        )
+        locked = lock_accounts([escrow, target])
+        refunds_so_far = LedgerTransaction.objects.filter(kind=TransactionKind.REFUND, milestone_id=milestone_id)
+        key = (
+            f"escrow_refund:{milestone_id}:key:{idempotency_key}"
+            if idempotency_key
+            else f"escrow_refund:{milestone_id}:{refunds_so_far.count() + 1}"
+        )
+        done = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if done is not None:
+            return done
+        held = locked[escrow.pk].balance_cents
+        if held <= 0:
+            raise _nothing_held(milestone_id)
+        amount = held if amount_cents is None else _cents(amount_cents, what="refund amount")
+        if amount > held:
+            raise InsufficientFunds(f"At most {money(held)} can be refunded: that is what escrow holds.")
+        if card_checkout is not None:
+            get_provider().refund(
+                charge_reference=card_checkout.provider_reference, amount_cents=amount, idempotency_key=key
+            )
+        return ledger_post(
+            kind=TransactionKind.REFUND,
+            idempotency_key=key,
+            legs=[
+                (escrow, -amount, "refunded from escrow"),
+                (target, amount, "refund to card" if card_checkout is not None else "refund to balance"),
+            ],
+            description=f"Milestone #{milestone_id} refunded"
+            + (f" to the card ending {card_checkout.card_last4}" if card_checkout else " to the balance"),
+            user=buyer,
+            milestone_id=milestone_id,
+            checkout=card_checkout,
+        )
+
+
+def escrow_split(
+    *, milestone_id: int, seller, buyer, seller_amount_cents: int, top_rated: bool = False
+) -> LedgerTransaction:
+    """Settle a dispute: ``seller_amount_cents`` of the escrow to the seller (minus commission,
+    pending clearance), the rest back to the buyer's balance. Once per milestone.
+    """
+    milestone_id = _milestone(milestone_id)
+    seller_share = _cents(seller_amount_cents, what="seller's share", allow_zero=True)
+    key = f"escrow_split:{milestone_id}"
+    with transaction.atomic():
+        escrow = _existing_escrow(milestone_id)
+        _check_funder(milestone_id, buyer)
+        pending = user_account(seller, AccountKind.SELLER_PENDING)
+        revenue = platform_account(AccountKind.PLATFORM_REVENUE)
+        buyer_balance = user_account(buyer, AccountKind.BUYER_BALANCE)
+        locked = lock_accounts([escrow, pending, revenue, buyer_balance])
+        done = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if done is not None:
+            return done
+        held = locked[escrow.pk].balance_cents
+        if held <= 0:
+            raise _nothing_held(milestone_id)
+        if seller_share > held:
+            raise InvalidAmount(f"The seller's share must be between {money(0)} and {money(held)} (what escrow holds).")
+        commission = fees.seller_commission_cents(seller_share)
+        posted = ledger_post(
+            kind=TransactionKind.SPLIT,
+            idempotency_key=key,
+            legs=[
+                (escrow, -held, "settled from escrow"),
+                (pending, seller_share - commission, "seller's share (pending clearance)"),
+                (revenue, commission, "seller commission"),
+                (buyer_balance, held - seller_share, "buyer's share to balance"),
+            ],
+            description=f"Milestone #{milestone_id} dispute settled",
+            user=seller,
+            milestone_id=milestone_id,
+        )
+        if seller_share - commission > 0:
+            Earning.objects.create(
+                seller=seller,
+                milestone_id=milestone_id,
+                description=f"Milestone #{milestone_id} (dispute settlement)",
+                gross_cents=seller_share,
+                commission_cents=commission,
+                amount_cents=seller_share - commission,
+                clears_at=_clears_at(top_rated=top_rated),
+                released_transaction=posted,
+                created_at=clock.now(),
+            )
+    return posted
+
+
+# --- Clearance -------------------------------------------------------------
+def earnings_clear(*, now=None, batch_size: int = 1000) -> int:
+    """Move every due, not-on-hold pending earning to available; returns how many cleared.
+
+    Works in batches of ``batch_size`` (one database transaction each, rows
+    another sweep holds are skipped on PostgreSQL). Running it twice clears
+    nothing the second time.
+    """
+    now = now or clock.now()
+    User = get_user_model()
+    cleared = 0
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Earning.objects.select_for_update(skip_locked=True)
+                .filter(status=EarningStatus.PENDING, on_hold=False, clears_at__lte=now, pk__gt=last_id)
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                break
+            last_id = batch[-1].pk
+            sellers = User.objects.in_bulk({earning.seller_id for earning in batch})
+            pending = {pk: user_account(user, AccountKind.SELLER_PENDING) for pk, user in sellers.items()}
+            available = {pk: user_account(user, AccountKind.SELLER_AVAILABLE) for pk, user in sellers.items()}
+            lock_accounts([*pending.values(), *available.values()])
+            for earning in batch:
+                try:
+                    with transaction.atomic():
+                        posted = ledger_post(
+                            kind=TransactionKind.CLEARANCE,
+                            idempotency_key=f"earning_clear:{earning.pk}",
+                            legs=[
+                                (pending[earning.seller_id], -earning.amount_cents, "cleared"),
+                                (available[earning.seller_id], earning.amount_cents, "now available"),
+                            ],
+                            description=earning.description,
+                            user=sellers[earning.seller_id],
+                            milestone_id=earning.milestone_id,
+                        )
+                        earning.status = EarningStatus.CLEARED
+                        earning.cleared_transaction = posted
+                        earning.cleared_at = now
+                        earning.save(update_fields=["status", "cleared_transaction", "cleared_at"])
+                    cleared += 1
+                except PaymentError:  # never expected; one bad row must not stop the others
+                    logger.exception("earning %s could not clear", earning.pk)
+        if len(batch) < batch_size:
+            break
+    return cleared
+
+
+def earnings_hold(*, milestone_id: int, hold: bool) -> int:
+    """Freeze (or unfreeze) clearance of the milestone's pending earnings; returns how many changed."""
+    milestone_id = _milestone(milestone_id)
+    with transaction.atomic():
+        ids = list(
+            Earning.objects.select_for_update()
+            .filter(milestone_id=milestone_id, status=EarningStatus.PENDING)
+            .exclude(on_hold=hold)
+            .values_list("pk", flat=True)
+        )
+        return Earning.objects.filter(pk__in=ids).update(on_hold=hold)
+
+
+# --- Withdrawals -----------------------------------------------------------
+def payout_request(*, seller, amount_cents: int, idempotency_key: str) -> Payout:
+    """Withdraw ``amount_cents`` of the seller's available earnings through the provider.
+
+    The amount leaves *available* at once (into "payouts in transit"), then the
+    provider is called with a key derived from the payout. Paid: it leaves the
+    platform. Refused: it returns to available. No answer: it stays
+    "processing" and ``payouts_retry`` asks again with the same key. The same
+    ``idempotency_key`` (one per withdraw form) never creates two payouts.
+    """
+    amount = _cents(amount_cents, what="withdrawal amount")
+    key = str(idempotency_key or "").strip()[:100]
+    if not key:
+        raise PaymentError("The withdrawal form expired. Reload the page and try again.")
+    existing = Payout.objects.filter(seller=seller, idempotency_key=key).first()
+    if existing is not None:
+        return _same_payout(existing, amount)
+    minimum = settings.PAYMENTS_MIN_PAYOUT_CENTS
+    if amount < minimum:
+        raise InvalidAmount(f"The smallest withdrawal is {money(minimum)}.")
+    try:
+        with transaction.atomic():
+            available = user_account(seller, AccountKind.SELLER_AVAILABLE)
+            in_transit = platform_account(AccountKind.PAYOUTS_IN_TRANSIT)
+            locked = lock_accounts([available, in_transit])
+            existing = Payout.objects.filter(seller=seller, idempotency_key=key).first()
+            if existing is not None:
+                return _same_payout(existing, amount)
+            balance = locked[available.pk].balance_cents
+            if amount > balance:
+                raise InsufficientFunds(f"You can withdraw at most {money(balance)}: that is your available balance.")
+            payout = Payout.objects.create(
+                seller=seller, amount_cents=amount, idempotency_key=key, created_at=clock.now()
+            )
+            ledger_post(
+                kind=TransactionKind.WITHDRAWAL,
+                idempotency_key=f"payout:{payout.pk}:withdrawal",
+                legs=[(available, -amount, "withdrawal"), (in_transit, amount, "payout in transit")],
+                description="Withdrawal",
+                user=seller,
+                payout=payout,
+            )
+    except IntegrityError:  # the same form was submitted twice at the same moment
+        existing = Payout.objects.filter(seller=seller, idempotency_key=key).first()
+        if existing is None:
+            raise
+        return _same_payout(existing, amount)
+    return payout_send(payout=payout)
+
+
+def _same_payout(payout: Payout, amount: int) -> Payout:
+    if payout.amount_cents != amount:
+        raise PaymentError("This withdrawal form was already used for another amount. Reload the page to start again.")
+    return payout
+
+
+def payout_send(*, payout: Payout) -> Payout:
+    """Ask the provider to pay out a processing payout (again); safe to repeat."""
+    payout = Payout.objects.select_related("seller").get(pk=payout.pk)
+    if payout.status != PayoutStatus.PROCESSING:
+        return payout
+    Payout.objects.filter(pk=payout.pk).update(attempts=F("attempts") + 1)
+    try:
+        result = get_provider().payout(
+            seller=payout.seller, amount_cents=payout.amount_cents, idempotency_key=payout.provider_idempotency_key
+        )
+    except ProviderUnavailable:
+        logger.warning("payout %s: provider unavailable; it stays processing and will be retried", payout.pk)
+        return Payout.objects.get(pk=payout.pk)
+    except PaymentError as exc:
+        return _payout_finish(payout, paid=False, message=exc.message)
+    return _payout_finish(payout, paid=True, reference=result.reference)
+
+
+def _payout_finish(payout: Payout, *, paid: bool, reference: str = "", message: str = "") -> Payout:
+    with transaction.atomic():
+        locked = Payout.objects.select_for_update().select_related("seller").get(pk=payout.pk)
+        if locked.status != PayoutStatus.PROCESSING:
+            return locked
+        in_transit = platform_account(AccountKind.PAYOUTS_IN_TRANSIT)
+        if paid:
+            ledger_post(
+                kind=TransactionKind.PAYOUT,
+                idempotency_key=f"payout:{locked.pk}:sent",
+                legs=[
+                    (in_transit, -locked.amount_cents, "payout sent"),
+                    (platform_account(AccountKind.PROVIDER_CLEARING), locked.amount_cents, "payout sent"),
+                ],
+                description="Withdrawal paid out",
+                user=locked.seller,
+                payout=locked,
+            )
+            locked.status = PayoutStatus.PAID
+            locked.provider_reference = reference
+        else:
+            ledger_post(
+                kind=TransactionKind.PAYOUT_REVERSAL,
+                idempotency_key=f"payout:{locked.pk}:reversal",
+                legs=[
+                    (in_transit, -locked.amount_cents, "payout refused"),
+                    (user_account(locked.seller, AccountKind.SELLER_AVAILABLE), locked.amount_cents, "returned"),
+                ],
+                description="Withdrawal refused by the provider; returned to available",
+                user=locked.seller,
+                payout=locked,
+            )
+            locked.status = PayoutStatus.FAILED
+            locked.failure_message = message[:300]
+        locked.completed_at = clock.now()
+        locked.save(update_fields=["status", "provider_reference", "failure_message", "completed_at"])
+    return locked
+
+
+def payouts_retry(*, older_than: timedelta = timedelta(minutes=5), limit: int = 100) -> int:
+    """Ask the provider again about payouts still processing; returns how many are now settled."""
+    cutoff = clock.now() - older_than
+    settled = 0
+    for payout in Payout.objects.filter(status=PayoutStatus.PROCESSING, created_at__lte=cutoff).order_by("pk")[:limit]:
+        if payout_send(payout=payout).status != PayoutStatus.PROCESSING:
+            settled += 1
+    return settled
