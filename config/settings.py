@@ -311,3 +311,17 @@ CELERY_BEAT_SCHEDULE["payments-retry-payouts"] = {
     "task": "payments.tasks.retry_payouts",
     "schedule": timedelta(minutes=10),
 }
+
+# --- Timers (periodic sweeps; defaults from shared/DOMAIN.md "Time") -------
+REVIEW_REMINDER_AFTER_DELIVERY = timedelta(hours=env_int("REVIEW_REMINDER_AFTER_DELIVERY_HOURS", 24))
+REVIEW_REMINDER_BEFORE_AUTO_APPROVE = timedelta(hours=env_int("REVIEW_REMINDER_BEFORE_AUTO_APPROVE_HOURS", 24))
+DUE_SOON_REMINDER_BEFORE = timedelta(hours=env_int("DUE_SOON_REMINDER_BEFORE_HOURS", 24))
+FUNDING_REMINDER_AFTER = timedelta(days=env_int("FUNDING_REMINDER_AFTER_DAYS", 2))
+# How far back a sweep looks for reminders it may have missed (a worker down for days).
+TIMER_CATCH_UP = timedelta(days=env_int("TIMER_CATCH_UP_DAYS", 30))
+TIMER_BATCH_SIZE = env_int("TIMER_BATCH_SIZE", 500)
+TIMER_SWEEP_SECONDS = env_int("TIMER_SWEEP_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["timers-sweep"] = {
+    "task": "milestones.tasks.run_sweeps",
+    "schedule": timedelta(seconds=TIMER_SWEEP_SECONDS),
+}

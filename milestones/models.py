@@ -426,3 +426,25 @@ class PlanChange(models.Model):
 
     def __str__(self):
         return f"Change to milestone {self.milestone_id} ({self.status})"
+
+
+class TimerMark(models.Model):
+    """A timer that has fired: (kind, target, moment) once and only once.
+
+    ``moment`` is the time the timer is keyed to (the delivery, the due date,
+    ...), so a new delivery or a moved due date is a new moment and fires
+    again, while re-running a sweep, or two workers running it at once, never
+    sends the same reminder twice (the unique constraint decides).
+    """
+
+    kind = models.CharField(max_length=40)
+    target_id = models.BigIntegerField()
+    moment = models.DateTimeField()
+    done_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "target_id", "moment"], name="timer_mark_once")]
+        indexes = [models.Index(fields=["kind", "target_id"])]
+
+    def __str__(self):
+        return f"{self.kind} #{self.target_id} @ {self.moment:%Y-%m-%d %H:%M}"

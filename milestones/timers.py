@@ -1,0 +1,309 @@
+"""Every timer of shared/DOMAIN.md "Time", as periodic sweeps over the database.
+
+Each sweep selects the due rows in bounded batches (keyset pagination on the
+due time, so memory does not grow with the backlog and the oldest are handled
+first), then handles each row in its own transaction: lock it, re-check it is
+still due, act through the same service a person would use, and record that it
+did so. Running a sweep twice, or on two workers at once, acts once.
+"""
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from config import clock
+from orders.models import Review
+from orders.timeline import notification_send
+
+from . import services
+from .models import State, TimerMark
+
+logger = logging.getLogger(__name__)
+
+
+def _batches(queryset, time_field: str, batch_size: int) -> Iterator[list[tuple[int, datetime]]]:
+    """(pk, due time) of matching rows, oldest first, ``batch_size`` at a time."""
+    last = None
+    while True:
+        page = queryset
+        if last is not None:
+            moment, pk = last
+            page = page.filter(Q(**{f"{time_field}__gt": moment}) | Q(**{time_field: moment, "pk__gt": pk}))
+        rows = list(page.order_by(time_field, "pk").values_list("pk", time_field)[:batch_size])
+        if not rows:
+            return
+        yield rows
+        last = (rows[-1][1], rows[-1][0])
+
+
+def _mark(kind: str, target_id: int, moment: datetime) -> bool:
+    """Record that (kind, target, moment) fired; False if it already had."""
+    try:
+        with transaction.atomic():
+            TimerMark.objects.create(kind=kind, target_id=target_id, moment=moment)
+    except IntegrityError:
+        return False
+    return True
+
+
+def _remind(kind: str, milestone_id: int, moment: datetime, send: Callable) -> bool:
+    """Lock the milestone, re-check with ``send`` (returns False if no longer due), mark, send."""
+    with transaction.atomic():
+        milestone = services.lock_milestone(milestone_id)
+        if not _mark(kind, milestone_id, moment):
+            return False
+        if send(milestone) is False:
+            transaction.set_rollback(True)  # not due any more: forget the mark too
+            return False
+        return True
+
+
+def _url(milestone):
+    return milestone.order.get_absolute_url() + f"#milestone-{milestone.pk}"
+
+
+# --- the sweeps ----------------------------------------------------------------
+def sweep_auto_approve(*, now=None, batch_size=None) -> int:
+    """Deliveries the buyer did not review in the window are approved (money released once)."""
+    now = now or clock.now()
+    batch_size = batch_size or settings.TIMER_BATCH_SIZE
+    from .models import Milestone
+
+    due = Milestone.objects.filter(state=State.DELIVERED, auto_approve_at__lte=now)
+    done = 0
+    for rows in _batches(due, "auto_approve_at", batch_size):
+        for pk, _moment in rows:
+            try:
+                if services.milestone_auto_approve(milestone_id=pk) is not None:
+                    done += 1
+            except Exception:  # one bad row must not stop the sweep; it is retried next run
+                logger.exception("auto-approve of milestone %s failed", pk)
+    return done
+
+
+def sweep_review_reminders(*, now=None, batch_size=None) -> int:
+    """Remind the buyer 1 day after a delivery and 1 day before auto-approval."""
+    now = now or clock.now()
+    batch_size = batch_size or settings.TIMER_BATCH_SIZE
+    from .models import Milestone
+
+    sent = 0
+    after, before = settings.REVIEW_REMINDER_AFTER_DELIVERY, settings.REVIEW_REMINDER_BEFORE_AUTO_APPROVE
+    delivered = Milestone.objects.filter(state=State.DELIVERED)
+
+    def after_delivery(moment):
+        def send(m):
+            if m.state != State.DELIVERED or m.delivered_at != moment:
+                return False
+            notification_send(
+                user=m.order.buyer,
+                text=f"Reminder: “{m.title}” was delivered a day ago. Approve it or ask for a revision before "
+                f"{m.auto_approve_at:%d %b, %H:%M} UTC, when it is approved automatically.",
+                url=_url(m),
+            )
+
+        return send
+
+    window = delivered.filter(delivered_at__lte=now - after, delivered_at__gt=now - settings.TIMER_CATCH_UP)
+    for rows in _batches(window, "delivered_at", batch_size):
+        for pk, moment in rows:
+            sent += _remind("review_after_delivery", pk, moment, after_delivery(moment))
+
+    def before_auto(moment):
+        def send(m):
+            if m.state != State.DELIVERED or m.auto_approve_at != moment:
+                return False
+            notification_send(
+                user=m.order.buyer,
+                text=f"“{m.title}” will be approved automatically on {m.auto_approve_at:%d %b, %H:%M} UTC.",
+                url=_url(m),
+            )
+
+        return send
+
+    soon = delivered.filter(auto_approve_at__lte=now + before, auto_approve_at__gt=now)
+    for rows in _batches(soon, "auto_approve_at", batch_size):
+        for pk, moment in rows:
+            sent += _remind("review_before_auto_approve", pk, moment, before_auto(moment))
+    return sent
+
+
+def sweep_deadlines(*, now=None, batch_size=None) -> int:
+    """Due-soon reminders to the seller, late flags to both, and 'you may cancel now' to the buyer."""
+    now = now or clock.now()
+    batch_size = batch_size or settings.TIMER_BATCH_SIZE
+    from .models import Milestone
+
+    working = Milestone.objects.filter(state__in=[State.IN_PROGRESS, State.REVISION_REQUESTED])
+    sent = 0
+
+    def due_soon(moment):
+        def send(m):
+            if m.state not in (State.IN_PROGRESS, State.REVISION_REQUESTED) or m.due_at != moment:
+                return False
+            notification_send(user=m.order.seller, text=f"“{m.title}” is due {m.due_at:%d %b, %H:%M} UTC.", url=_url(m))
+
+        return send
+
+    for rows in _batches(
+        working.filter(due_at__gt=now, due_at__lte=now + settings.DUE_SOON_REMINDER_BEFORE), "due_at", batch_size
+    ):
+        for pk, moment in rows:
+            sent += _remind("due_soon", pk, moment, due_soon(moment))
+
+    def late(moment):
+        def send(m):
+            if m.state not in (State.IN_PROGRESS, State.REVISION_REQUESTED) or m.due_at != moment:
+                return False
+            grace = m.due_at + settings.MILESTONE_LATE_CANCEL_GRACE
+            notification_send(
+                user=m.order.seller,
+                text=f"“{m.title}” is late. Deliver it or ask the buyer for more time.",
+                url=_url(m),
+            )
+            notification_send(
+                user=m.order.buyer,
+                text=f"“{m.title}” is late. From {grace:%d %b, %H:%M} UTC you can cancel it and get your money back.",
+                url=_url(m),
+            )
+
+        return send
+
+    overdue = working.filter(due_at__lte=now, due_at__gt=now - settings.TIMER_CATCH_UP)
+    for rows in _batches(overdue, "due_at", batch_size):
+        for pk, moment in rows:
+            sent += _remind("late", pk, moment, late(moment))
+
+    def cancel_open(moment):
+        def send(m):
+            if m.state != State.IN_PROGRESS or m.due_at != moment:
+                return False
+            notification_send(
+                user=m.order.buyer,
+                text=f"“{m.title}” is more than a day late: you can now cancel "
+                "it and get the escrow back, or keep waiting.",
+                url=_url(m),
+            )
+
+        return send
+
+    grace = settings.MILESTONE_LATE_CANCEL_GRACE
+    cancellable = working.filter(
+        state=State.IN_PROGRESS, due_at__lte=now - grace, due_at__gt=now - grace - settings.TIMER_CATCH_UP
+    )
+    for rows in _batches(cancellable, "due_at", batch_size):
+        for pk, moment in rows:
+            sent += _remind("late_cancel_open", pk, moment, cancel_open(moment))
+    return sent
+
+
+def sweep_funding_reminders(*, now=None, batch_size=None) -> int:
+    """Ask the buyer again to fund the next milestone 2 days after it became due for funding."""
+    now = now or clock.now()
+    batch_size = batch_size or settings.TIMER_BATCH_SIZE
+    from .models import Milestone
+
+    def send_for(moment):
+        def send(m):
+            if m.state != State.AWAITING_FUNDING or m.funding_due_at != moment:
+                return False
+            notification_send(
+                user=m.order.buyer, text=f"The seller is waiting: fund “{m.title}” so work can continue.", url=_url(m)
+            )
+
+        return send
+
+    waiting = Milestone.objects.filter(
+        state=State.AWAITING_FUNDING,
+        order__status="active",
+        funding_due_at__lte=now - settings.FUNDING_REMINDER_AFTER,
+        funding_due_at__gt=now - settings.FUNDING_REMINDER_AFTER - settings.TIMER_CATCH_UP,
+    )
+    sent = 0
+    for rows in _batches(waiting, "funding_due_at", batch_size):
+        for pk, moment in rows:
+            sent += _remind("funding_reminder", pk, moment, send_for(moment))
+    return sent
+
+
+def sweep_offer_expiry(*, now=None, batch_size=None) -> int:
+    from orders.services import offers_expire
+
+    return offers_expire(now=now or clock.now(), batch_size=batch_size or settings.TIMER_BATCH_SIZE)
+
+
+def sweep_review_publication(*, now=None, batch_size=None) -> int:
+    """When a blind review's window ends, it becomes public: refresh the seller's rating once."""
+    now = now or clock.now()
+    batch_size = batch_size or settings.TIMER_BATCH_SIZE
+    from orders.services import seller_stats_refresh
+
+    due = Review.objects.filter(
+        about_seller=True, published_at__lte=now, published_at__gt=now - settings.TIMER_CATCH_UP
+    )
+    done = 0
+    for rows in _batches(due, "published_at", batch_size):
+        sellers = set()
+        for pk, moment in rows:
+            if _mark("review_published", pk, moment):
+                sellers.add(Review.objects.filter(pk=pk).values_list("recipient_id", flat=True).first())
+                done += 1
+        for seller in get_user_model().objects.filter(pk__in=sellers):
+            seller_stats_refresh(seller=seller)
+    return done
+
+
+SWEEPS = {
+    "auto_approve": sweep_auto_approve,
+    "review_reminders": sweep_review_reminders,
+    "deadlines": sweep_deadlines,
+    "funding_reminders": sweep_funding_reminders,
+    "offer_expiry": sweep_offer_expiry,
+    "review_publication": sweep_review_publication,
+}
+
+
+def run_all(*, now=None) -> dict[str, int]:
+    """Every timer sweep once (the other apps' sweeps included), in a fixed order."""
+    from payments.services import earnings_clear
+
+    results = {name: sweep(now=now) for name, sweep in SWEEPS.items()}
+    results["clearance"] = earnings_clear(now=now)
+    try:
+        from orders.disputes import disputes_escalate
+    except ImportError:  # the resolution center is not installed
+        pass
+    else:
+        results["dispute_deadlines"] = disputes_escalate(now=now)
+    return results
+
+
+# --- what happens next (admin, staff and order page) ----------------------------
+def next_event(milestone, now=None):
+    """(label, when) of the next thing the timers will do for this milestone, or None."""
+    now = now or clock.now()
+    m = milestone
+    if m.state == State.DELIVERED and m.auto_approve_at:
+        before = m.auto_approve_at - settings.REVIEW_REMINDER_BEFORE_AUTO_APPROVE
+        after = m.delivered_at + settings.REVIEW_REMINDER_AFTER_DELIVERY if m.delivered_at else None
+        for label, when in (("review reminder", after), ("last review reminder", before)):
+            if when and when > now:
+                return label, when
+        return "auto-approval", m.auto_approve_at
+    if m.state in (State.IN_PROGRESS, State.REVISION_REQUESTED) and m.due_at:
+        if m.due_at - settings.DUE_SOON_REMINDER_BEFORE > now:
+            return "due-soon reminder", m.due_at - settings.DUE_SOON_REMINDER_BEFORE
+        if m.due_at > now:
+            return "late flag", m.due_at
+        if m.state == State.IN_PROGRESS and m.late_cancel_from > now:
+            return "buyer may cancel (late)", m.late_cancel_from
+        return None
+    if m.state == State.AWAITING_FUNDING and m.funding_due_at:
+        when = m.funding_due_at + settings.FUNDING_REMINDER_AFTER
+        return ("funding reminder", when) if when > now else None
+    return None
