@@ -185,10 +185,19 @@ class Notification(models.Model):
     url = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    # Email is sent by a Celery task after commit; a sweep resends what a broker
+    # outage dropped (email_wanted and not emailed yet).
+    email_wanted = models.BooleanField(default=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["user", "read_at"])]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            models.Index(
+                fields=["created_at"], condition=models.Q(email_wanted=True, emailed_at=None), name="notification_unsent"
+            ),
+        ]
 
     def __str__(self):
         return self.text
