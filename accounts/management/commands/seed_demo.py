@@ -21,7 +21,9 @@ DEMO_USERS = [
 ]
 
 # Each app that has demo data adds a ``seed(stdout)`` function here.
-APP_SEEDERS = []
+APP_SEEDERS = [
+    "marketplace.demo.seed",
+]
 
 
 class Command(BaseCommand):

@@ -1,0 +1,170 @@
+from django.contrib import admin
+
+from .models import (
+    Category,
+    Conversation,
+    Gig,
+    GigImage,
+    GigPackage,
+    Message,
+    MessageAttachment,
+    SellerStats,
+    Tag,
+)
+
+
+class SubcategoryInline(admin.TabularInline):
+    model = Category
+    fk_name = "parent"
+    extra = 0
+    fields = ["name", "slug", "position"]
+    verbose_name = "subcategory"
+    verbose_name_plural = "subcategories"
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "parent", "slug", "position"]
+    list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    list_select_related = ["parent"]
+    inlines = [SubcategoryInline]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    search_fields = ["name"]
+
+
+class GigPackageInline(admin.StackedInline):
+    model = GigPackage
+    extra = 0
+    max_num = 3
+
+
+class GigImageInline(admin.TabularInline):
+    model = GigImage
+    extra = 0
+    fields = ["position", "image", "thumbnail", "width", "height"]
+    readonly_fields = ["image", "thumbnail", "width", "height"]
+    can_delete = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # images are added (and re-encoded) by the gig form only
+
+
+@admin.register(Gig)
+class GigAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "seller",
+        "category",
+        "price_cents",
+        "delivery_days",
+        "status",
+        "offers_milestones",
+        "created_at",
+    ]
+    list_filter = ["status", "offers_milestones", ("category", admin.RelatedOnlyFieldListFilter), "created_at"]
+    search_fields = ["title", "description", "slug", "seller__email", "seller__display_name", "tags__name"]
+    list_select_related = ["seller", "category", "category__parent"]
+    raw_id_fields = ["seller"]
+    filter_horizontal = ["tags"]
+    readonly_fields = ["created_at", "updated_at"]
+    date_hierarchy = "created_at"
+    inlines = [GigPackageInline, GigImageInline]
+
+
+@admin.register(GigPackage)
+class GigPackageAdmin(admin.ModelAdmin):
+    list_display = ["gig", "tier", "name", "price_cents", "delivery_days", "revisions"]
+    list_filter = ["tier"]
+    search_fields = ["gig__title", "name"]
+    list_select_related = ["gig"]
+    raw_id_fields = ["gig"]
+
+
+@admin.register(GigImage)
+class GigImageAdmin(admin.ModelAdmin):
+    list_display = ["gig", "position", "width", "height", "created_at"]
+    search_fields = ["gig__title"]
+    list_select_related = ["gig"]
+    raw_id_fields = ["gig"]
+    readonly_fields = ["image", "thumbnail", "width", "height", "created_at"]
+
+
+@admin.register(SellerStats)
+class SellerStatsAdmin(admin.ModelAdmin):
+    list_display = [
+        "seller",
+        "level",
+        "orders_completed",
+        "orders_on_time",
+        "rating_avg",
+        "rating_count",
+        "avg_response_seconds",
+        "updated_at",
+    ]
+    list_filter = ["level"]
+    search_fields = ["seller__email", "seller__display_name"]
+    list_select_related = ["seller"]
+    raw_id_fields = ["seller"]
+    # The level is computed by services.seller_stats_update; not edited by hand.
+    readonly_fields = ["level", "avg_response_seconds", "responses_counted", "updated_at"]
+
+
+class MessageInline(admin.TabularInline):
+    model = Message
+    extra = 0
+    fields = ["created_at", "sender", "kind", "body", "off_platform"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+    ordering = ["-created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("sender")
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "gig", "last_message_at", "buyer_unread", "seller_unread", "created_at"]
+    list_filter = ["last_message_at", "created_at"]
+    search_fields = ["buyer__email", "buyer__display_name", "seller__email", "seller__display_name", "gig__title"]
+    list_select_related = ["buyer", "seller", "gig"]
+    raw_id_fields = ["buyer", "seller", "gig"]
+    readonly_fields = ["created_at", "last_message_at", "last_message_preview", "awaiting_seller_since"]
+    inlines = [MessageInline]
+
+
+class MessageAttachmentInline(admin.TabularInline):
+    model = MessageAttachment
+    extra = 0
+    readonly_fields = ["file", "name", "size"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "conversation", "sender", "kind", "off_platform", "created_at"]
+    list_filter = ["kind", "off_platform", "created_at"]
+    search_fields = ["body", "sender__email", "sender__display_name"]
+    list_select_related = ["conversation__buyer", "conversation__seller", "sender"]
+    raw_id_fields = ["conversation", "sender"]
+    readonly_fields = ["created_at"]
+    inlines = [MessageAttachmentInline]
+
+
+@admin.register(MessageAttachment)
+class MessageAttachmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "size", "message"]
+    search_fields = ["name", "message__body"]
+    list_select_related = ["message"]
+    raw_id_fields = ["message"]

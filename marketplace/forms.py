@@ -1,0 +1,383 @@
+"""Forms: parse and check what people type; the rules that change data live in the services."""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from config.uploads import safe_name, validate_attachment, validate_image_upload
+
+from .models import MAX_GIG_IMAGES, MAX_GIG_TAGS, MAX_MESSAGE_FILES, PackageTier
+from .selectors import Sort
+from .services import MAX_MESSAGE_LENGTH, PackageData
+
+
+def dollars_to_cents(value: Decimal | None) -> int | None:
+    if value is None:
+        return None
+    return int((value * 100).to_integral_value())
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; ``clean`` returns a list (empty when none were chosen)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        return [super(MultipleFileField, self).clean(f, initial) for f in files if f]
+
+
+def _check_each(files, validate):
+    errors = []
+    for upload in files:
+        try:
+            validate(upload)
+        except ValidationError as exc:
+            errors.append(f"{safe_name(upload.name)}: {' '.join(exc.messages)}")
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- Browse and search ---------------------------------------------------------
+
+DELIVERY_CHOICES = [("", "Any time"), ("1", "Up to 24 hours"), ("3", "Up to 3 days"), ("7", "Up to 7 days")]
+RATING_CHOICES = [("", "Any rating"), ("4.5", "4.5 stars and up"), ("4", "4 stars and up"), ("3", "3 stars and up")]
+
+
+class GigSearchForm(forms.Form):
+    """The browse page's query string. Invalid filters are reported and left out; the rest still apply."""
+
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    category = forms.ChoiceField(required=False)
+    min_price = forms.DecimalField(
+        label="Min ($)", required=False, min_value=0, max_digits=9, decimal_places=2, localize=False
+    )
+    max_price = forms.DecimalField(
+        label="Max ($)", required=False, min_value=0, max_digits=9, decimal_places=2, localize=False
+    )
+    delivery = forms.ChoiceField(label="Delivery time", required=False, choices=DELIVERY_CHOICES)
+    rating = forms.ChoiceField(label="Seller rating", required=False, choices=RATING_CHOICES)
+    sort = forms.ChoiceField(label="Sort by", required=False, choices=Sort.CHOICES)
+
+    def __init__(self, *args, tree=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._categories = {}
+        choices = [("", "All categories")]
+        for parent in tree:
+            self._categories[parent.slug] = parent
+            group = [(parent.slug, f"All in {parent.name}")]
+            for child in parent.subcategories:
+                self._categories[child.slug] = child
+                group.append((child.slug, child.name))
+            choices.append((parent.name, group))
+        self.fields["category"].choices = choices
+        for name in ("min_price", "max_price"):
+            self.fields[name].widget.attrs.update({"inputmode": "decimal", "placeholder": "Any"})
+
+    def clean_category(self):
+        slug = self.cleaned_data.get("category")
+        return self._categories.get(slug) if slug else None
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("min_price"), cleaned.get("max_price")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_price", "The maximum price is below the minimum price.")
+            cleaned.pop("max_price", None)
+        return cleaned
+
+    def search_kwargs(self) -> dict:
+        """Arguments for ``selectors.gig_search`` from the fields that are valid."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "q": data.get("q") or "",
+            "category": data.get("category"),
+            "min_price_cents": dollars_to_cents(data.get("min_price")),
+            "max_price_cents": dollars_to_cents(data.get("max_price")),
+            "max_delivery_days": int(data["delivery"]) if data.get("delivery") else None,
+            "min_rating": Decimal(data["rating"]) if data.get("rating") else None,
+            "sort": data.get("sort") or Sort.RELEVANCE,
+        }
+
+    @property
+    def has_filters(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return any(
+            data.get(name) not in (None, "") for name in ("category", "min_price", "max_price", "delivery", "rating")
+        )
+
+
+# --- Gigs ----------------------------------------------------------------------------
+
+
+def _money_field(label, required=False):
+    return forms.DecimalField(
+        label=label,
+        required=required,
+        min_value=Decimal("5"),
+        max_value=Decimal("50000"),
+        max_digits=8,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+        error_messages={"min_value": "The lowest price is $5.", "max_value": "The highest price is $50,000."},
+    )
+
+
+class PackageForm(forms.Form):
+    """One of the three packages; each field becomes required when the seller chooses packages."""
+
+    name = forms.CharField(max_length=60, required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. Starter"}))
+    description = forms.CharField(max_length=600, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    price = _money_field("Price ($)")
+    delivery_days = forms.IntegerField(label="Delivery (days)", required=False, min_value=1, max_value=365)
+    revisions = forms.IntegerField(required=False, min_value=0, max_value=20, initial=1)
+    features = forms.CharField(
+        label="What is included",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One item per line.",
+    )
+
+    def __init__(self, *args, tier, **kwargs):
+        super().__init__(*args, prefix=tier, **kwargs)
+        self.tier = tier
+        self.label = PackageTier(tier).label
+
+    def check_complete(self):
+        for name in ("name", "description", "price", "delivery_days"):
+            if self.cleaned_data.get(name) in (None, "") and name not in self.errors:
+                self.add_error(name, "This field is required for packages.")
+
+    def package_data(self) -> PackageData:
+        data = self.cleaned_data
+        return PackageData(
+            tier=self.tier,
+            name=data["name"],
+            description=data["description"],
+            price_cents=dollars_to_cents(data["price"]),
+            delivery_days=data["delivery_days"],
+            revisions=data.get("revisions") if data.get("revisions") is not None else 1,
+            features=[line.strip() for line in (data.get("features") or "").splitlines() if line.strip()],
+        )
+
+
+class GigForm(forms.Form):
+    """A gig's fields plus its three package sub-forms (``self.packages``)."""
+
+    PRICING_CHOICES = [("simple", "One starting price"), ("packages", "Three packages (basic, standard, premium)")]
+
+    title = forms.CharField(
+        max_length=100,
+        min_length=10,
+        widget=forms.TextInput(attrs={"placeholder": "I will build your Django web application"}),
+    )
+    category = forms.TypedChoiceField(label="Category", coerce=int, empty_value=None)
+    description = forms.CharField(min_length=30, max_length=6000, widget=forms.Textarea(attrs={"rows": 8}))
+    tags = forms.CharField(
+        required=False,
+        max_length=200,
+        help_text=f"Up to {MAX_GIG_TAGS}, separated by commas, e.g. “django, api, postgresql”.",
+    )
+    pricing = forms.ChoiceField(choices=PRICING_CHOICES, initial="simple", widget=forms.RadioSelect)
+    price = _money_field("Starting price ($)")
+    delivery_days = forms.IntegerField(label="Delivery (days)", required=False, min_value=1, max_value=365)
+    offers_milestones = forms.BooleanField(
+        label="I offer milestone plans (the work split into phases, each paid on approval)", required=False
+    )
+    images = MultipleFileField(
+        label="Add images",
+        help_text=f"Up to {MAX_GIG_IMAGES} in all: JPEG, PNG, WebP or GIF, at most 10 MB each.",
+        widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
+    )
+    remove_images = forms.TypedMultipleChoiceField(
+        required=False, coerce=int, widget=forms.CheckboxSelectMultiple, label="Remove images"
+    )
+
+    def __init__(self, data=None, files=None, *, tree=(), gig=None, **kwargs):
+        self.gig = gig
+        initial = kwargs.pop("initial", None) or (self._initial_from(gig) if gig else {})
+        super().__init__(data, files, initial=initial, **kwargs)
+        self._categories = {}
+        choices = [("", "Choose a subcategory")]
+        for parent in tree:
+            group = []
+            for child in parent.subcategories:
+                child.parent = parent
+                self._categories[child.pk] = child
+                group.append((child.pk, child.name))
+            choices.append((parent.name, group))
+        self.fields["category"].choices = choices
+        self.existing_images = list(gig.images.all()) if gig else []
+        self.fields["remove_images"].choices = [(img.pk, str(img)) for img in self.existing_images]
+        package_initial = {p.tier: p for p in gig.packages.all()} if gig else {}
+        self.packages = [
+            PackageForm(data, tier=tier, initial=self._package_initial(package_initial.get(tier)))
+            for tier in PackageTier.values
+        ]
+
+    @staticmethod
+    def _initial_from(gig):
+        has_packages = bool(list(gig.packages.all()))
+        return {
+            "title": gig.title,
+            "category": gig.category_id,
+            "description": gig.description,
+            "tags": ", ".join(t.name for t in gig.tags.all()),
+            "pricing": "packages" if has_packages else "simple",
+            "price": Decimal(gig.price_cents) / 100,
+            "delivery_days": gig.delivery_days,
+            "offers_milestones": gig.offers_milestones,
+        }
+
+    @staticmethod
+    def _package_initial(package):
+        if package is None:
+            return {}
+        return {
+            "name": package.name,
+            "description": package.description,
+            "price": Decimal(package.price_cents) / 100,
+            "delivery_days": package.delivery_days,
+            "revisions": package.revisions,
+            "features": "\n".join(package.features),
+        }
+
+    def clean_category(self):
+        pk = self.cleaned_data.get("category")
+        category = self._categories.get(pk)
+        if category is None:
+            raise ValidationError("Choose a subcategory.")
+        return category
+
+    def clean_tags(self):
+        names = []
+        for raw in (self.cleaned_data.get("tags") or "").split(","):
+            name = " ".join(raw.strip().lower().lstrip("#").split())
+            if name and name not in names:
+                if len(name) > 30:
+                    raise ValidationError(f"“{name[:30]}…” is too long: a tag has at most 30 characters.")
+                names.append(name)
+        if len(names) > MAX_GIG_TAGS:
+            raise ValidationError(f"Use at most {MAX_GIG_TAGS} tags (you gave {len(names)}).")
+        return names
+
+    def clean_images(self):
+        files = self.cleaned_data.get("images") or []
+        _check_each(files, validate_image_upload)
+        return files
+
+    def clean(self):
+        cleaned = super().clean()
+        kept = len(self.existing_images) - len(set(cleaned.get("remove_images") or ()))
+        new = len(cleaned.get("images") or ())
+        if kept + new > MAX_GIG_IMAGES:
+            self.add_error(
+                "images",
+                f"A gig can have at most {MAX_GIG_IMAGES} images: it has {kept}, so you can add "
+                f"{max(0, MAX_GIG_IMAGES - kept)} more.",
+            )
+        if cleaned.get("pricing") == "simple":
+            for name in ("price", "delivery_days"):
+                if cleaned.get(name) is None and name not in self.errors:
+                    self.add_error(name, "This field is required for a starting price.")
+        return cleaned
+
+    def is_valid(self):
+        valid = super().is_valid()
+        if self.cleaned_data.get("pricing") == "packages":
+            packages_valid = all([form.is_valid() for form in self.packages])
+            if packages_valid:
+                for form in self.packages:
+                    form.check_complete()
+                packages_valid = all(not form.errors for form in self.packages)
+            if packages_valid:
+                prices = [form.cleaned_data["price"] for form in self.packages]
+                if prices != sorted(prices):
+                    self.packages[-1].add_error("price", "Prices must not go down from basic to standard to premium.")
+                    packages_valid = False
+            valid = valid and packages_valid
+        return valid
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        packages = [form.package_data() for form in self.packages] if data["pricing"] == "packages" else []
+        return {
+            "title": data["title"],
+            "description": data["description"],
+            "category": data["category"],
+            "tags": data["tags"],
+            "price_cents": dollars_to_cents(data.get("price")),
+            "delivery_days": data.get("delivery_days"),
+            "packages": packages,
+            "offers_milestones": data["offers_milestones"],
+        }
+
+
+# --- Conversations ----------------------------------------------------------------
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label="Message",
+        required=False,
+        max_length=MAX_MESSAGE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Write a message…"}),
+    )
+    files = MultipleFileField(
+        label="Attach files",
+        help_text=f"Up to {MAX_MESSAGE_FILES} files of 10 MB: documents, images, archives, audio or video.",
+    )
+    body_required = False
+
+    def clean_files(self):
+        files = self.cleaned_data.get("files") or []
+        if len(files) > MAX_MESSAGE_FILES:
+            raise ValidationError(f"Attach at most {MAX_MESSAGE_FILES} files to one message.")
+        _check_each(files, validate_attachment)
+        return files
+
+    def clean(self):
+        cleaned = super().clean()
+        body = (cleaned.get("body") or "").strip()
+        if self.body_required and not body and "body" not in self.errors:
+            self.add_error("body", "Write a message to the seller.")
+        elif not body and not cleaned.get("files") and not self.errors:
+            self.add_error("body", "Write a message or attach a file.")
+        return cleaned
+
+
+class ContactForm(MessageForm):
+    body_required = True
+
+
+class CustomOfferRequestForm(forms.Form):
+    description = forms.CharField(
+        label="Describe the work you need",
+        min_length=20,
+        max_length=MAX_MESSAGE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": "What should be delivered, by when, and any details."}),
+        error_messages={"min_length": "Describe the work in a few sentences (at least 20 characters)."},
+    )
+    budget = _money_field("Your budget ($, optional)")
+    delivery_days = forms.IntegerField(
+        label="Wanted within (days, optional)", required=False, min_value=1, max_value=365
+    )
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "description": data["description"],
+            "budget_cents": dollars_to_cents(data.get("budget")),
+            "delivery_days": data.get("delivery_days"),
+        }

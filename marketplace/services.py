@@ -1,0 +1,610 @@
+"""Every write of the marketplace: one function per action a person (or another app) takes.
+
+Services are keyword-only, run in a transaction, lock what they change and raise
+a ``marketplace.exceptions.MarketplaceError`` with a readable message.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from io import BytesIO
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVector
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.db.models import Value
+from django.utils.text import slugify
+from PIL import Image, ImageOps
+
+from config import clock
+from config.uploads import safe_name, validate_attachment, validate_image_upload
+
+from .contact_filter import looks_off_platform
+from .exceptions import InvalidInput, MarketplaceError, NotAllowed, SelfContactError
+from .models import (
+    MAX_GIG_IMAGES,
+    MAX_GIG_TAGS,
+    MAX_MESSAGE_FILES,
+    Category,
+    Conversation,
+    Gig,
+    GigImage,
+    GigPackage,
+    GigStatus,
+    Message,
+    MessageAttachment,
+    MessageKind,
+    PackageTier,
+    SellerStats,
+    Tag,
+    level_for,
+)
+from .selectors import is_top_rated  # noqa: F401 - re-exported: payments may import it from here
+
+logger = logging.getLogger(__name__)
+
+SEARCH_CONFIG = "english"
+IMAGE_MAX_SIZE = (1600, 1200)  # the shown image fits inside this box
+THUMB_SIZE = (640, 400)  # cards crop to this (16:10)
+MAX_MESSAGE_LENGTH = 5000
+
+
+# --- Gigs -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackageData:
+    """One tier of a gig's three packages, as the services take it."""
+
+    tier: str
+    name: str
+    description: str
+    price_cents: int
+    delivery_days: int
+    revisions: int = 1
+    features: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Image:
+    large: bytes
+    thumb: bytes
+    width: int
+    height: int
+    name: str
+
+
+def _prepare_image(upload) -> _Image:
+    """Check one upload and re-encode it (never store the uploaded bytes)."""
+    try:
+        validate_image_upload(upload, settings.UPLOAD_MAX_BYTES)
+    except ValidationError as exc:
+        name = safe_name(getattr(upload, "name", "") or "image")
+        raise InvalidInput(f"{name}: {' '.join(exc.messages)} Nothing was saved.") from exc
+    with Image.open(upload) as source:
+        image = ImageOps.exif_transpose(source)
+        if image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info):
+            rgba = image.convert("RGBA")
+            image = Image.new("RGB", rgba.size, (255, 255, 255))
+            image.paste(rgba, mask=rgba.getchannel("A"))
+        else:
+            image = image.convert("RGB")
+    large = image.copy()
+    large.thumbnail(IMAGE_MAX_SIZE)
+    thumb = ImageOps.fit(image, THUMB_SIZE)
+    large_out, thumb_out = BytesIO(), BytesIO()
+    large.save(large_out, format="JPEG", quality=85, optimize=True)
+    thumb.save(thumb_out, format="JPEG", quality=80, optimize=True)
+    upload.seek(0)
+    base = safe_name(getattr(upload, "name", "") or "image").rsplit(".", 1)[0][:60] or "image"
+    return _Image(large_out.getvalue(), thumb_out.getvalue(), large.width, large.height, f"{base}.jpg")
+
+
+def _clean_tags(tags) -> list[str]:
+    names = []
+    for raw in tags or ():
+        name = " ".join(str(raw).strip().lower().lstrip("#").split())[:30]
+        if name and name not in names:
+            names.append(name)
+    if len(names) > MAX_GIG_TAGS:
+        raise InvalidInput(f"Use at most {MAX_GIG_TAGS} tags.")
+    return names
+
+
+def _clean_packages(packages) -> list[PackageData]:
+    packages = list(packages or ())
+    if not packages:
+        return []
+    tiers = [p.tier for p in packages]
+    if sorted(tiers) != sorted(PackageTier.values):
+        raise InvalidInput("Packages come as three: basic, standard and premium.")
+    order = {tier: i for i, tier in enumerate(PackageTier.values)}
+    packages.sort(key=lambda p: order[p.tier])
+    for package in packages:
+        label = PackageTier(package.tier).label
+        if not package.name.strip() or not package.description.strip():
+            raise InvalidInput(f"The {label} package needs a name and a description.")
+        if package.price_cents <= 0:
+            raise InvalidInput(f"The {label} package needs a price above zero.")
+        if not 1 <= package.delivery_days <= 365:
+            raise InvalidInput(f"The {label} package's delivery time must be 1 to 365 days.")
+        if not 0 <= package.revisions <= 20:
+            raise InvalidInput(f"The {label} package allows 0 to 20 revisions.")
+    prices = [p.price_cents for p in packages]
+    if prices != sorted(prices):
+        raise InvalidInput("Package prices must not go down from basic to standard to premium.")
+    return packages
+
+
+def _check_gig_fields(*, title, description, category, price_cents, delivery_days, packages):
+    if not (title or "").strip():
+        raise InvalidInput("A gig needs a title.")
+    if not (description or "").strip():
+        raise InvalidInput("A gig needs a description.")
+    if not isinstance(category, Category) or category.parent_id is None:
+        raise InvalidInput("Choose a subcategory for the gig.")
+    if not packages:
+        if not price_cents or price_cents <= 0:
+            raise InvalidInput("Give a starting price, or three packages.")
+        if not delivery_days or not 1 <= delivery_days <= 365:
+            raise InvalidInput("The delivery time must be 1 to 365 days.")
+
+
+def _unique_slug(title: str, *, exclude_pk=None) -> str:
+    base = slugify(title)[:80].strip("-") or "gig"
+    if base.isdigit():  # an all-digit slug would read as a gig id in the URL
+        base = f"gig-{base}"
+    taken = set(Gig.objects.filter(slug__startswith=base).exclude(pk=exclude_pk).values_list("slug", flat=True))
+    slug, n = base, 2
+    while slug in taken:
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+def _set_packages(gig: Gig, packages: list[PackageData]):
+    GigPackage.objects.filter(gig=gig).exclude(tier__in=[p.tier for p in packages]).delete()
+    for p in packages:
+        GigPackage.objects.update_or_create(
+            gig=gig,
+            tier=p.tier,
+            defaults={
+                "name": p.name.strip(),
+                "description": p.description.strip(),
+                "price_cents": p.price_cents,
+                "delivery_days": p.delivery_days,
+                "revisions": p.revisions,
+                "features": [f.strip() for f in p.features if f and f.strip()][:10],
+            },
+        )
+
+
+def _set_tags(gig: Gig, names: list[str]):
+    tags = []
+    for name in names:
+        tag, _ = Tag.objects.get_or_create(name=name)
+        tags.append(tag)
+    gig.tags.set(tags)
+
+
+def gig_search_index_refresh(*, gig: Gig):
+    """Recompute the gig's full-text vector (PostgreSQL only; a no-op on SQLite)."""
+    if connection.vendor != "postgresql":
+        return
+    tags = " ".join(gig.tags.values_list("name", flat=True))
+    category = gig.category
+    category_words = f"{category.name} {category.parent.name if category.parent_id else ''}"
+    Gig.objects.filter(pk=gig.pk).update(
+        search_vector=SearchVector(Value(gig.title), weight="A", config=SEARCH_CONFIG)
+        + SearchVector(Value(f"{tags} {category_words}"), weight="B", config=SEARCH_CONFIG)
+        + SearchVector(Value(gig.description), weight="C", config=SEARCH_CONFIG)
+    )
+
+
+def _store_images(gig: Gig, prepared: list[_Image], start_position: int) -> list[str]:
+    """Write the prepared images; returns the stored names so a failure can remove them."""
+    stored = []
+    for offset, item in enumerate(prepared):
+        image = GigImage(gig=gig, position=start_position + offset, width=item.width, height=item.height)
+        image.image.save(item.name, ContentFile(item.large), save=False)
+        stored.append(image.image.name)
+        image.thumbnail.save(item.name, ContentFile(item.thumb), save=False)
+        stored.append(image.thumbnail.name)
+        image.save()
+    return stored
+
+
+def _delete_files_later(names):
+    from django.core.files.storage import default_storage
+
+    names = [n for n in names if n]
+
+    def delete():
+        for name in names:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.warning("could not delete %s", name, exc_info=True)
+
+    transaction.on_commit(delete)
+
+
+def _remove_stored(names):
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("could not delete %s", name, exc_info=True)
+
+
+def gig_create(
+    *,
+    seller,
+    title: str,
+    description: str,
+    category: Category,
+    tags=(),
+    price_cents: int | None = None,
+    delivery_days: int | None = None,
+    packages=(),
+    offers_milestones: bool = False,
+    images=(),
+) -> Gig:
+    """Publish a gig. With ``packages`` (all three tiers) the starting price and delivery come from them."""
+    packages = _clean_packages(packages)
+    _check_gig_fields(
+        title=title,
+        description=description,
+        category=category,
+        price_cents=price_cents,
+        delivery_days=delivery_days,
+        packages=packages,
+    )
+    tag_names = _clean_tags(tags)
+    images = list(images or ())
+    if len(images) > MAX_GIG_IMAGES:
+        raise InvalidInput(f"A gig can have at most {MAX_GIG_IMAGES} images.")
+    prepared = [_prepare_image(upload) for upload in images]  # every check before anything is written
+    if packages:
+        price_cents = min(p.price_cents for p in packages)
+        delivery_days = min(p.delivery_days for p in packages)
+    stored = []
+    try:
+        with transaction.atomic():
+            now = clock.now()
+            gig = Gig.objects.create(
+                seller=seller,
+                title=title.strip(),
+                slug=_unique_slug(title),
+                description=description.strip(),
+                category=category,
+                price_cents=price_cents,
+                delivery_days=delivery_days,
+                offers_milestones=offers_milestones,
+                created_at=now,
+                updated_at=now,
+            )
+            _set_tags(gig, tag_names)
+            _set_packages(gig, packages)
+            stored = _store_images(gig, prepared, 0)
+            SellerStats.objects.get_or_create(seller=seller)
+            gig_search_index_refresh(gig=gig)
+    except BaseException:
+        _remove_stored(stored)
+        raise
+    return gig
+
+
+def _lock_own_gig(gig: Gig, actor) -> Gig:
+    locked = Gig.objects.select_for_update(of=("self",)).select_related("category__parent").get(pk=gig.pk)
+    if actor is None or locked.seller_id != actor.pk or locked.status == GigStatus.DELETED:
+        raise NotAllowed("Only the gig's seller can change it.")
+    return locked
+
+
+def gig_update(
+    *,
+    gig: Gig,
+    actor,
+    title: str,
+    description: str,
+    category: Category,
+    tags=(),
+    price_cents: int | None = None,
+    delivery_days: int | None = None,
+    packages=(),
+    offers_milestones: bool = False,
+    new_images=(),
+    remove_image_ids=(),
+) -> Gig:
+    """Change a gig (owner only). Packages replace the simple price; an empty ``packages`` removes them."""
+    packages = _clean_packages(packages)
+    _check_gig_fields(
+        title=title,
+        description=description,
+        category=category,
+        price_cents=price_cents,
+        delivery_days=delivery_days,
+        packages=packages,
+    )
+    tag_names = _clean_tags(tags)
+    new_images = list(new_images or ())
+    stored = []
+    try:
+        with transaction.atomic():
+            gig = _lock_own_gig(gig, actor)
+            existing = list(gig.images.all())
+            removed = [img for img in existing if img.pk in set(remove_image_ids or ())]
+            kept = len(existing) - len(removed)
+            if kept + len(new_images) > MAX_GIG_IMAGES:
+                raise InvalidInput(
+                    f"A gig can have at most {MAX_GIG_IMAGES} images; it has {kept}, "
+                    f"so you can add {max(0, MAX_GIG_IMAGES - kept)} more."
+                )
+            prepared = [_prepare_image(upload) for upload in new_images]
+            if packages:
+                price_cents = min(p.price_cents for p in packages)
+                delivery_days = min(p.delivery_days for p in packages)
+            gig.title = title.strip()
+            gig.description = description.strip()
+            gig.category = category
+            gig.price_cents = price_cents
+            gig.delivery_days = delivery_days
+            gig.offers_milestones = offers_milestones
+            gig.updated_at = clock.now()
+            gig.save()
+            _set_tags(gig, tag_names)
+            _set_packages(gig, packages)
+            if removed:
+                GigImage.objects.filter(pk__in=[img.pk for img in removed]).delete()
+                _delete_files_later([n for img in removed for n in (img.image.name, img.thumbnail.name)])
+            last = max((img.position for img in existing if img not in removed), default=-1)
+            stored = _store_images(gig, prepared, last + 1)
+            gig_search_index_refresh(gig=gig)
+    except BaseException:
+        _remove_stored(stored)
+        raise
+    return gig
+
+
+def _gig_set_status(*, gig: Gig, actor, status: str) -> Gig:
+    with transaction.atomic():
+        gig = _lock_own_gig(gig, actor)
+        if gig.status != status:
+            gig.status = status
+            gig.updated_at = clock.now()
+            gig.save(update_fields=["status", "updated_at"])
+    return gig
+
+
+def gig_pause(*, gig: Gig, actor) -> Gig:
+    """Hide the gig from browsing and stop new contacts about it; the seller can resume it."""
+    return _gig_set_status(gig=gig, actor=actor, status=GigStatus.PAUSED)
+
+
+def gig_activate(*, gig: Gig, actor) -> Gig:
+    return _gig_set_status(gig=gig, actor=actor, status=GigStatus.ACTIVE)
+
+
+def gig_delete(*, gig: Gig, actor) -> Gig:
+    """Soft delete: the gig leaves every listing for good; orders and conversations keep their link."""
+    return _gig_set_status(gig=gig, actor=actor, status=GigStatus.DELETED)
+
+
+# --- Seller stats -------------------------------------------------------------
+
+
+def _to_rating(value) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        rating = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidInput("The rating must be a number from 1 to 5.") from exc
+    if not Decimal("1") <= rating <= Decimal("5"):
+        raise InvalidInput("The rating must be a number from 1 to 5.")
+    return rating
+
+
+@transaction.atomic
+def seller_stats_update(
+    *, seller, orders_completed: int, orders_on_time: int, rating_avg, rating_count: int
+) -> SellerStats:
+    """Store the seller's order and review numbers and recompute their level (``models.LEVEL_RULES``).
+
+    ``rating_avg`` may be a Decimal, an int or a string; it is kept to two
+    decimals. With ``rating_count == 0`` the rating is stored as empty.
+    """
+    for name, value in (
+        ("orders_completed", orders_completed),
+        ("orders_on_time", orders_on_time),
+        ("rating_count", rating_count),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidInput(f"{name} must be a whole number of zero or more.")
+    if orders_on_time > orders_completed:
+        raise InvalidInput("Orders on time cannot exceed orders completed.")
+    rating = _to_rating(rating_avg) if rating_count else None
+    stats, _ = SellerStats.objects.select_for_update().get_or_create(seller=seller)
+    stats.orders_completed = orders_completed
+    stats.orders_on_time = orders_on_time
+    stats.rating_avg = rating
+    stats.rating_count = rating_count
+    stats.level = level_for(
+        orders_completed=orders_completed, orders_on_time=orders_on_time, rating_avg=rating, rating_count=rating_count
+    )
+    stats.updated_at = clock.now()
+    stats.save()
+    return stats
+
+
+def _record_response(*, seller_id: int, seconds: int):
+    stats, _ = SellerStats.objects.select_for_update().get_or_create(seller_id=seller_id)
+    count = stats.responses_counted
+    previous = stats.avg_response_seconds or 0
+    stats.avg_response_seconds = (previous * count + max(0, seconds)) // (count + 1)
+    stats.responses_counted = count + 1
+    stats.save(update_fields=["avg_response_seconds", "responses_counted"])
+
+
+# --- Conversations --------------------------------------------------------------
+
+
+def conversation_start(*, buyer, seller, gig: Gig | None = None) -> Conversation:
+    """The conversation between ``buyer`` (who makes contact) and ``seller``; created on first contact.
+
+    With ``gig``, the conversation is marked as being about that gig.
+    """
+    if buyer is None or seller is None or buyer.pk == seller.pk:
+        raise SelfContactError("You cannot start a conversation with yourself.")
+    if not seller.is_active or not buyer.is_active:
+        raise MarketplaceError("This account is no longer active.")
+    if gig is not None and gig.seller_id != seller.pk:
+        raise InvalidInput("That gig belongs to another seller.")
+    with transaction.atomic():
+        now = clock.now()
+        conversation, created = Conversation.objects.get_or_create(
+            buyer=buyer, seller=seller, defaults={"gig": gig, "created_at": now, "last_message_at": now}
+        )
+        if not created and gig is not None and conversation.gig_id != gig.pk:
+            conversation.gig = gig
+            conversation.save(update_fields=["gig"])
+    return conversation
+
+
+def _preview(body: str, files, kind: str) -> str:
+    if body:
+        text = " ".join(body.split())
+        return text if len(text) <= 140 else text[:139] + "…"
+    if files:
+        return f"Attachment: {safe_name(files[0].name)}"[:140]
+    return MessageKind(kind).label
+
+
+def message_send(*, conversation: Conversation, sender, body: str, files=(), kind: str = "text", data=None) -> Message:
+    """Deliver a message (with up to five checked attachments) from one party to the other.
+
+    A message that shares contact details is delivered with its
+    ``off_platform`` flag set (both sides see a warning). ``sender`` may be
+    ``None`` only for ``kind="system"`` notices.
+    """
+    if kind not in MessageKind.values:
+        raise InvalidInput("Unknown kind of message.")
+    if sender is None and kind != MessageKind.SYSTEM:
+        raise NotAllowed("Only system notices have no sender.")
+    if sender is not None and sender.pk not in (conversation.buyer_id, conversation.seller_id):
+        raise NotAllowed("You are not part of this conversation.")
+    body = (body or "").strip()
+    files = list(files or ())
+    if not body and not files:
+        raise InvalidInput("Write a message or attach a file.")
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise InvalidInput(f"A message can be at most {MAX_MESSAGE_LENGTH:,} characters long.")
+    if len(files) > MAX_MESSAGE_FILES:
+        raise InvalidInput(f"Attach at most {MAX_MESSAGE_FILES} files to one message.")
+    names = []
+    for upload in files:
+        try:
+            names.append(validate_attachment(upload))
+        except ValidationError as exc:
+            raise InvalidInput(f"{safe_name(upload.name)}: {' '.join(exc.messages)} Nothing was sent.") from exc
+    stored = []
+    try:
+        with transaction.atomic():
+            locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+            now = clock.now()
+            message = Message.objects.create(
+                conversation=locked,
+                sender=sender,
+                body=body,
+                kind=kind,
+                data=data or {},
+                off_platform=looks_off_platform(body),
+                created_at=now,
+            )
+            for upload, name in zip(files, names, strict=True):
+                attachment = MessageAttachment(message=message, name=name, size=upload.size)
+                upload.seek(0)
+                attachment.file.save(name, upload, save=False)
+                stored.append(attachment.file.name)
+                attachment.save()
+            sender_id = sender.pk if sender is not None else None
+            if sender_id == locked.buyer_id:
+                locked.seller_unread += 1
+                locked.buyer_unread = 0
+                if locked.awaiting_seller_since is None:
+                    locked.awaiting_seller_since = now
+            elif sender_id == locked.seller_id:
+                locked.buyer_unread += 1
+                locked.seller_unread = 0
+                if locked.awaiting_seller_since is not None:
+                    waited = int((now - locked.awaiting_seller_since).total_seconds())
+                    _record_response(seller_id=locked.seller_id, seconds=waited)
+                    locked.awaiting_seller_since = None
+            else:
+                locked.buyer_unread += 1
+                locked.seller_unread += 1
+            locked.last_message_at = now
+            locked.last_message_preview = _preview(body, files, kind)
+            locked.save(
+                update_fields=[
+                    "buyer_unread",
+                    "seller_unread",
+                    "awaiting_seller_since",
+                    "last_message_at",
+                    "last_message_preview",
+                ]
+            )
+    except BaseException:
+        _remove_stored(stored)
+        raise
+    return message
+
+
+def conversation_mark_read(*, conversation: Conversation, user) -> None:
+    """The participant has seen every message so far."""
+    if user.pk == conversation.buyer_id:
+        Conversation.objects.filter(pk=conversation.pk, buyer_unread__gt=0).update(buyer_unread=0)
+    elif user.pk == conversation.seller_id:
+        Conversation.objects.filter(pk=conversation.pk, seller_unread__gt=0).update(seller_unread=0)
+    else:
+        raise NotAllowed("You are not part of this conversation.")
+
+
+def _check_contactable(gig: Gig, buyer):
+    if gig.status != GigStatus.ACTIVE:
+        raise InvalidInput("This gig is not available at the moment.")
+    if buyer is not None and buyer.pk == gig.seller_id:
+        raise SelfContactError("This is your own gig: you cannot contact yourself.")
+
+
+def seller_contact(*, buyer, gig: Gig, body: str, files=()) -> Message:
+    """ "Contact seller" from a gig page: opens (or reuses) the conversation and sends the first words."""
+    _check_contactable(gig, buyer)
+    with transaction.atomic():
+        conversation = conversation_start(buyer=buyer, seller=gig.seller, gig=gig)
+        return message_send(conversation=conversation, sender=buyer, body=body, files=files)
+
+
+def custom_offer_request_send(
+    *, buyer, gig: Gig, description: str, budget_cents: int | None = None, delivery_days: int | None = None
+) -> Message:
+    """A buyer asks the gig's seller for a custom offer; it lands in their conversation as a ``request``."""
+    _check_contactable(gig, buyer)
+    description = (description or "").strip()
+    if len(description) < 20:
+        raise InvalidInput("Describe the work you need in a few sentences (at least 20 characters).")
+    if budget_cents is not None and budget_cents <= 0:
+        raise InvalidInput("The budget must be above zero.")
+    if delivery_days is not None and not 1 <= delivery_days <= 365:
+        raise InvalidInput("The delivery time must be 1 to 365 days.")
+    data = {"gig_id": gig.pk, "gig_title": gig.title, "budget_cents": budget_cents, "delivery_days": delivery_days}
+    with transaction.atomic():
+        conversation = conversation_start(buyer=buyer, seller=gig.seller, gig=gig)
+        return message_send(
+            conversation=conversation, sender=buyer, body=description, kind=MessageKind.REQUEST, data=data
+        )
