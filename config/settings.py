@@ -254,6 +254,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
+# One queue name per deployment (tests give a worker a queue of its own).
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -291,6 +293,12 @@ OFFER_EXPIRY = timedelta(days=env_int("OFFER_EXPIRY_DAYS", 7))
 MILESTONE_REVIEW_WINDOW = timedelta(days=env_int("MILESTONE_REVIEW_DAYS", 3))
 MILESTONE_LATE_CANCEL_GRACE = timedelta(hours=env_int("MILESTONE_LATE_CANCEL_GRACE_HOURS", 24))
 REVIEW_BLIND_WINDOW = timedelta(days=env_int("REVIEW_BLIND_DAYS", 14))
+# A dispute's other side must answer within this window, then the case goes to support staff.
+DISPUTE_ANSWER_WINDOW = timedelta(days=env_int("DISPUTE_ANSWER_DAYS", 4))
+CELERY_BEAT_SCHEDULE["orders-escalate-disputes"] = {
+    "task": "orders.tasks.escalate_disputes",
+    "schedule": timedelta(minutes=15),
+}
 
 # --- Payments (defaults from shared/DOMAIN.md; rounding in payments/fees.py) --
 PAYMENTS_BUYER_FEE_PERCENT = Decimal(env_str("PAYMENTS_BUYER_FEE_PERCENT", "5.5"))

@@ -17,7 +17,8 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 # Tasks published by the code under test go nowhere unless a test starts a
 # worker; the in-memory transport keeps the filesystem queue clean.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# Fail fast on a dead broker, as production does with Redis.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 # Each test process gets its own cache so rate-limit counters do not leak
 # between runs that share one Redis.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -258,6 +258,12 @@ def sweep_review_publication(*, now=None, batch_size=None) -> int:
     return done
 
 
+def sweep_notification_emails(*, now=None, batch_size=None) -> int:
+    from orders.timeline import notification_emails_resend
+
+    return notification_emails_resend(now=now or clock.now(), batch_size=batch_size or settings.TIMER_BATCH_SIZE)
+
+
 SWEEPS = {
     "auto_approve": sweep_auto_approve,
     "review_reminders": sweep_review_reminders,
@@ -265,6 +271,7 @@ SWEEPS = {
     "funding_reminders": sweep_funding_reminders,
     "offer_expiry": sweep_offer_expiry,
     "review_publication": sweep_review_publication,
+    "notification_emails": sweep_notification_emails,
 }
 
 

@@ -1,41 +1,10 @@
-from decimal import Decimal, InvalidOperation
-
 from django import forms
 from django.conf import settings
 
 from config import clock
+from payments.forms import AmountField
 
 from .services import PlanItem
-
-
-def parse_amount_cents(value) -> int:
-    """ "12.50" -> 1250; refuses negatives, zero, non-numbers and fractions of a cent."""
-    try:
-        amount = Decimal(str(value).strip().replace(",", "").lstrip("$"))
-    except (InvalidOperation, ValueError) as exc:
-        raise forms.ValidationError("Enter an amount in dollars, like 150 or 150.00.") from exc
-    if not amount.is_finite():
-        raise forms.ValidationError("Enter an amount in dollars, like 150 or 150.00.")
-    if amount <= 0:
-        raise forms.ValidationError("The amount must be more than zero.")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise forms.ValidationError("Amounts have at most two decimals (cents).")
-    return int(amount * 100)
-
-
-class AmountField(forms.CharField):
-    """Dollars typed by a person, cleaned to integer cents."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 12)
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "100.00"}))
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in self.empty_values:
-            return None
-        return parse_amount_cents(value)
 
 
 class PlanItemForm(forms.Form):

@@ -5,13 +5,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count
 
 from config import clock
 from marketplace import services as marketplace
 from marketplace.models import Conversation, Gig, GigPackage, GigStatus
 from milestones import services as milestones
-from milestones.models import Milestone, State
+from milestones.models import Milestone
 
 from .exceptions import OrderError, StaleAction
 from .models import Offer, OfferMilestone, OfferStatus, Order, OrderStatus, Review
@@ -368,28 +368,14 @@ def tip_checkout_start(*, order_id, actor, amount_cents):
         raise OrderError("You can tip once the order is completed.")
     if not isinstance(amount_cents, int) or amount_cents < 100:
         raise OrderError("A tip is at least 1.00 USD.")
-    return payments.checkout_create(
+    return payments.tip_send(
         buyer=actor,
-        purpose="tip",
-        reference_id=order.pk,
+        seller=order.seller,
         amount_cents=amount_cents,
-        description=f"Tip for order #{order.pk}: {order.title}",
-        payee=order.seller,
+        reference_id=order.pk,
+        note=f"order #{order.pk}",
         return_url=order.get_absolute_url(),
     )
-
-
-def reviews_visible_q(now=None):
-    return Q(published_at__lte=now or clock.now())
-
-
-def milestone_states_summary(order):
-    """Counts for the progress bar: approved amount/total and done/total (excluding cancelled)."""
-    counted = [m for m in order.milestones.all() if m.state != State.CANCELLED and m.state != State.PROPOSED]
-    total = sum(m.amount_cents for m in counted)
-    paid = sum(m.amount_cents for m in counted if m.state in (State.APPROVED, State.SETTLED))
-    done = sum(1 for m in counted if m.state in (State.APPROVED, State.SETTLED))
-    return {"total_cents": total, "paid_cents": paid, "done": done, "count": len(counted)}
 
 
 def notifications_mark_read(*, user, pk=None) -> int:

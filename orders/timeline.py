@@ -22,7 +22,7 @@ def timeline_record(*, order, action, actor=None, milestone=None, from_state="",
 
 def notification_send(*, user, text, url="", email=True):
     """An in-app notification now, and an email after the transaction commits."""
-    notification = Notification.objects.create(user=user, text=text[:300], url=url)
+    notification = Notification.objects.create(user=user, text=text[:300], url=url, email_wanted=email)
     if email:
         from .tasks import send_notification_email
 
@@ -31,15 +31,50 @@ def notification_send(*, user, text, url="", email=True):
 
 
 def notification_email(notification_id):
-    """Send one notification's email (the Celery task calls this)."""
-    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
-    if notification is None:
-        return False
-    link = f"{settings.SITE_URL}{notification.url}" if notification.url else settings.SITE_URL
-    send_mail(
-        subject=f"[{settings.SITE_NAME}] {notification.text[:90]}",
-        message=f"{notification.text}\n\n{link}\n",
-        from_email=None,
-        recipient_list=[notification.user.email],
-    )
+    """Send one notification's email once (the Celery task and the resend sweep call this)."""
+    from django.db import transaction
+
+    from config import clock
+
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, email_wanted=True, emailed_at=None)
+            .first()
+        )
+        if notification is None:
+            return False  # already sent, not wanted, or being sent by another worker
+        user = notification.user
+        link = f"{settings.SITE_URL}{notification.url}" if notification.url else settings.SITE_URL
+        send_mail(
+            subject=f"[{settings.SITE_NAME}] {notification.text[:90]}",
+            message=f"{notification.text}\n\n{link}\n",
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        notification.emailed_at = clock.now()
+        notification.save(update_fields=["emailed_at"])
     return True
+
+
+def notification_emails_resend(*, now=None, older_than=None, batch_size=200) -> int:
+    """Send the emails a broker outage dropped: wanted, unsent, older than a couple of minutes."""
+    from datetime import timedelta
+
+    from config import clock
+
+    now = now or clock.now()
+    cutoff = now - (older_than or timedelta(minutes=2))
+    sent = 0
+    last_pk = 0
+    while True:
+        ids = list(
+            Notification.objects.filter(email_wanted=True, emailed_at=None, created_at__lte=cutoff, pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not ids:
+            return sent
+        for pk in ids:
+            sent += notification_email(pk)
+        last_pk = ids[-1]

@@ -89,7 +89,7 @@ def milestone_action(request, pk, action):
             done = proposal[action]
         elif action == "fund":
             checkout = milestone_services.milestone_fund_checkout(milestone=milestone, actor=user)
-            return redirect("payments:checkout", checkout.pk)
+            return redirect(checkout.get_absolute_url())
         elif action == "grant_revision":
             milestone_services.milestone_grant_revision(milestone_id=milestone.pk, actor=user)
             done = "You granted one extra revision."
@@ -337,7 +337,7 @@ def order_package(request, gig_pk, tier):
     except (OrderError, PaymentError) as exc:
         messages.error(request, str(exc))
         return redirect(order)
-    return redirect("payments:checkout", checkout.pk)
+    return redirect(checkout.get_absolute_url())
 
 
 def _safe_referer(request):
@@ -397,7 +397,7 @@ def order_tip(request, pk):
     except (OrderError, PaymentError) as exc:
         messages.error(request, str(exc))
         return redirect(order.get_absolute_url() + "#reviews")
-    return redirect("payments:checkout", checkout.pk)
+    return redirect(checkout.get_absolute_url())
 
 
 # --- dashboards, notifications, help ------------------------------------------------

@@ -351,7 +351,11 @@ def checkout_pay(
     if use_balance:
         try:
             with transaction.atomic():
-                locked = Checkout.objects.select_for_update().select_related("buyer", "payee").get(pk=checkout.pk)
+                locked = (
+                    Checkout.objects.select_for_update(of=("self",))
+                    .select_related("buyer", "payee")
+                    .get(pk=checkout.pk)
+                )
                 _refuse_if_not_open(locked)
                 _record_payment(locked, purpose, source=PaymentSource.BALANCE, result=None)
         except PaymentError:
@@ -373,7 +377,9 @@ def checkout_pay(
     outcome = "paid"
     try:
         with transaction.atomic():
-            locked = Checkout.objects.select_for_update().select_related("buyer", "payee").get(pk=checkout.pk)
+            locked = (
+                Checkout.objects.select_for_update(of=("self",)).select_related("buyer", "payee").get(pk=checkout.pk)
+            )
             if locked.status in (CheckoutStatus.PAID, CheckoutStatus.CREDITED):
                 outcome = "already"  # a double submit: the provider returned the same charge
             elif locked.status != CheckoutStatus.OPEN:

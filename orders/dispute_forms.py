@@ -1,0 +1,74 @@
+"""Forms of the dispute pages (parties) and of the Resolution Center (staff). HTTP parsing only."""
+
+from django import forms
+
+from config.uploads import validate_attachment
+from milestones.services import UploadedFile
+from payments.forms import AmountField
+
+from .disputes import MAX_FILES
+from .forms import MultipleFileField
+from .models import DisputeOutcome, DisputeReason
+
+
+class _FilesMixin:
+    def clean_files(self):
+        files = self.cleaned_data.get("files") or []
+        if len(files) > MAX_FILES:
+            raise forms.ValidationError(f"Attach at most {MAX_FILES} files.")
+        checked = []
+        for upload in files:
+            try:
+                name = validate_attachment(upload)
+            except forms.ValidationError as exc:
+                raise forms.ValidationError(f"{upload.name[:80]}: {' '.join(exc.messages)}") from exc
+            checked.append(UploadedFile(file=upload, name=name))
+        return checked
+
+
+class DisputeOpenForm(_FilesMixin, forms.Form):
+    reason = forms.ChoiceField(choices=DisputeReason.choices, widget=forms.RadioSelect)
+    description = forms.CharField(
+        label="What happened?",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Be specific: what was agreed, what was delivered, what you tried. Support reads this first.",
+    )
+    files = MultipleFileField(required=False, help_text=f"Evidence: up to {MAX_FILES} files, 10 MB each.")
+
+
+class DisputeMessageForm(_FilesMixin, forms.Form):
+    body = forms.CharField(label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
+    files = MultipleFileField(required=False, help_text=f"Up to {MAX_FILES} files, 10 MB each.")
+
+
+class _OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(choices=DisputeOutcome.choices, widget=forms.RadioSelect)
+    seller_amount = AmountField(
+        label="Seller's share (USD, for a split)",
+        required=False,
+        help_text="Of the amount held in escrow; the rest goes back to the buyer's balance. "
+        "The seller commission applies to the seller's share.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("outcome") == DisputeOutcome.SPLIT and data.get("seller_amount") is None:
+            if "seller_amount" not in self.errors:
+                self.add_error("seller_amount", "Enter the seller's share of the split.")
+        elif data.get("outcome") != DisputeOutcome.SPLIT:
+            data["seller_amount"] = None
+        return data
+
+
+class SettlementForm(_OutcomeForm):
+    note = forms.CharField(label="Note (optional)", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResolveForm(_OutcomeForm):
+    decision = forms.CharField(
+        label="Decision",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Shown to both parties: what you found and why you decided this way.",
+    )

@@ -1,0 +1,133 @@
+"""Support staff and operators: who counts as support, the audit log, and staff actions outside disputes.
+
+Support staff are active ``is_staff`` users in the "Support" group (created by
+``orders/migrations/0004_support_group.py``); superusers count as support too,
+because they can do everything in the Django admin anyway.
+"""
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+
+from milestones.models import State
+from milestones.services import _after_close, _refund_all, _url, lock_milestone, role_of
+from payments.models import AccountKind, Earning, EarningStatus, LedgerAccount
+
+from .exceptions import OrderError, StaleAction
+from .models import DisputeStatus, Order, OrderStatus, StaffAction
+from .timeline import notification_send, timeline_record
+
+SUPPORT_GROUP = "Support"
+
+
+def is_support(user) -> bool:
+    """True for active staff in the Support group (and superusers); cached on the user object."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, "_is_support", None)
+    if cached is None:
+        cached = bool(
+            user.is_active and user.is_staff and (user.is_superuser or user.groups.filter(name=SUPPORT_GROUP).exists())
+        )
+        user._is_support = cached
+    return cached
+
+
+def require_support(user):
+    if not is_support(user):
+        raise OrderError("Only support staff can do that.")
+
+
+def staff_action_record(*, staff, action, detail="", reason="", order=None, milestone=None, dispute=None, data=None):
+    """One line of the staff audit log (who, when, what, why); call inside the action's transaction."""
+    return StaffAction.objects.create(
+        staff=staff,
+        action=action,
+        order=order,
+        milestone=milestone,
+        dispute=dispute,
+        detail=detail,
+        reason=reason,
+        data=data or {},
+    )
+
+
+# Transitions an operator may trigger from the Django admin, and who the FSM must allow.
+# "cancel" is a party's transition: support takes it on the buyer's behalf (recorded as such).
+ADMIN_CANCEL_STATES = (State.AWAITING_FUNDING, State.FUNDED)
+
+
+@transaction.atomic
+def staff_milestone_cancel(*, milestone_id, actor, reason, expected_state=None):
+    """Support cancels a milestone that has not started (a funded one is refunded in full to the buyer).
+
+    The FSM's ``cancel`` belongs to the parties, so the transition is checked
+    for the buyer, while the timeline and the audit log name the staff member.
+    """
+    require_support(actor)
+    if not (reason or "").strip():
+        raise OrderError("Write why the milestone is cancelled; both parties see it.")
+    milestone = lock_milestone(milestone_id)
+    if role_of(milestone, actor) in ("buyer", "seller"):
+        raise OrderError("You are a party to this order; another support agent must act on it.")
+    if expected_state is not None and milestone.state != expected_state:
+        raise StaleAction(
+            f"This milestone changed meanwhile: it is now “{milestone.get_state_display()}”. Nothing was done."
+        )
+    if milestone.state not in ADMIN_CANCEL_STATES:
+        raise StaleAction(
+            "Only a milestone that has not started can be cancelled here; "
+            f"this one is “{milestone.get_state_display()}”."
+        )
+    buyer = milestone.order.buyer
+    if not milestone.cancel._django_fsm.has_transition_perm(milestone, milestone.state, buyer):
+        raise StaleAction("The lifecycle does not allow cancelling this milestone now.")
+    from_state = milestone.state
+    milestone.cancel()
+    milestone.save()
+    timeline_record(
+        order=milestone.order,
+        milestone=milestone,
+        actor=actor,
+        action="cancel",
+        from_state=from_state,
+        to_state=milestone.state,
+        detail=f"cancelled by support: {reason[:300]}",
+    )
+    _refund_all(milestone)
+    staff_action_record(
+        staff=actor,
+        action="milestone_cancel",
+        order=milestone.order,
+        milestone=milestone,
+        detail=f"Cancelled milestone “{milestone.title}” ({from_state}); any escrow refunded to the buyer's balance.",
+        reason=reason,
+    )
+    for person in (milestone.order.buyer, milestone.order.seller):
+        notification_send(
+            user=person, text=f"Support cancelled “{milestone.title}”: {reason[:150]}", url=_url(milestone)
+        )
+    _after_close(milestone)
+    return milestone
+
+
+def operations_counts() -> dict:
+    """The admin dashboard's numbers (four queries)."""
+    from .models import Dispute
+
+    orders = Order.objects.aggregate(open=Count("pk", filter=Q(status=OrderStatus.ACTIVE)))
+    disputes = Dispute.objects.aggregate(
+        open=Count("pk", filter=Q(status=DisputeStatus.OPEN)),
+        waiting=Count("pk", filter=Q(status=DisputeStatus.WAITING_FOR_STAFF)),
+    )
+    escrow = LedgerAccount.objects.filter(kind=AccountKind.ESCROW).aggregate(total=Sum("balance_cents"))
+    pending = Earning.objects.filter(status=EarningStatus.PENDING).aggregate(
+        total=Sum("amount_cents"), held=Sum("amount_cents", filter=Q(on_hold=True))
+    )
+    return {
+        "open_orders": orders["open"] or 0,
+        "disputes_open": disputes["open"] or 0,
+        "disputes_waiting": disputes["waiting"] or 0,
+        "escrow_cents": escrow["total"] or 0,
+        "pending_cents": pending["total"] or 0,
+        "pending_on_hold_cents": pending["held"] or 0,
+    }
