@@ -9,6 +9,7 @@ from .models import (
     PlanChange,
     RevisionRequest,
 )
+from .timers import next_event
 
 LIFECYCLE_FIELDS = (
     "state",
@@ -43,14 +44,14 @@ class DeliveryInline(admin.TabularInline):
 
 @admin.register(Milestone)
 class MilestoneAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "order", "state", "amount_cents", "due_at", "auto_approve_at", "started_at")
+    list_display = ("__str__", "order", "state", "amount_cents", "due_at", "next_scheduled_event")
     list_filter = ("state", "delivered_on_time")
     search_fields = ("title", "order__title", "order__buyer__email", "order__seller__email")
     list_select_related = ("order",)
     date_hierarchy = "created_at"
     # The state machine and the ledger own these: no editing by hand. Amount and
     # order are fixed once the plan is agreed (changes go through plan changes).
-    readonly_fields = (*LIFECYCLE_FIELDS, "order", "position", "amount_cents")
+    readonly_fields = (*LIFECYCLE_FIELDS, "order", "position", "amount_cents", "next_scheduled_event")
     inlines = [DeliveryInline]
 
     def has_add_permission(self, request):
@@ -58,6 +59,14 @@ class MilestoneAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="next scheduled event")
+    def next_scheduled_event(self, obj):
+        event = next_event(obj)
+        if event is None:
+            return "—"
+        label, when = event
+        return f"{label}: {when:%Y-%m-%d %H:%M} UTC"
 
 
 class DeliveryFileInline(admin.TabularInline):

@@ -15,6 +15,7 @@ from milestones.models import (
     RevisionRequest,
     State,
 )
+from milestones.timers import next_event
 
 from .models import Notification, Offer, OfferStatus, Order, OrderStatus, Review, TimelineEvent
 
@@ -67,6 +68,7 @@ def order_page(*, user, pk):
         milestone.pending_extension = milestone.pending_extensions[0] if milestone.pending_extensions else None
         milestone.pending_cancellation = milestone.pending_cancellations[0] if milestone.pending_cancellations else None
         milestone.pending_change = milestone.pending_changes[0] if milestone.pending_changes else None
+        milestone.next_event = next_event(milestone) if user.is_staff else None
     counted = [m for m in milestones if m.state not in (State.CANCELLED, State.PROPOSED)]
     paid = [m for m in counted if m.state in (State.APPROVED, State.SETTLED)]
     events = list(

@@ -185,3 +185,19 @@ def test_next_event_shows_what_the_timers_will_do(clock):
     clock.advance(days=2, hours=1)
     label, when = timers.next_event(ms(order, 1))
     assert label == "auto-approval" and when == first.auto_approve_at
+
+
+def test_staff_see_the_next_scheduled_event_on_the_order_page_and_in_admin(client, clock):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    order = make_order(10000)
+    first = deliver(fund(ms(order, 1)))
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    body = client.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert "Next scheduled: review reminder" in body
+    admin_list = client.get(reverse("admin:milestones_milestone_changelist")).content.decode()
+    assert f"review reminder: {first.delivered_at + timedelta(days=1):%Y-%m-%d %H:%M}" in admin_list
+    client.force_login(order.buyer)
+    assert "Next scheduled" not in client.get(reverse("orders:detail", args=[order.pk])).content.decode()
