@@ -168,7 +168,8 @@ def order_activate_next(*, order: Order) -> Milestone | None:
         )
         notification_send(user=order.buyer, text=f"Milestone “{nxt.title}” has started.", url=_url(nxt), email=False)
         return nxt
-    if nxt.funding_due_at is None and any(m.state not in (State.PROPOSED, State.CANCELLED) for m in milestones[:1]):
+    if nxt.funding_due_at is None:
+        # from now on the buyer is expected to fund it (the funding reminder counts from here)
         nxt.funding_due_at = clock.now()
         nxt.save(update_fields=["funding_due_at"])
         if any(m.state in PAID_STATES for m in milestones):
