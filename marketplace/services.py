@@ -575,17 +575,20 @@ def conversation_mark_read(*, conversation: Conversation, user) -> None:
         raise NotAllowed("You are not part of this conversation.")
 
 
-def _check_contactable(gig: Gig, buyer):
-    if gig.status != GigStatus.ACTIVE:
+def _check_contactable(gig: Gig, buyer) -> Gig:
+    """The gig as it is now (not as the caller last read it), if it takes contacts."""
+    gig = Gig.objects.select_related("seller").get(pk=gig.pk)
+    if gig.status != GigStatus.ACTIVE or not gig.seller.is_active:
         raise InvalidInput("This gig is not available at the moment.")
     if buyer is not None and buyer.pk == gig.seller_id:
         raise SelfContactError("This is your own gig: you cannot contact yourself.")
+    return gig
 
 
 def seller_contact(*, buyer, gig: Gig, body: str, files=()) -> Message:
-    """ "Contact seller" from a gig page: opens (or reuses) the conversation and sends the first words."""
-    _check_contactable(gig, buyer)
+    """The gig page's "Contact seller": opens (or reuses) the conversation and sends the first words."""
     with transaction.atomic():
+        gig = _check_contactable(gig, buyer)
         conversation = conversation_start(buyer=buyer, seller=gig.seller, gig=gig)
         return message_send(conversation=conversation, sender=buyer, body=body, files=files)
 
@@ -594,7 +597,6 @@ def custom_offer_request_send(
     *, buyer, gig: Gig, description: str, budget_cents: int | None = None, delivery_days: int | None = None
 ) -> Message:
     """A buyer asks the gig's seller for a custom offer; it lands in their conversation as a ``request``."""
-    _check_contactable(gig, buyer)
     description = (description or "").strip()
     if len(description) < 20:
         raise InvalidInput("Describe the work you need in a few sentences (at least 20 characters).")
@@ -602,8 +604,9 @@ def custom_offer_request_send(
         raise InvalidInput("The budget must be above zero.")
     if delivery_days is not None and not 1 <= delivery_days <= 365:
         raise InvalidInput("The delivery time must be 1 to 365 days.")
-    data = {"gig_id": gig.pk, "gig_title": gig.title, "budget_cents": budget_cents, "delivery_days": delivery_days}
     with transaction.atomic():
+        gig = _check_contactable(gig, buyer)
+        data = {"gig_id": gig.pk, "gig_title": gig.title, "budget_cents": budget_cents, "delivery_days": delivery_days}
         conversation = conversation_start(buyer=buyer, seller=gig.seller, gig=gig)
         return message_send(
             conversation=conversation, sender=buyer, body=description, kind=MessageKind.REQUEST, data=data

@@ -1,0 +1,74 @@
+"""The demo catalogue, the admin pages and the navigation's context."""
+
+import io
+
+import pytest
+from django.urls import reverse
+
+from marketplace import demo
+from marketplace.models import Category, Conversation, Gig, SellerLevel, SellerStats
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo_people(db):
+    people = {key: UserFactory(email=email) for key, email in demo.SELLERS.items()}
+    people["buyer"] = UserFactory(email="buyer@example.com")
+    return people
+
+
+def test_demo_seed_makes_fifty_gigs_over_several_categories_and_is_idempotent(demo_people):
+    out = io.StringIO()
+    demo.seed(out)
+    assert "50 demo gigs added" in out.getvalue()
+    gigs = Gig.objects.all()
+    assert gigs.count() == 50
+    assert gigs.values("category__parent").distinct().count() >= 6
+    assert gigs.values("seller").distinct().count() == 3
+    assert gigs.filter(packages__isnull=False).distinct().count() >= 10
+    assert gigs.filter(offers_milestones=True).count() >= 10
+    assert all(g.images.exists() for g in gigs)
+    levels = dict(SellerStats.objects.values_list("seller__email", "level"))
+    assert levels["seller2@example.com"] == SellerLevel.TOP_RATED
+    assert Conversation.objects.get().messages.count() == 3
+    demo.seed(out)
+    assert Gig.objects.count() == 50 and Conversation.objects.get().messages.count() == 3
+
+
+def test_demo_seed_without_demo_sellers_does_nothing(db):
+    out = io.StringIO()
+    demo.seed(out)
+    assert "skipped" in out.getvalue() and not Gig.objects.exists()
+    assert Category.objects.filter(parent=None).count() == 7  # the tree is there in any case
+
+
+@pytest.mark.parametrize(
+    "model", ["category", "tag", "gig", "gigpackage", "gigimage", "sellerstats", "conversation", "message",
+              "messageattachment"],
+)  # fmt: skip
+def test_every_model_has_a_working_admin(client, gig, conversation, buyer, model):
+    from marketplace import services
+
+    services.message_send(conversation=conversation, sender=buyer, body="hello")
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    response = client.get(reverse(f"admin:marketplace_{model}_changelist"), {"q": "a"})
+    assert response.status_code == 200
+    response = client.get(reverse(f"admin:marketplace_{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_admin_change_pages_open(client, gig, conversation):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert client.get(reverse("admin:marketplace_gig_change", args=[gig.pk])).status_code == 200
+    assert client.get(reverse("admin:marketplace_conversation_change", args=[conversation.pk])).status_code == 200
+
+
+def test_navigation_links_browse_and_inbox(client, buyer):
+    content = client.get("/").content.decode()
+    assert 'href="/gigs/"' in content
+    client.force_login(buyer)
+    content = client.get("/").content.decode()
+    assert 'href="/inbox/"' in content
