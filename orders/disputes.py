@@ -190,6 +190,7 @@ def dispute_open(*, milestone_id, actor, reason, description, files=(), expected
     run_transition(
         milestone, "open_dispute", actor, expected_state=expected_state, detail=f"{label}: {description[:300]}"
     )
+    now = clock.now()
     dispute = Dispute.objects.create(
         order=milestone.order,
         milestone=milestone,
@@ -197,7 +198,8 @@ def dispute_open(*, milestone_id, actor, reason, description, files=(), expected
         reason=reason,
         description=description,
         state_before=state_before,
-        answer_due_at=clock.now() + settings.DISPUTE_ANSWER_WINDOW,
+        created_at=now,
+        answer_due_at=now + settings.DISPUTE_ANSWER_WINDOW,
     )
     _add_message(dispute, actor, DisputeMessageKind.OPENING, description, files)
     payments.earnings_hold(milestone_id=milestone.pk, hold=True)
@@ -321,7 +323,12 @@ def settlement_propose(*, dispute_id, actor, outcome, seller_amount_cents=None, 
         status=SettlementStatus.SUPERSEDED, decided_at=clock.now()
     )
     proposal = SettlementProposal.objects.create(
-        dispute=dispute, proposed_by=actor, outcome=outcome, seller_amount_cents=seller_cents, note=note or ""
+        dispute=dispute,
+        proposed_by=actor,
+        outcome=outcome,
+        seller_amount_cents=seller_cents,
+        buyer_amount_cents=buyer_cents,
+        note=note or "",
     )
     terms = terms_text(outcome, seller_cents, buyer_cents)
     timeline_record(order=milestone.order, milestone=milestone, actor=actor, action="settlement_proposed", detail=terms)

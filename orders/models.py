@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from config import clock
 from config.uploads import private_upload_to
+from config.uploads import private_upload_to
 
 
 class OfferStatus(models.TextChoices):
@@ -368,6 +369,210 @@ class SettlementProposal(models.Model):
     outcome = models.CharField(max_length=10, choices=DisputeOutcome.choices)
     # what the seller gets out of the escrow (before commission); the rest goes back to the buyer
     seller_amount_cents = models.PositiveIntegerField()
+    note = models.TextField(max_length=2000, blank=True)
+    status = models.CharField(max_length=10, choices=SettlementStatus.choices, default=SettlementStatus.PENDING)
+    created_at = models.DateTimeField(default=clock.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dispute"], condition=models.Q(status="pending"), name="one_pending_settlement"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} proposed on dispute #{self.dispute_id} ({self.get_status_display()})"
+
+
+class StaffAction(models.Model):
+    """The audit log of support staff: who did what, when, on which case, and why."""
+
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_actions")
+    action = models.CharField(max_length=40, db_index=True)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    milestone = models.ForeignKey(
+        "milestones.Milestone", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, null=True, blank=True, related_name="staff_actions")
+    detail = models.TextField(blank=True, help_text="What was done (amounts, outcome).")
+    reason = models.TextField(blank=True, help_text="Why: the decision or note the staff member wrote.")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "staff action (audit log)"
+        verbose_name_plural = "staff actions (audit log)"
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.staff} {self.action}"
+
+
+# --- Disputes: the resolution center ---------------------------------------
+class DisputeReason(models.TextChoices):
+    NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+    LATE = "late", "Late delivery"
+    NO_RESPONSE = "no_response", "No response"
+    QUALITY = "quality", "Quality of the work"
+    OTHER = "other", "Other"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WAITING_FOR_STAFF = "waiting_for_staff", "Waiting for staff"
+    RESOLVED = "resolved", "Resolved"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+ACTIVE_DISPUTE_STATUSES = (DisputeStatus.OPEN, DisputeStatus.WAITING_FOR_STAFF)
+
+
+class DisputeOutcome(models.TextChoices):
+    RELEASE = "release", "Release to the seller"
+    REFUND = "refund", "Refund the buyer"
+    SPLIT = "split", "Split by amount"
+
+
+class DisputeEscalation(models.TextChoices):
+    UNANSWERED = "unanswered", "Not answered in time"
+    REQUESTED = "requested", "A party asked support to decide"
+
+
+class Dispute(models.Model):
+    """A disagreement over one milestone: opened by a party, closed by a settlement, a withdrawal or staff.
+
+    While it is open the milestone is ``disputed`` (auto-approval frozen) and
+    clearance of its earnings is on hold. ``state_before`` is where a
+    withdrawal puts the milestone back.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
+    milestone = models.ForeignKey("milestones.Milestone", on_delete=models.PROTECT, related_name="disputes")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes_opened")
+    reason = models.CharField(max_length=20, choices=DisputeReason.choices)
+    description = models.TextField("what happened", max_length=5000)
+    state_before = models.CharField(max_length=20, help_text="The milestone's state when the dispute was opened.")
+    status = models.CharField(max_length=20, choices=DisputeStatus.choices, default=DisputeStatus.OPEN, db_index=True)
+    answer_due_at = models.DateTimeField(db_index=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalation = models.CharField(max_length=12, choices=DisputeEscalation.choices, blank=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # how it ended (resolved only)
+    outcome = models.CharField(max_length=10, choices=DisputeOutcome.choices, blank=True)
+    seller_amount_cents = models.PositiveIntegerField(null=True, blank=True)
+    buyer_amount_cents = models.PositiveIntegerField(null=True, blank=True)
+    decision = models.TextField(blank=True, help_text="The written decision shown to both parties.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disputes_decided",
+        help_text="The support agent; empty when both parties agreed a settlement.",
+    )
+    settled_by_parties = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone"],
+                condition=models.Q(status__in=["open", "waiting_for_staff"]),
+                name="one_active_dispute_per_milestone",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="resolved") | ~models.Q(outcome=""),
+                name="resolved_dispute_has_outcome",
+            ),
+        ]
+        permissions = [("resolve_dispute", "Can resolve disputes (support staff)")]
+
+    def __str__(self):
+        return f"Dispute #{self.pk} on milestone {self.milestone_id} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("orders:dispute_detail", args=[self.pk])
+
+    @property
+    def is_active(self):
+        return self.status in ACTIVE_DISPUTE_STATUSES
+
+    @property
+    def respondent_id(self):
+        """The party who must answer: the one who did not open it."""
+        return self.order.seller_id if self.opened_by_id == self.order.buyer_id else self.order.buyer_id
+
+    @property
+    def opener_role(self):
+        return "buyer" if self.opened_by_id == self.order.buyer_id else "seller"
+
+    @property
+    def respondent_role(self):
+        return "seller" if self.opener_role == "buyer" else "buyer"
+
+    @property
+    def is_overdue(self):
+        return self.status == DisputeStatus.OPEN and self.answered_at is None and self.answer_due_at <= clock.now()
+
+
+class DisputeMessageKind(models.TextChoices):
+    OPENING = "opening", "Opened the dispute"
+    ANSWER = "answer", "Answer"
+    MESSAGE = "message", "Message"
+    SUPPORT = "support", "Support"
+
+
+class DisputeMessage(models.Model):
+    """The case thread: the opening statement, the answer, messages from the parties and support."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=DisputeMessageKind.choices, default=DisputeMessageKind.MESSAGE)
+    body = models.TextField(max_length=5000)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on dispute #{self.dispute_id}"
+
+
+class DisputeAttachment(models.Model):
+    message = models.ForeignKey(DisputeMessage, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=private_upload_to("dispute-files"))
+    name = models.CharField(max_length=120)
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class SettlementStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for an answer"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    SUPERSEDED = "superseded", "Replaced by a newer proposal"
+    LAPSED = "lapsed", "Lapsed (the case closed)"
+
+
+class SettlementProposal(models.Model):
+    """One party's offer to end the dispute without staff; the other party accepts or declines."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="proposals")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(max_length=10, choices=DisputeOutcome.choices)
+    # what the seller gets out of the escrow (before commission); the rest goes back to the buyer
+    seller_amount_cents = models.PositiveIntegerField()
+    buyer_amount_cents = models.PositiveIntegerField()
     note = models.TextField(max_length=2000, blank=True)
     status = models.CharField(max_length=10, choices=SettlementStatus.choices, default=SettlementStatus.PENDING)
     created_at = models.DateTimeField(default=clock.now)
