@@ -299,12 +299,6 @@ CELERY_BEAT_SCHEDULE["orders-escalate-disputes"] = {
     "task": "orders.tasks.escalate_disputes",
     "schedule": timedelta(minutes=15),
 }
-# A dispute's other side must answer within this window, then the case goes to support staff.
-DISPUTE_ANSWER_WINDOW = timedelta(days=env_int("DISPUTE_ANSWER_DAYS", 4))
-CELERY_BEAT_SCHEDULE["orders-escalate-disputes"] = {
-    "task": "orders.tasks.escalate_disputes",
-    "schedule": timedelta(minutes=15),
-}
 
 # --- Payments (defaults from shared/DOMAIN.md; rounding in payments/fees.py) --
 PAYMENTS_BUYER_FEE_PERCENT = Decimal(env_str("PAYMENTS_BUYER_FEE_PERCENT", "5.5"))

@@ -14,11 +14,3 @@ def escalate_disputes():
     from .disputes import disputes_escalate
 
     return disputes_escalate()
-
-
-@shared_task
-def escalate_disputes():
-    """Beat: open disputes left unanswered past their deadline go to support staff (safe to run twice)."""
-    from .disputes import disputes_escalate
-
-    return disputes_escalate()
