@@ -134,7 +134,7 @@ GIGS = [
     ("sia", "uiux-design", "I will design a mobile app prototype you can test with users",
      ["prototype", "mobile app", "user testing"], 550, 10, True, False,
      "A clickable prototype of your key flows, so you learn what works before you pay for development."),
-    ("sia", "logo-design", "I will design a vintage badge logo for your brewery or café",
+    ("sia", "logo-design", "I will design a vintage badge logo for your brewery or coffee shop",
      ["vintage", "badge", "logo"], 180, 5, False, False,
      "Hand-lettered, badge-style marks that look great on cups, labels and signs."),
     ("kai", "blog-posts-articles", "I will write SEO blog posts for your SaaS company",

@@ -100,3 +100,55 @@ def test_buyer_searches_filters_contacts_and_reads_the_sellers_reply(new_page, c
     buyer.click("[data-testid=conversation-link]")
     assert buyer.locator("[data-testid=message]").last.inner_text().count("A blog adds about three days.") == 1
     assert buyer.locator("[data-testid=unread-badge]").count() == 0
+
+
+def test_seller_publishes_a_gig_and_a_buyer_asks_for_a_custom_offer(new_page, tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+
+    ensure_category_tree()
+    UserFactory(email="sia@example.com", display_name="Sia Seller")
+    UserFactory(email="ben@example.com", display_name="Ben Buyer")
+    cover = tmp_path / "cover.png"
+    out = BytesIO()
+    Image.new("RGB", (1200, 800), (190, 24, 93)).save(out, format="PNG")
+    cover.write_bytes(out.getvalue())
+    (tmp_path / "virus.png").write_bytes(b"MZ" + b"\0" * 500)
+
+    seller = new_page()
+    log_in(seller, "sia@example.com")
+    seller.goto("/selling/gigs/new/")
+    seller.fill("input[name=title]", "I will paint a watercolour portrait of your pet")
+    seller.select_option("select[name=category]", label="Illustration")
+    seller.fill("input[name=tags]", "watercolour, pets, portrait")
+    seller.fill("textarea[name=description]", "A hand-painted portrait from your photo, scanned and posted to you.")
+    seller.fill("input[name=price]", "85")
+    seller.fill("input[name=delivery_days]", "6")
+    # A file that only pretends to be an image is refused, and the form keeps what was typed.
+    seller.set_input_files("input[name=images]", [str(cover), str(tmp_path / "virus.png")])
+    seller.click("button:has-text('Publish gig')")
+    seller.wait_for_load_state()
+    assert "virus.png: The file is not a valid image" in seller.content()
+    assert seller.input_value("input[name=title]") == "I will paint a watercolour portrait of your pet"
+    seller.set_input_files("input[name=images]", [str(cover)])
+    seller.click("button:has-text('Publish gig')")
+    seller.wait_for_url(re.compile(r".*/gigs/i-will-paint-a-watercolour-portrait-of-your-pet/$"))
+    assert "Your gig is published." in seller.content()
+    assert seller.locator(".gallery img").count() == 1
+
+    buyer = new_page()
+    log_in(buyer, "ben@example.com")
+    buyer.goto("/gigs/?q=watercolour")
+    buyer.click("text=I will paint a watercolour portrait of your pet")
+    buyer.click("#request summary")
+    buyer.fill("textarea[name=description]", "Two cats on one canvas, A4 size, as a birthday present.")
+    buyer.fill("#request input[name=budget]", "120")
+    buyer.fill("#request input[name=delivery_days]", "10")
+    buyer.click("button:has-text('Send request')")
+    buyer.wait_for_url(re.compile(r".*/inbox/\d+/#latest$"))
+    assert "Request for a custom offer" in buyer.content() and "$120.00" in buyer.content()
+
+    seller.goto("/inbox/")
+    seller.click("[data-testid=conversation-link]")
+    assert "Two cats on one canvas" in seller.content() and "10 days" in seller.content()
