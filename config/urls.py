@@ -16,6 +16,7 @@ urlpatterns = [
     path("notifications/", order_views.notifications, name="notifications"),
     path("notifications/read", order_views.notifications_read, name="notifications_read"),
     path("payments/", include("payments.urls")),
+    path("staff/", include("orders.urls_staff")),
     path("admin/", admin.site.urls),
 ]
 

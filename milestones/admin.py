@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from orders.admin_transitions import MilestoneTransitionsAdminMixin
+
 from .models import (
     CancellationRequest,
     Delivery,
@@ -43,7 +45,7 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin):
+class MilestoneAdmin(MilestoneTransitionsAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "order", "state", "amount_cents", "due_at", "next_scheduled_event")
     list_filter = ("state", "delivered_on_time")
     search_fields = ("title", "order__title", "order__buyer__email", "order__seller__email")
@@ -51,7 +53,16 @@ class MilestoneAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     # The state machine and the ledger own these: no editing by hand. Amount and
     # order are fixed once the plan is agreed (changes go through plan changes).
-    readonly_fields = (*LIFECYCLE_FIELDS, "order", "position", "amount_cents", "next_scheduled_event")
+    # Transitions an operator may take (cancel an unstarted one, resolve a dispute) are the
+    # "operator actions" buttons: each goes through the same services as the staff pages.
+    readonly_fields = (
+        *LIFECYCLE_FIELDS,
+        "order",
+        "position",
+        "amount_cents",
+        "next_scheduled_event",
+        "operator_actions",
+    )
     inlines = [DeliveryInline]
 
     def has_add_permission(self, request):

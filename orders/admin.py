@@ -1,6 +1,19 @@
 from django.contrib import admin
 
-from .models import Notification, Offer, OfferMilestone, Order, Review, TimelineEvent
+from .admin_transitions import operator_buttons, staff_case_link
+from .models import (
+    Dispute,
+    DisputeAttachment,
+    DisputeMessage,
+    Notification,
+    Offer,
+    OfferMilestone,
+    Order,
+    Review,
+    SettlementProposal,
+    StaffAction,
+    TimelineEvent,
+)
 
 
 class OfferMilestoneInline(admin.TabularInline):
@@ -102,4 +115,171 @@ class NotificationAdmin(admin.ModelAdmin):
     readonly_fields = ("user", "text", "url", "created_at", "read_at")
 
     def has_add_permission(self, request):
+        return False
+
+
+# --- Disputes (decided in the Resolution Center or with the milestone's operator buttons) ---
+# The Django admin dashboard: the default index plus the operations counts.
+admin.site.index_template = "staff/admin_index.html"
+
+
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DisputeMessageInline(_ReadOnlyInline):
+    model = DisputeMessage
+    fields = ("created_at", "author", "kind", "body")
+    readonly_fields = fields
+
+
+class SettlementProposalInline(_ReadOnlyInline):
+    model = SettlementProposal
+    fields = ("created_at", "proposed_by", "outcome", "seller_amount_cents", "buyer_amount_cents", "status", "note")
+    readonly_fields = fields
+
+
+class StaffActionInline(_ReadOnlyInline):
+    model = StaffAction
+    fields = ("created_at", "staff", "action", "detail", "reason")
+    readonly_fields = fields
+
+
+@admin.register(Dispute)
+class DisputeAdmin(admin.ModelAdmin):
+    """Read-only: a case changes only through the dispute services (Resolution Center or operator buttons)."""
+
+    list_display = ("id", "milestone", "order", "opened_by", "reason", "status", "outcome", "created_at", "closed_at")
+    list_filter = ("status", "reason", "outcome", "escalation", "settled_by_parties", "created_at")
+    search_fields = ("=id", "milestone__title", "order__buyer__email", "order__seller__email", "opened_by__email")
+    list_select_related = ("milestone", "order", "opened_by")
+    date_hierarchy = "created_at"
+    fields = (
+        "case",
+        "order",
+        "milestone",
+        "opened_by",
+        "reason",
+        "description",
+        "state_before",
+        "status",
+        "answer_due_at",
+        "answered_at",
+        "escalation",
+        "escalated_at",
+        "outcome",
+        "seller_amount_cents",
+        "buyer_amount_cents",
+        "decision",
+        "decided_by",
+        "settled_by_parties",
+        "created_at",
+        "closed_at",
+        "milestone_actions",
+    )
+    readonly_fields = fields
+    inlines = [DisputeMessageInline, SettlementProposalInline, StaffActionInline]
+
+    @admin.display(description="resolution center")
+    def case(self, obj):
+        return staff_case_link(obj)
+
+    @admin.display(description="operator actions")
+    def milestone_actions(self, obj):
+        return operator_buttons(obj.milestone)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DisputeMessage)
+class DisputeMessageAdmin(admin.ModelAdmin):
+    list_display = ("dispute", "author", "kind", "created_at")
+    list_filter = ("kind",)
+    search_fields = ("body", "author__email", "=dispute__id")
+    list_select_related = ("dispute", "author")
+    readonly_fields = ("dispute", "author", "kind", "body", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DisputeAttachment)
+class DisputeAttachmentAdmin(admin.ModelAdmin):
+    list_display = ("name", "message", "size")
+    search_fields = ("name", "=message__dispute__id")
+    readonly_fields = ("message", "file", "name", "size")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SettlementProposal)
+class SettlementProposalAdmin(admin.ModelAdmin):
+    list_display = ("dispute", "proposed_by", "outcome", "seller_amount_cents", "buyer_amount_cents", "status")
+    list_filter = ("status", "outcome")
+    search_fields = ("=dispute__id", "proposed_by__email", "note")
+    list_select_related = ("dispute", "proposed_by")
+    readonly_fields = (
+        "dispute",
+        "proposed_by",
+        "outcome",
+        "seller_amount_cents",
+        "buyer_amount_cents",
+        "note",
+        "status",
+        "created_at",
+        "decided_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StaffAction)
+class StaffActionAdmin(admin.ModelAdmin):
+    """The staff audit log: append-only."""
+
+    list_display = ("created_at", "staff", "action", "order", "milestone", "dispute", "detail")
+    list_filter = ("action", "created_at")
+    search_fields = ("staff__email", "detail", "reason", "=order__id", "=dispute__id")
+    list_select_related = ("staff", "order", "milestone", "dispute")
+    date_hierarchy = "created_at"
+    readonly_fields = ("created_at", "staff", "action", "order", "milestone", "dispute", "detail", "reason", "data")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

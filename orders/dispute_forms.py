@@ -62,7 +62,9 @@ class _OutcomeForm(forms.Form):
 
 
 class SettlementForm(_OutcomeForm):
-    note = forms.CharField(label="Note (optional)", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label="Note (optional)", max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ResolveForm(_OutcomeForm):

@@ -39,9 +39,7 @@ def _dispute_base():
 
 
 def _thread(dispute):
-    return list(
-        DisputeMessage.objects.filter(dispute=dispute).select_related("author").prefetch_related("attachments")
-    )
+    return list(DisputeMessage.objects.filter(dispute=dispute).select_related("author").prefetch_related("attachments"))
 
 
 def dispute_page(*, user, pk):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_disputes
 
 app_name = "orders"
 
@@ -19,4 +19,11 @@ urlpatterns = [
     path("offers/<int:pk>/<slug:decision>", views.offer_respond, name="offer_respond"),
     path("gigs/<int:gig_pk>/order/<slug:tier>", views.order_package, name="order_package"),
     path("help/milestones/", views.lifecycle_help, name="lifecycle_help"),
+    # disputes (the parties' pages; support staff work in /staff/disputes/)
+    path("milestones/<int:pk>/dispute/open", views_disputes.dispute_open, name="dispute_open"),
+    path("milestones/<int:pk>/dispute/", views_disputes.milestone_dispute, name="milestone_dispute"),
+    path("disputes/<int:pk>/", views_disputes.dispute_detail, name="dispute_detail"),
+    path("disputes/<int:pk>/<slug:action>", views_disputes.dispute_post, name="dispute_post"),
+    path("settlements/<int:pk>/<slug:decision>", views_disputes.settlement_decide, name="settlement_decide"),
+    path("disputes/files/<int:pk>", views_disputes.dispute_file, name="dispute_file"),
 ]

@@ -1,6 +1,7 @@
 """Load demo data; running it again changes nothing that is already there."""
 
 from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.module_loading import import_string
@@ -40,6 +41,9 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
             EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+        # Support staff work the Resolution Center; the group and its permissions come from orders' migrations.
+        support, _ = Group.objects.get_or_create(name="Support")
+        support.user_set.add(User.objects.get(email="support@example.com"))
         for dotted in APP_SEEDERS:
             import_string(dotted)(self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo accounts (password for all: {DEMO_PASSWORD}):"))
