@@ -288,6 +288,9 @@ def conversation(request, pk):
     elif conv.unread_for(request.user):
         services.conversation_mark_read(conversation=conv, user=request.user)
     page = selectors.conversation_messages(conversation=conv, before=_int_or_none(request.GET.get("before")))
+    from orders.selectors import attach_offers  # the orders app draws offer cards in the thread
+
+    attach_offers(page.messages)
     return render(
         request,
         "marketplace/conversation.html",

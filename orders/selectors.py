@@ -125,13 +125,16 @@ def offer_for_user(*, user, pk) -> Offer:
     return offer
 
 
-def offers_for_messages(messages):
-    """Offers shown inline in a conversation, keyed by message id (one query)."""
+def attach_offers(messages):
+    """Give each offer message of a conversation page its ``offer_card`` (one query for all)."""
     ids = [m.pk for m in messages if m.kind == "offer"]
-    if not ids:
-        return {}
-    offers = Offer.objects.filter(message_id__in=ids).select_related("author", "order").prefetch_related("plan")
-    return {offer.message_id: offer for offer in offers}
+    offers = {}
+    if ids:
+        rows = Offer.objects.filter(message_id__in=ids).select_related("author", "order").prefetch_related("plan")
+        offers = {offer.message_id: offer for offer in rows}
+    for message in messages:
+        message.offer_card = offers.get(message.pk)
+    return messages
 
 
 def buyer_dashboard(*, user):
