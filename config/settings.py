@@ -295,10 +295,6 @@ MILESTONE_LATE_CANCEL_GRACE = timedelta(hours=env_int("MILESTONE_LATE_CANCEL_GRA
 REVIEW_BLIND_WINDOW = timedelta(days=env_int("REVIEW_BLIND_DAYS", 14))
 # A dispute's other side must answer within this window, then the case goes to support staff.
 DISPUTE_ANSWER_WINDOW = timedelta(days=env_int("DISPUTE_ANSWER_DAYS", 4))
-CELERY_BEAT_SCHEDULE["orders-escalate-disputes"] = {
-    "task": "orders.tasks.escalate_disputes",
-    "schedule": timedelta(minutes=15),
-}
 
 # --- Payments (defaults from shared/DOMAIN.md; rounding in payments/fees.py) --
 PAYMENTS_BUYER_FEE_PERCENT = Decimal(env_str("PAYMENTS_BUYER_FEE_PERCENT", "5.5"))
@@ -311,10 +307,6 @@ PAYMENTS_MIN_PAYOUT_CENTS = env_int("PAYMENTS_MIN_PAYOUT_CENTS", 1_000)
 PAYMENTS_MAX_CHECKOUT_CENTS = env_int("PAYMENTS_MAX_CHECKOUT_CENTS", 5_000_000)
 # The payment provider class (see payments/providers/__init__.py); the sandbox needs no outside service.
 PAYMENTS_PROVIDER = env_str("PAYMENTS_PROVIDER", "payments.providers.sandbox.SandboxProvider")
-CELERY_BEAT_SCHEDULE["payments-clear-earnings"] = {
-    "task": "payments.tasks.clear_earnings",
-    "schedule": timedelta(minutes=15),
-}
 CELERY_BEAT_SCHEDULE["payments-retry-payouts"] = {
     "task": "payments.tasks.retry_payouts",
     "schedule": timedelta(minutes=10),
@@ -329,6 +321,8 @@ FUNDING_REMINDER_AFTER = timedelta(days=env_int("FUNDING_REMINDER_AFTER_DAYS", 2
 TIMER_CATCH_UP = timedelta(days=env_int("TIMER_CATCH_UP_DAYS", 30))
 TIMER_BATCH_SIZE = env_int("TIMER_BATCH_SIZE", 500)
 TIMER_SWEEP_SECONDS = env_int("TIMER_SWEEP_SECONDS", 60)
+# One beat entry runs every sweep (milestones.timers.run_all: auto-approval,
+# reminders, deadlines, offer expiry, clearance, dispute deadlines, emails).
 CELERY_BEAT_SCHEDULE["timers-sweep"] = {
     "task": "milestones.tasks.run_sweeps",
     "schedule": timedelta(seconds=TIMER_SWEEP_SECONDS),

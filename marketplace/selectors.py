@@ -286,15 +286,14 @@ def attachment_for_user(*, user, conversation_pk: int, pk: int) -> MessageAttach
 
 
 def reviews_for_gig(*, gig) -> list:
-    """Reviews shown on a gig page through ``marketplace/_reviews.html``.
+    """Published reviews of the gig's seller from orders of this gig (one query, reviewer joined)."""
+    from orders.selectors import published_reviews_about
 
-    Reviews come with orders (the orders app); until it provides them this is
-    empty. Replace the body with a call into ``orders.selectors`` (one query,
-    reviewer joined) and the gig page renders them.
-    """
-    return []
+    return published_reviews_about(seller=gig.seller, gig=gig)
 
 
 def reviews_for_seller(*, seller) -> list:
-    """Reviews shown on a seller's profile; see ``reviews_for_gig``."""
-    return []
+    """Published reviews of the seller from all their orders (one query, reviewer joined)."""
+    from orders.selectors import published_reviews_about
+
+    return published_reviews_about(seller=seller)

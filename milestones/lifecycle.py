@@ -14,6 +14,7 @@ WHO = {
     "only_buyer": "buyer",
     "only_seller": "seller",
     "only_buyer_or_seller": "buyer or seller",
+    "only_buyer_or_seller_or_staff": "buyer, seller or staff",
     "only_staff_or_system": "staff or settlement",
     "only_system": "system",
     "_counterparty_of_proposer": "the other side",

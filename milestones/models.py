@@ -277,7 +277,7 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         state,
         source=[State.AWAITING_FUNDING, State.FUNDED],
         target=State.CANCELLED,
-        permission=_is(Actor.BUYER, Actor.SELLER),
+        permission=_is(Actor.BUYER, Actor.SELLER, Actor.STAFF),  # staff: an operator's cancel from the admin
     )
     def cancel(self):
         self.closed_at = clock.now()

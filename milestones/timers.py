@@ -279,14 +279,11 @@ def run_all(*, now=None) -> dict[str, int]:
     """Every timer sweep once (the other apps' sweeps included), in a fixed order."""
     from payments.services import earnings_clear
 
+    from orders.disputes import disputes_escalate
+
     results = {name: sweep(now=now) for name, sweep in SWEEPS.items()}
     results["clearance"] = earnings_clear(now=now)
-    try:
-        from orders.disputes import disputes_escalate
-    except ImportError:  # the resolution center is not installed
-        pass
-    else:
-        results["dispute_deadlines"] = disputes_escalate(now=now)
+    results["dispute_deadlines"] = disputes_escalate(now=now)
     return results
 
 

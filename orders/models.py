@@ -144,6 +144,10 @@ class TimelineEvent(models.Model):
     def actor_label(self):
         return self.actor.public_name if self.actor_id else "System"
 
+    @property
+    def action_label(self):
+        return self.action.replace("_", " ")
+
 
 class Review(models.Model):
     """A rating one party gives the other after an order ends.

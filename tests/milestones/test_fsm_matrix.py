@@ -17,8 +17,8 @@ B, S, OTHER, T, Y = "buyer", "seller", "other", "staff", "system"
 # state -> actor -> transitions allowed (the seller proposed the milestone)
 MATRIX = {
     State.PROPOSED: {B: {"accept", "decline"}, S: {"withdraw"}},
-    State.AWAITING_FUNDING: {B: {"fund", "cancel"}, S: {"cancel"}},
-    State.FUNDED: {Y: {"start"}, B: {"cancel"}, S: {"cancel"}},
+    State.AWAITING_FUNDING: {B: {"fund", "cancel"}, S: {"cancel"}, T: {"cancel"}},
+    State.FUNDED: {Y: {"start"}, B: {"cancel"}, S: {"cancel"}, T: {"cancel"}},
     State.IN_PROGRESS: {
         S: {"deliver", "open_dispute", "mutual_cancel"},
         B: {"open_dispute", "mutual_cancel", "cancel_late"},

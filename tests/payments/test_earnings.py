@@ -69,7 +69,13 @@ def test_the_celery_task_runs_the_sweep(released, seller, clock):
     assert balances_for(seller).available_cents == 8000
 
 
-def test_the_sweep_is_on_the_beat_schedule(settings):
-    entry = settings.CELERY_BEAT_SCHEDULE["payments-clear-earnings"]
-    assert entry["task"] == "payments.tasks.clear_earnings"
+def test_the_sweep_is_on_the_beat_schedule(settings, released, seller, clock):
+    # one beat entry runs every timer sweep, clearance included
+    entry = settings.CELERY_BEAT_SCHEDULE["timers-sweep"]
+    assert entry["task"] == "milestones.tasks.run_sweeps"
     assert entry["schedule"] <= timedelta(minutes=15)
+    from milestones import timers
+
+    clock.advance(days=15)
+    assert timers.run_all()["clearance"] == 1
+    assert balances_for(seller).available_cents == 8000
