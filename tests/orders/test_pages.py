@@ -1,0 +1,211 @@
+"""Offer forms, package orders, dashboards, notifications and tips through the web."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from marketplace import services as marketplace
+from marketplace.categories import ensure_category_tree
+from marketplace.models import Category
+from marketplace.services import PackageData
+from milestones.models import State
+from orders.models import Notification, Offer, Order, OrderStatus
+from tests.factories import UserFactory
+
+from .builders import approve, deliver, fund, make_offer, make_order, ms
+
+pytestmark = pytest.mark.django_db
+
+
+def plan_post(*rows, note=""):
+    data = {
+        "plan-TOTAL_FORMS": str(len(rows)),
+        "plan-INITIAL_FORMS": "0",
+        "plan-MIN_NUM_FORMS": "0",
+        "plan-MAX_NUM_FORMS": "6",
+        "note": note,
+    }
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            data[f"plan-{i}-{key}"] = value
+    return data
+
+
+def row(title="Design", amount="100", days="3", due="", revisions="1"):
+    return {
+        "title": title,
+        "description": "Deliverables",
+        "amount": amount,
+        "delivery_days": days,
+        "due_date": due,
+        "revisions_allowed": revisions,
+    }
+
+
+@pytest.fixture
+def conversation(db):
+    return marketplace.conversation_start(buyer=UserFactory(), seller=UserFactory())
+
+
+def test_seller_sends_an_offer_from_the_conversation(client, conversation):
+    client.force_login(conversation.seller)
+    url = reverse("orders:offer_new", args=[conversation.pk])
+    page = client.get(url).content.decode()
+    assert "Send a custom offer" in page and 'data-fee-percent="5.5"' in page
+    response = client.post(url, plan_post(row(), row("Build", "250.50")), follow=True)
+    assert "Your offer was sent." in response.content.decode()
+    offer = Offer.objects.get()
+    assert [p.amount_cents for p in offer.plan.all()] == [10000, 25050]
+    thread = client.get(conversation.get_absolute_url()).content.decode()
+    assert 'data-testid="offer"' in thread and "$350.50" in thread
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([], "Add at least one milestone."),
+        ([row()] * 7, "at most 6"),
+        ([row(amount="0")], "more than zero"),
+        ([row(amount="-5")], "more than zero"),
+        ([row(amount="ten")], "number"),
+        ([row(amount="4.99")], "minimum is 5.00"),
+        ([row(days="", due="2020-01-01")], "must be in the future"),
+        ([row(days="")], "delivery time in days or a due date"),
+    ],
+)
+def test_bad_plans_are_refused_on_the_page_and_nothing_is_sent(client, conversation, rows, message):
+    client.force_login(conversation.seller)
+    response = client.post(reverse("orders:offer_new", args=[conversation.pk]), plan_post(*rows))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert message.lower() in body.lower().replace("greater than zero", "more than zero")
+    assert not Offer.objects.exists()
+
+
+def test_a_due_date_becomes_delivery_days(client, conversation, clock):
+    client.force_login(conversation.seller)
+    due = (clock.now().date() + timedelta(days=10)).isoformat()
+    client.post(reverse("orders:offer_new", args=[conversation.pk]), plan_post(row(days="", due=due)))
+    assert Offer.objects.get().plan.get().delivery_days == 10
+
+
+def test_strangers_cannot_open_the_offer_form_or_answer_an_offer(client, conversation):
+    offer = make_offer(10000)
+    client.force_login(UserFactory())
+    assert client.get(reverse("orders:offer_new", args=[conversation.pk])).status_code == 404
+    assert client.post(reverse("orders:offer_respond", args=[offer.pk, "accept"])).status_code == 404
+    assert client.get(reverse("orders:offer_counter", args=[offer.pk])).status_code == 404
+    assert not Order.objects.exists()
+
+
+def test_counter_offer_through_the_page(client):
+    offer = make_offer(10000, 20000)
+    client.force_login(offer.buyer)
+    form = client.get(reverse("orders:offer_counter", args=[offer.pk])).content.decode()
+    assert 'value="100.00"' in form
+    response = client.post(
+        reverse("orders:offer_counter", args=[offer.pk]), plan_post(row(amount="90"), row(amount="180")), follow=True
+    )
+    assert "Your counter-offer was sent." in response.content.decode()
+    assert Offer.objects.filter(previous=offer).exists()
+
+
+def test_accepting_twice_creates_one_order(client):
+    offer = make_offer(10000)
+    client.force_login(offer.buyer)
+    url = reverse("orders:offer_respond", args=[offer.pk, "accept"])
+    client.post(url)
+    second = client.post(url, follow=True)
+    assert "no longer open" in second.content.decode()
+    assert Order.objects.count() == 1
+
+
+def test_ordering_a_package_directly_makes_a_one_milestone_order_and_opens_checkout(client):
+    ensure_category_tree()
+    seller, buyer = UserFactory(), UserFactory()
+    tiers = [
+        PackageData(t, t.title(), f"{t} package", price, days, 2)
+        for t, price, days in (("basic", 5000, 3), ("standard", 10000, 5), ("premium", 20000, 7))
+    ]
+    gig = marketplace.gig_create(
+        seller=seller,
+        title="I will design your logo",
+        description="Logo design with source files.",
+        category=Category.objects.filter(parent__isnull=False).first(),
+        packages=tiers,
+    )
+    client.force_login(buyer)
+    response = client.post(reverse("orders:order_package", args=[gig.pk, "standard"]))
+    assert "/payments/checkout/" in response["Location"]
+    order = Order.objects.get()
+    milestone = order.milestones.get()
+    assert (milestone.amount_cents, milestone.delivery_days, milestone.revisions_allowed) == (10000, 5, 2)
+    assert milestone.state == State.AWAITING_FUNDING
+    client.force_login(seller)
+    response = client.post(reverse("orders:order_package", args=[gig.pk, "basic"]), follow=True)
+    assert "order your own gig" in response.content.decode()
+    assert Order.objects.count() == 1
+
+
+def test_dashboards_list_what_each_side_must_do(client, django_assert_max_num_queries):
+    order = make_order(10000, 20000)
+    deliver(fund(ms(order, 1)))
+    client.force_login(order.buyer)
+    with django_assert_max_num_queries(15):
+        body = client.get(reverse("dashboard")).content.decode()
+    assert "Deliveries waiting for your review" in body and "auto-approves" in body
+    assert "Milestone 2" in body  # waiting for funding
+    for _ in range(10):
+        deliver(fund(ms(make_order(10000, buyer=order.buyer, seller=order.seller), 1)))
+    with django_assert_max_num_queries(15):
+        client.get(reverse("dashboard"))
+    client.force_login(order.seller)
+    with django_assert_max_num_queries(15):
+        body = client.get(reverse("dashboard")).content.decode()
+    assert "Delivered, waiting for the buyer" in body
+
+
+def test_late_work_comes_first_on_the_seller_dashboard(client, clock):
+    seller = UserFactory()
+    late = fund(ms(make_order(10000, seller=seller, days=1), 1))
+    fund(ms(make_order(10000, seller=seller, days=9), 1))
+    clock.advance(days=2)
+    client.force_login(seller)
+    body = client.get(reverse("dashboard")).content.decode()
+    assert "1 late" in body
+    assert body.index(f"#milestone-{late.pk}") < body.index("Orders you sell")
+
+
+def test_notifications_bell_list_and_mark_read(client):
+    order = make_order(10000)
+    fund(ms(order, 1))
+    client.force_login(order.seller)
+    home = client.get("/").content.decode()
+    unread = Notification.objects.filter(user=order.seller, read_at=None).count()
+    assert unread and f'<span class="badge">{unread}</span>' in home
+    page = client.get(reverse("notifications")).content.decode()
+    assert "funded" in page
+    note = Notification.objects.filter(user=order.seller).first()
+    response = client.post(reverse("notifications_read"), {"id": note.pk, "next": note.url})
+    assert response["Location"] == note.url
+    note.refresh_from_db()
+    assert note.read_at is not None
+    evil = client.post(reverse("notifications_read"), {"next": "https://evil.example/"})
+    assert evil["Location"] == reverse("notifications")
+    assert not Notification.objects.filter(user=order.seller, read_at=None).exists()
+
+
+def test_tip_after_completion_goes_to_checkout(client):
+    order = make_order(10000)
+    approve(deliver(fund(ms(order, 1))))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.COMPLETED
+    client.force_login(order.buyer)
+    response = client.post(reverse("orders:tip", args=[order.pk]), {"amount": "15"})
+    assert "/payments/checkout/" in response["Location"]
+    bad = client.post(reverse("orders:tip", args=[order.pk]), {"amount": "-3"}, follow=True)
+    assert "greater than zero" in bad.content.decode()
+    client.force_login(order.seller)
+    refused = client.post(reverse("orders:tip", args=[order.pk]), {"amount": "15"}, follow=True)
+    assert "Only the buyer can tip" in refused.content.decode()
