@@ -24,6 +24,7 @@ DEMO_USERS = [
 # Each app that has demo data adds a ``seed(stdout)`` function here.
 APP_SEEDERS = [
     "marketplace.demo.seed",
+    "orders.demo.seed",
 ]
 
 
