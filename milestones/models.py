@@ -352,19 +352,27 @@ class RequestStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
-class ExtensionRequest(models.Model):
-    """The seller asks for more days; the buyer accepts or declines."""
+class MilestoneRequest(models.Model):
+    """Something one side asks of the other about a milestone, answered once."""
 
-    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="extension_requests")
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(60)])
     reason = models.TextField(max_length=2000)
     status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
     created_at = models.DateTimeField(default=clock.now)
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
+
+
+class ExtensionRequest(MilestoneRequest):
+    """The seller asks for more days; the buyer accepts or declines."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="extension_requests")
+    days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(60)])
+
+    class Meta(MilestoneRequest.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["milestone"], condition=models.Q(status="pending"), name="one_pending_extension"
@@ -375,18 +383,12 @@ class ExtensionRequest(models.Model):
         return f"+{self.days} day(s) on milestone {self.milestone_id} ({self.status})"
 
 
-class CancellationRequest(models.Model):
+class CancellationRequest(MilestoneRequest):
     """One side asks to cancel an in-progress milestone; the other accepts (refund) or declines."""
 
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="cancellation_requests")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(max_length=2000)
-    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
-    created_at = models.DateTimeField(default=clock.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(MilestoneRequest.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["milestone"], condition=models.Q(status="pending"), name="one_pending_cancellation"

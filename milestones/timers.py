@@ -277,9 +277,8 @@ SWEEPS = {
 
 def run_all(*, now=None) -> dict[str, int]:
     """Every timer sweep once (the other apps' sweeps included), in a fixed order."""
-    from payments.services import earnings_clear
-
     from orders.disputes import disputes_escalate
+    from payments.services import earnings_clear
 
     results = {name: sweep(now=now) for name, sweep in SWEEPS.items()}
     results["clearance"] = earnings_clear(now=now)

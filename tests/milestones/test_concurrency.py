@@ -1,39 +1,14 @@
 """Two browsers acting on the same delivery at once end in one consistent state (PostgreSQL)."""
 
-import threading
-
 import pytest
-from django.db import connections
 
 from milestones import services
 from milestones.models import State
-from orders.exceptions import OrderError
 from payments import services as payments
+from tests.concurrency import race
 from tests.orders.builders import deliver, fund, make_order, ms
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(*actions):
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            barrier.wait()
-            action()
-            results[i] = "ok"
-        except OrderError as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def test_two_approvals_of_the_same_delivery_release_once(require_postgres):

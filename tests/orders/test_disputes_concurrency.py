@@ -1,44 +1,18 @@
 """Racing actions on one dispute end in one consistent state, with the money moved once (PostgreSQL)."""
 
-import threading
-
 import pytest
 from django.core.management import call_command
-from django.db import connections
 
 from milestones import services as milestone_services
 from milestones.models import State
 from orders import disputes
-from orders.exceptions import OrderError
 from orders.models import Dispute, DisputeStatus, StaffAction
 from payments import services as payments
+from tests.concurrency import race
 from tests.orders.builders import ms
 from tests.orders.dispute_builders import answered, delivered, open_dispute, support_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(*actions):
-    """Run the actions at the same moment in threads; each result is "ok" or the OrderError it raised."""
-    barrier = threading.Barrier(len(actions))
-    results = [None] * len(actions)
-
-    def run(i, action):
-        try:
-            barrier.wait()
-            action()
-            results[i] = "ok"
-        except OrderError as exc:
-            results[i] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
 
 
 def test_two_agents_resolving_the_same_case_move_the_money_once(require_postgres):
