@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 def ensure_broker_folders():
     """The filesystem broker needs its folders before a worker starts."""
     options = app.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
 

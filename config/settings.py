@@ -245,6 +245,7 @@ if not REDIS_URL:
         "data_folder_in": str(CELERY_FS_DIR / "queue"),
         "data_folder_out": str(CELERY_FS_DIR / "queue"),
         "processed_folder": str(CELERY_FS_DIR / "processed"),
+        "control_folder": str(CELERY_FS_DIR / "control"),  # broadcast/pidbox tables (default: the cwd)
         "store_processed": False,
     }
 else:

@@ -56,12 +56,14 @@ def test_a_real_worker_runs_a_task_from_the_embedded_filesystem_broker(tmp_path)
     queue = tmp_path / "queue"
     queue.mkdir()
     (tmp_path / "processed").mkdir()
+    (tmp_path / "control").mkdir()
     options = {
         "data_folder_in": str(queue),
         "data_folder_out": str(queue),
         "processed_folder": str(tmp_path / "processed"),
+        "control_folder": str(tmp_path / "control"),
     }
-    run_purge_through_worker(make_app("filesystem://", options))
+    run_purge_through_worker(make_app("filesystem://localhost//", options))
 
 
 def test_beat_schedule_names_real_tasks():
