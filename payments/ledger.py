@@ -119,3 +119,102 @@ def ledger_post(
         payout=payout,
         created_at=clock.now(),
     )
+
+
+def ledger_post_many(postings: Sequence[dict]) -> list[LedgerTransaction]:
+    """Post many balanced transactions at once (a sweep's batch), same rules as ``ledger_post``.
+
+    ``postings`` are dicts of ``ledger_post``'s keyword arguments. Every
+    account is locked in ONE query (ordered by id), the idempotency keys are
+    checked in one query (a key already posted returns its first
+    transaction, as ``ledger_post`` does), then the entries, the cached
+    balances and the transaction rows are each written in one statement
+    (entries first: the database still checks every transaction's sum).
+    Refuses the whole batch (``InsufficientFunds``) if the batch's net effect
+    would take an account below zero, except the provider's clearing
+    account; callers may then fall back to ``ledger_post`` one by one.
+    """
+    _require_atomic()
+    prepared = []
+    for posting in postings:
+        legs = [(account, amount, memo) for account, amount, memo in posting["legs"] if amount != 0]
+        for _account, amount, _memo in legs:
+            if type(amount) is not int:
+                raise LedgerError("Ledger amounts must be whole cents (int).")
+        if len(legs) < 2 or sum(amount for _a, amount, _m in legs) != 0:
+            raise LedgerError(f"Unbalanced posting for {posting['idempotency_key']}")
+        prepared.append((posting, legs))
+    if not prepared:
+        return []
+    keys = [posting["idempotency_key"] for posting, _legs in prepared]
+    if len(set(keys)) != len(keys):
+        raise LedgerError("A batch cannot post the same idempotency key twice.")
+    locked = lock_accounts(account for _p, legs in prepared for account, _a, _m in legs)
+    existing = {tx.idempotency_key: tx for tx in LedgerTransaction.objects.filter(idempotency_key__in=keys)}
+
+    deltas: dict[int, int] = defaultdict(int)
+    for posting, legs in prepared:
+        if posting["idempotency_key"] not in existing:
+            for account, amount, _memo in legs:
+                deltas[account.pk] += amount
+    for account_id, delta in deltas.items():
+        account = locked[account_id]
+        if account.balance_cents + delta < 0 and not account.allows_negative:
+            raise InsufficientFunds(
+                f"Not enough money in {account}: it holds {account.balance_cents} cents and "
+                f"{-delta} cents would leave it."
+            )
+
+    now = clock.now()
+    entries, new, results = [], [], []
+    for posting, legs in prepared:
+        done = existing.get(posting["idempotency_key"])
+        if done is not None:
+            results.append(done)
+            continue
+        transaction_id = uuid.uuid4()
+        entries += [
+            LedgerEntry(transaction_id=transaction_id, account_id=account.pk, amount_cents=amount, memo=memo)
+            for account, amount, memo in legs
+        ]
+        tx = LedgerTransaction(
+            id=transaction_id,
+            kind=posting["kind"],
+            idempotency_key=posting["idempotency_key"],
+            description=posting.get("description", "")[:300],
+            user_id=getattr(posting.get("user"), "pk", None),
+            milestone_id=posting.get("milestone_id"),
+            checkout_id=getattr(posting.get("checkout"), "pk", None),
+            payout_id=getattr(posting.get("payout"), "pk", None),
+            created_at=now,
+        )
+        new.append(tx)
+        results.append(tx)
+    if not new:
+        return results
+    LedgerEntry.objects.bulk_create(entries)
+    _add_to_balances({account_id: delta for account_id, delta in deltas.items() if delta})
+    for account_id, delta in deltas.items():
+        locked[account_id].balance_cents += delta
+    # Written last: the database checks here that each transaction's entries balance.
+    LedgerTransaction.objects.bulk_create(new)
+    return results
+
+
+def _add_to_balances(deltas: dict[int, int]) -> None:
+    """``balance_cents += delta`` for many (locked) accounts in one statement."""
+    if not deltas:
+        return
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        for account_id, delta in deltas.items():
+            LedgerAccount.objects.filter(pk=account_id).update(balance_cents=F("balance_cents") + delta)
+        return
+    table = LedgerAccount._meta.db_table
+    values = ", ".join(["(%s::bigint, %s::bigint)"] * len(deltas))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS a SET balance_cents = a.balance_cents + v.delta "  # noqa: S608 - no user input
+            f"FROM (VALUES {values}) AS v(id, delta) WHERE a.id = v.id",
+            [number for pair in deltas.items() for number in pair],
+        )
