@@ -35,6 +35,16 @@ test: install
 	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+## Benchmarks on PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/mk_bench, recreated):
+## prints a table and writes benchmarks/results.json. BENCH_ARGS="--scale 0.1" for a quick run. See README "Performance".
+bench: install
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+## Production: gunicorn + a Celery worker + one beat against PostgreSQL and Redis from the environment
+## (SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL). See README "Deploying and scaling out".
+serve: install
+	scripts/serve.sh all
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

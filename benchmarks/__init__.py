@@ -1,0 +1,1 @@
+"""What measures speed (``make bench``); not run as tests. See README "Performance"."""

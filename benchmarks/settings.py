@@ -1,0 +1,36 @@
+"""Settings for ``make bench``: the real settings, a database of its own and a benchmarks-only urlconf.
+
+The baseline views (``/bench/baseline``, ``/bench/frame``) exist only here, in
+``benchmarks.urls``; the production urlconf never has them.
+"""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/mk_bench")
+
+from config.settings import *  # noqa: E402, F403
+from config.settings import BASE_DIR, TEMPLATES  # noqa: E402
+
+ROOT_URLCONF = "benchmarks.urls"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+# Pages are timed as production serves them (cached template loader, no debug
+# toolbar), but over plain HTTP on loopback.
+SECURE_SSL_REDIRECT = False
+# Tasks published by the code under test (notification emails) stay in-process:
+# the benchmark measures the web and the database, not the broker.
+CELERY_BROKER_URL = "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+TEMPLATES = [dict(TEMPLATES[0], DIRS=[*TEMPLATES[0]["DIRS"], BASE_DIR / "benchmarks" / "templates"])]
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
