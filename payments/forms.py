@@ -42,6 +42,7 @@ class AmountField(forms.CharField):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("error_messages", {"required": "Enter an amount."})
         super().__init__(**kwargs)
 
     def widget_attrs(self, widget):

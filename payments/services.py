@@ -298,7 +298,7 @@ def _credit_charged_checkout(checkout: Checkout, result: ProviderResult, reason:
     Returns False when a concurrent request already recorded this charge.
     """
     with transaction.atomic():
-        locked = Checkout.objects.select_for_update().select_related("buyer").get(pk=checkout.pk)
+        locked = Checkout.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=checkout.pk)
         if locked.status in (CheckoutStatus.PAID, CheckoutStatus.CREDITED):
             return False
         ledger_post(
@@ -388,7 +388,12 @@ def checkout_pay(
             else:
                 _record_payment(locked, purpose, source=PaymentSource.CARD, result=result)
     except Exception as exc:
-        logger.warning("checkout %s: charged but could not complete: %s", checkout.uuid, exc, exc_info=True)
+        logger.warning(
+            "checkout %s: charged but could not complete: %s",
+            checkout.uuid,
+            exc,
+            exc_info=not isinstance(exc, PaymentError),
+        )
         reason = exc.message if isinstance(exc, PaymentError) else "The purchase could not be completed."
         message = (
             f"{reason} Your card was charged {money(result.amount_cents)}, so that amount was added to your "
@@ -829,7 +834,7 @@ def payout_send(*, payout: Payout) -> Payout:
 
 def _payout_finish(payout: Payout, *, paid: bool, reference: str = "", message: str = "") -> Payout:
     with transaction.atomic():
-        locked = Payout.objects.select_for_update().select_related("seller").get(pk=payout.pk)
+        locked = Payout.objects.select_for_update(of=("self",)).select_related("seller").get(pk=payout.pk)
         if locked.status != PayoutStatus.PROCESSING:
             return locked
         in_transit = platform_account(AccountKind.PAYOUTS_IN_TRANSIT)

@@ -76,7 +76,6 @@ def checkout(request, checkout_uuid):
             "fee_rule": service_fee_rule(),
             "test_cards": [(format_card_number(number), outcome) for number, outcome in TEST_CARDS],
         },
-        status=400 if card_form.is_bound and card_form.errors else 200,
     )
 
 
@@ -138,7 +137,6 @@ def earnings(request):
             "commission_rule": commission_rule(),
             "min_payout_cents": settings.PAYMENTS_MIN_PAYOUT_CENTS,
         },
-        status=400 if form.is_bound and form.errors else 200,
     )
 
 
@@ -164,5 +162,4 @@ def tip(request, seller_id):
         request,
         "payments/tip.html",
         {"seller": seller, "form": form},
-        status=400 if form.is_bound and form.errors else 200,
     )
