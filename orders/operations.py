@@ -14,7 +14,7 @@ from payments.models import AccountKind, Earning, EarningStatus, LedgerAccount
 
 from .exceptions import OrderError, StaleAction
 from .models import DisputeStatus, Order, OrderStatus, StaffAction
-from .timeline import notification_send, timeline_record
+from .timeline import notification_send
 
 SUPPORT_GROUP = "Support"
 
