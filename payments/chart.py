@@ -10,9 +10,9 @@ from datetime import date
 
 from .templatetags.money import money
 
-WIDTH = 720
+WIDTH = 560
 HEIGHT = 260
-LEFT = 64  # room for the axis labels
+LEFT = 70  # room for the axis labels
 RIGHT = 12
 TOP = 16
 BOTTOM = 36  # room for the month labels

@@ -12,8 +12,8 @@ from .providers.sandbox import normalise_card_number
 from .templatetags.money import money
 
 
-def parse_amount_to_cents(text) -> int:
-    """ "25", "25.5", "$1,234.56" → cents. Refuses negatives, zero, junk and fractions of a cent."""
+def parse_amount_to_cents(text, *, allow_zero: bool = False) -> int:
+    """ "25", "25.5", "$1,234.56" → cents. Refuses negatives, zero (unless allowed), junk and fractions of a cent."""
     cleaned = str(text or "").strip().replace(",", "").replace("$", "").replace(" ", "")
     if not cleaned:
         raise forms.ValidationError("Enter an amount.", code="required")
@@ -25,8 +25,11 @@ def parse_amount_to_cents(text) -> int:
         ) from None
     if not value.is_finite():
         raise forms.ValidationError("Enter the amount as a number in dollars and cents, like 25 or 25.50.")
-    if value <= 0:
-        raise forms.ValidationError("The amount must be greater than zero.", code="min_value")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise forms.ValidationError(
+            "The amount cannot be negative." if allow_zero else "The amount must be greater than zero.",
+            code="min_value",
+        )
     if value != value.quantize(Decimal("0.01")):
         raise forms.ValidationError("Use at most two decimal places (whole cents).", code="invalid")
     cents = int(value * 100)
@@ -38,9 +41,13 @@ def parse_amount_to_cents(text) -> int:
 
 
 class AmountField(forms.CharField):
-    """A dollars-and-cents text box whose cleaned value is integer cents."""
+    """A dollars-and-cents text box whose cleaned value is integer cents (``None`` when left empty).
 
-    def __init__(self, **kwargs):
+    ``allow_zero=True`` accepts 0.00 (e.g. a seller's share of nothing in a dispute split).
+    """
+
+    def __init__(self, *, allow_zero: bool = False, **kwargs):
+        self.allow_zero = allow_zero
         kwargs.setdefault("max_length", 20)
         kwargs.setdefault("error_messages", {"required": "Enter an amount."})
         super().__init__(**kwargs)
@@ -54,7 +61,7 @@ class AmountField(forms.CharField):
         value = super().clean(value)
         if value in self.empty_values:
             return None
-        return parse_amount_to_cents(value)
+        return parse_amount_to_cents(value, allow_zero=self.allow_zero)
 
 
 def _luhn_ok(digits: str) -> bool:

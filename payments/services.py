@@ -479,11 +479,14 @@ def _nothing_held(milestone_id: int) -> PaymentError:
     )
 
 
-def escrow_release(*, milestone_id: int, seller, top_rated: bool = False) -> LedgerTransaction:
+def escrow_release(
+    *, milestone_id: int, seller, top_rated: bool = False, description: str | None = None
+) -> LedgerTransaction:
     """Escrow → seller pending (minus commission) and commission → revenue, once per milestone.
 
     Creates the pending earning that clears after 14 days (7 for top-rated
-    sellers). Calling it again returns the first release.
+    sellers). Calling it again returns the first release. ``description`` is
+    what the seller's earnings page shows (default "Milestone #<id>").
     """
     milestone_id = _milestone(milestone_id)
     key = f"escrow_release:{milestone_id}"
@@ -509,14 +512,14 @@ def escrow_release(*, milestone_id: int, seller, top_rated: bool = False) -> Led
                 (pending, held - commission, "earning (pending clearance)"),
                 (revenue, commission, "seller commission"),
             ],
-            description=f"Milestone #{milestone_id} approved",
+            description=f"{description or f'Milestone #{milestone_id}'} approved",
             user=seller,
             milestone_id=milestone_id,
         )
         Earning.objects.create(
             seller=seller,
             milestone_id=milestone_id,
-            description=f"Milestone #{milestone_id}",
+            description=(description or f"Milestone #{milestone_id}")[:200],
             gross_cents=held,
             commission_cents=commission,
             amount_cents=held - commission,
@@ -595,7 +598,13 @@ def escrow_refund(
 
 
 def escrow_split(
-    *, milestone_id: int, seller, buyer, seller_amount_cents: int, top_rated: bool = False
+    *,
+    milestone_id: int,
+    seller,
+    buyer,
+    seller_amount_cents: int,
+    top_rated: bool = False,
+    description: str | None = None,
 ) -> LedgerTransaction:
     """Settle a dispute: ``seller_amount_cents`` of the escrow to the seller (minus commission,
     pending clearance), the rest back to the buyer's balance. Once per milestone.
@@ -636,7 +645,7 @@ def escrow_split(
             Earning.objects.create(
                 seller=seller,
                 milestone_id=milestone_id,
-                description=f"Milestone #{milestone_id} (dispute settlement)",
+                description=f"{description or f'Milestone #{milestone_id}'} (dispute settlement)"[:200],
                 gross_cents=seller_share,
                 commission_cents=commission,
                 amount_cents=seller_share - commission,

@@ -25,6 +25,7 @@ DEMO_USERS = [
 APP_SEEDERS = [
     "marketplace.demo.seed",
     "orders.demo.seed",
+    "payments.demo.seed",
 ]
 
 
