@@ -37,3 +37,16 @@ def test_seed_demo_is_idempotent():
     call_command("seed_demo")
     assert User.objects.count() == count >= 5
     assert User.objects.get(email="seller@example.com").check_password("demo-pass-2026")
+
+
+def test_purge_keeps_an_unverified_account_that_money_refers_to(clock):
+    from payments.ledger import user_account
+    from payments.models import AccountKind
+
+    stale = UserFactory(verified=False)
+    user_account(stale, AccountKind.BUYER_BALANCE)
+    lonely = UserFactory(verified=False)
+    User.objects.filter(pk__in=[stale.pk, lonely.pk]).update(date_joined=clock.now() - timedelta(days=8))
+    assert tasks.purge_unverified_signups() == 1
+    assert User.objects.filter(pk=stale.pk).exists()
+    assert not User.objects.filter(pk=lonely.pk).exists()
