@@ -103,10 +103,9 @@ def ledger_post(
         LedgerEntry(transaction_id=transaction_id, account_id=account.pk, amount_cents=amount, memo=memo)
         for account, amount, memo in legs
     )
+    _add_to_balances({account_id: delta for account_id, delta in deltas.items() if delta})
     for account_id, delta in deltas.items():
-        if delta:
-            LedgerAccount.objects.filter(pk=account_id).update(balance_cents=F("balance_cents") + delta)
-            locked[account_id].balance_cents += delta
+        locked[account_id].balance_cents += delta
     # Written last: the database checks here that the entries balance.
     return LedgerTransaction.objects.create(
         id=transaction_id,
