@@ -17,7 +17,7 @@ from django.db.models import F
 from config import clock
 
 from .exceptions import InsufficientFunds, LedgerError
-from .models import AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction
+from .models import NEGATIVE_ALLOWED_KINDS, AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction
 
 # One leg of a posting: (account, signed amount in cents, memo).
 Leg = tuple[LedgerAccount, int, str]
@@ -123,20 +123,22 @@ def ledger_post(
 def ledger_post_many(postings: Sequence[dict]) -> list[LedgerTransaction]:
     """Post many balanced transactions at once (a sweep's batch), same rules as ``ledger_post``.
 
-    ``postings`` are dicts of ``ledger_post``'s keyword arguments. Every
-    account is locked in ONE query (ordered by id), the idempotency keys are
-    checked in one query (a key already posted returns its first
-    transaction, as ``ledger_post`` does), then the entries, the cached
-    balances and the transaction rows are each written in one statement
-    (entries first: the database still checks every transaction's sum).
-    Refuses the whole batch (``InsufficientFunds``) if the batch's net effect
-    would take an account below zero, except the provider's clearing
-    account; callers may then fall back to ``ledger_post`` one by one.
+    ``postings`` are dicts of ``ledger_post``'s keyword arguments, except that
+    a leg's account may be given by its id and the user by ``user_id`` (a
+    sweep then needs no model instances). Every account is locked in ONE
+    query (ordered by id), the idempotency keys are checked in one query (a
+    key already posted returns its first transaction, as ``ledger_post``
+    does), then the entries, the cached balances and the transaction rows
+    are each written in one statement (entries first: the database still
+    checks every transaction's sum). Refuses the whole batch
+    (``InsufficientFunds``) if the batch's net effect would take an account
+    below zero, except the provider's clearing account; callers may then fall
+    back to ``ledger_post`` one by one.
     """
     _require_atomic()
     prepared = []
     for posting in postings:
-        legs = [(account, amount, memo) for account, amount, memo in posting["legs"] if amount != 0]
+        legs = [(_account_id(account), amount, memo) for account, amount, memo in posting["legs"] if amount != 0]
         for _account, amount, _memo in legs:
             if type(amount) is not int:
                 raise LedgerError("Ledger amounts must be whole cents (int).")
@@ -148,20 +150,27 @@ def ledger_post_many(postings: Sequence[dict]) -> list[LedgerTransaction]:
     keys = [posting["idempotency_key"] for posting, _legs in prepared]
     if len(set(keys)) != len(keys):
         raise LedgerError("A batch cannot post the same idempotency key twice.")
-    locked = lock_accounts(account for _p, legs in prepared for account, _a, _m in legs)
+    ids = sorted({account_id for _p, legs in prepared for account_id, _a, _m in legs})
+    balances = {
+        pk: (kind, balance)
+        for pk, kind, balance in LedgerAccount.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "kind", "balance_cents")
+    }
     existing = {tx.idempotency_key: tx for tx in LedgerTransaction.objects.filter(idempotency_key__in=keys)}
 
     deltas: dict[int, int] = defaultdict(int)
     for posting, legs in prepared:
         if posting["idempotency_key"] not in existing:
-            for account, amount, _memo in legs:
-                deltas[account.pk] += amount
+            for account_id, amount, _memo in legs:
+                deltas[account_id] += amount
     for account_id, delta in deltas.items():
-        account = locked[account_id]
-        if account.balance_cents + delta < 0 and not account.allows_negative:
+        kind, balance = balances[account_id]
+        if balance + delta < 0 and kind not in NEGATIVE_ALLOWED_KINDS:
+            account = LedgerAccount.objects.get(pk=account_id)
             raise InsufficientFunds(
-                f"Not enough money in {account}: it holds {account.balance_cents} cents and "
-                f"{-delta} cents would leave it."
+                f"Not enough money in {account}: it holds {balance} cents and {-delta} cents would leave it."
             )
 
     now = clock.now()
@@ -173,15 +182,15 @@ def ledger_post_many(postings: Sequence[dict]) -> list[LedgerTransaction]:
             continue
         transaction_id = uuid.uuid4()
         entries += [
-            LedgerEntry(transaction_id=transaction_id, account_id=account.pk, amount_cents=amount, memo=memo)
-            for account, amount, memo in legs
+            LedgerEntry(transaction_id=transaction_id, account_id=account_id, amount_cents=amount, memo=memo)
+            for account_id, amount, memo in legs
         ]
         tx = LedgerTransaction(
             id=transaction_id,
             kind=posting["kind"],
             idempotency_key=posting["idempotency_key"],
             description=posting.get("description", "")[:300],
-            user_id=getattr(posting.get("user"), "pk", None),
+            user_id=posting.get("user_id", getattr(posting.get("user"), "pk", None)),
             milestone_id=posting.get("milestone_id"),
             checkout_id=getattr(posting.get("checkout"), "pk", None),
             payout_id=getattr(posting.get("payout"), "pk", None),
@@ -193,11 +202,13 @@ def ledger_post_many(postings: Sequence[dict]) -> list[LedgerTransaction]:
         return results
     LedgerEntry.objects.bulk_create(entries)
     _add_to_balances({account_id: delta for account_id, delta in deltas.items() if delta})
-    for account_id, delta in deltas.items():
-        locked[account_id].balance_cents += delta
     # Written last: the database checks here that each transaction's entries balance.
     LedgerTransaction.objects.bulk_create(new)
     return results
+
+
+def _account_id(account) -> int:
+    return account if type(account) is int else account.pk
 
 
 def _add_to_balances(deltas: dict[int, int]) -> None:
