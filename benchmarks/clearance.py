@@ -6,15 +6,16 @@ its peak resident memory is the sweep's, not the benchmark runner's.
 
 import json
 import os
-import resource
 import sys
 import time
 
 
-def rss_mb():
+def status_mb(field):
+    """VmRSS (now) or VmHWM (peak) of this process. Not ``ru_maxrss``: on Linux it survives the exec of
+    a forked child, so it would report the benchmark runner's peak, not this process's."""
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -26,15 +27,16 @@ def main():
     django.setup()
     from django.conf import settings
 
+    from config import clock
     from payments.models import Earning, EarningStatus
     from payments.services import earnings_clear
 
-    due = Earning.objects.filter(status=EarningStatus.PENDING, on_hold=False).count()
-    before = rss_mb()
+    due = Earning.objects.filter(status=EarningStatus.PENDING, on_hold=False, clears_at__lte=clock.now()).count()
+    before = status_mb("VmRSS")
     started = time.perf_counter()
     cleared = earnings_clear()
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    peak = status_mb("VmHWM")
     again = earnings_clear()
     json.dump(
         {

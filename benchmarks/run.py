@@ -395,7 +395,7 @@ def clearance(builder, count):
 
 # --- report ---------------------------------------------------------------------------------
 def verdict(ok):
-    return "met" if ok else "MISSED"
+    return "—" if ok is None else ("met" if ok else "MISSED")
 
 
 def report(results):
@@ -441,8 +441,8 @@ def judge(results):
         {
             "what": "slowest page p50 vs the page-frame baseline",
             "value": f"{worst_frame['x_frame']}×",
-            "goal": "(context)",
-            "ok": worst_frame["x_frame"] <= 3,
+            "goal": "(context, not a goal)",
+            "ok": None,
         }
     )
     tp = results.get("throughput")
@@ -465,12 +465,21 @@ def judge(results):
         )
     cl = results.get("clearance")
     if cl:
+        complete = cl["cleared"] == cl["due"] and cl["cleared_by_second_run"] == 0
         goals.append(
             {
-                "what": f"clearance of {cl['cleared']:,} due earnings",
-                "value": f"{cl['seconds']} s, {cl['peak_rss_mb']} MB peak RSS",
-                "goal": "< 10 s, < 300 MB",
-                "ok": cl["seconds"] < 10 and cl["peak_rss_mb"] < 300 and cl["cleared"] == cl["due"],
+                "what": f"clearance of {cl['cleared']:,} due earnings: time",
+                "value": f"{cl['seconds']} s ({cl['per_second']:,}/s)",
+                "goal": "< 10 s",
+                "ok": cl["seconds"] < 10 and complete,
+            }
+        )
+        goals.append(
+            {
+                "what": "clearance: peak memory (RSS of the process)",
+                "value": f"{cl['peak_rss_mb']} MB",
+                "goal": "< 300 MB",
+                "ok": cl["peak_rss_mb"] < 300 and complete,
             }
         )
     se = results["search"]
@@ -493,7 +502,7 @@ def main(argv=None):
     parser.add_argument("--wrk-seconds", type=int, default=10)
     parser.add_argument("--wrk-connections", type=int, default=16)
     parser.add_argument("--web-workers", type=int, default=(os.cpu_count() or 1) * 2)
-    parser.add_argument("--approve-workers", type=int, default=(os.cpu_count() or 1) * 2)
+    parser.add_argument("--approve-workers", type=int, default=os.cpu_count() or 1, help="and pgbench clients")
     parser.add_argument("--approve-seconds", type=int, default=15)
     parser.add_argument("--output", default=str(RESULTS))
     args = parser.parse_args(argv)
@@ -532,6 +541,7 @@ def main(argv=None):
         "cores": os.cpu_count(),
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
         "scale": args.scale,
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "data_set": counts,
         "build_seconds": round(build_seconds),
     }
@@ -562,6 +572,7 @@ def main(argv=None):
     )
     check(log=log, sample=5)
     assert escrow_consistent() == 0, "escrow does not match the milestones' states after the runs"
+    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["goals"] = judge(results)
     results["total_seconds"] = round(time.monotonic() - started)
     Path(args.output).write_text(json.dumps(results, indent=2, default=str) + "\n")
