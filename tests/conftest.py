@@ -87,6 +87,16 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _project_celery_app():
+    """celery's start_worker makes its app the current and default one: put ours back after each test."""
+    from config.celery import app
+
+    yield
+    app.set_current()
+    app.set_default()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     from django.core.cache import cache
 

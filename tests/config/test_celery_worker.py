@@ -20,7 +20,6 @@ def make_app(broker_url, transport_options=None):
     app.conf.broker_url = broker_url
     app.conf.broker_transport_options = transport_options or {}
     app.conf.task_default_queue = f"test-{uuid.uuid4().hex[:8]}"
-    app.set_current()
     return app
 
 
@@ -74,3 +73,11 @@ def test_beat_schedule_names_real_tasks():
     app.loader.import_default_modules()
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         assert entry["task"] in app.tasks, entry["task"]
+
+
+@pytest.mark.django_db(transaction=True)  # ordered after the worker tests above
+def test_after_a_test_worker_shared_tasks_publish_through_the_project_app():
+    """start_worker makes its app the current one; tests/conftest.py puts ours back."""
+    from config.celery import app
+
+    assert purge_unverified_signups._get_app() is app
