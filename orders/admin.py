@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from config.admin import ReadOnlyAdmin
+
 from .admin_transitions import operator_buttons, staff_case_link
 from .models import (
     Dispute,
@@ -80,20 +82,11 @@ class OrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimelineEvent)
-class TimelineEventAdmin(admin.ModelAdmin):
+class TimelineEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "order", "milestone", "actor", "action", "from_state", "to_state")
     list_filter = ("action",)
     search_fields = ("order__title", "actor__email", "detail")
     readonly_fields = ("order", "milestone", "actor", "action", "from_state", "to_state", "detail", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Review)
@@ -153,7 +146,7 @@ class StaffActionInline(_ReadOnlyInline):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(admin.ModelAdmin):
+class DisputeAdmin(ReadOnlyAdmin):
     """Read-only: a case changes only through the dispute services (Resolution Center or operator buttons)."""
 
     list_display = ("id", "milestone", "order", "opened_by", "reason", "status", "outcome", "created_at", "closed_at")
@@ -195,32 +188,14 @@ class DisputeAdmin(admin.ModelAdmin):
     def milestone_actions(self, obj):
         return operator_buttons(obj.milestone)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(DisputeMessage)
-class DisputeMessageAdmin(admin.ModelAdmin):
+class DisputeMessageAdmin(ReadOnlyAdmin):
     list_display = ("dispute", "author", "kind", "created_at")
     list_filter = ("kind",)
     search_fields = ("body", "author__email", "=dispute__id")
     list_select_related = ("dispute", "author")
     readonly_fields = ("dispute", "author", "kind", "body", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DisputeAttachment)
@@ -237,7 +212,7 @@ class DisputeAttachmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(SettlementProposal)
-class SettlementProposalAdmin(admin.ModelAdmin):
+class SettlementProposalAdmin(ReadOnlyAdmin):
     list_display = ("dispute", "proposed_by", "outcome", "seller_amount_cents", "buyer_amount_cents", "status")
     list_filter = ("status", "outcome")
     search_fields = ("=dispute__id", "proposed_by__email", "note")
@@ -254,18 +229,9 @@ class SettlementProposalAdmin(admin.ModelAdmin):
         "decided_at",
     )
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(StaffAction)
-class StaffActionAdmin(admin.ModelAdmin):
+class StaffActionAdmin(ReadOnlyAdmin):
     """The staff audit log: append-only."""
 
     list_display = ("created_at", "staff", "action", "order", "milestone", "dispute", "detail")
@@ -274,12 +240,3 @@ class StaffActionAdmin(admin.ModelAdmin):
     list_select_related = ("staff", "order", "milestone", "dispute")
     date_hierarchy = "created_at"
     readonly_fields = ("created_at", "staff", "action", "order", "milestone", "dispute", "detail", "reason", "data")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,22 +2,11 @@
 
 from django.contrib import admin, messages
 
+from config.admin import ReadOnlyAdmin
+
 from . import services
 from .models import Checkout, Earning, LedgerAccount, LedgerEntry, LedgerTransaction, Payout, SandboxOperation
 from .templatetags.money import money
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """No add, change or delete: the ledger is append-only and written by services."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EntryInline(admin.TabularInline):
