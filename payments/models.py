@@ -259,7 +259,8 @@ class Earning(models.Model):
     status = models.CharField(max_length=10, choices=EarningStatus.choices, default=EarningStatus.PENDING)
     on_hold = models.BooleanField(default=False)
     released_transaction = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
-    cleared_transaction = models.OneToOneField(
+    # The clearance sweep posts one transaction per seller per batch: several earnings may share it.
+    cleared_transaction = models.ForeignKey(
         LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(default=clock.now)
@@ -267,7 +268,11 @@ class Earning(models.Model):
 
     class Meta:
         ordering = ["clears_at", "id"]
-        indexes = [models.Index(fields=["status", "clears_at"], name="earning_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "clears_at"], name="earning_due_idx"),
+            # The clearance sweep walks pending earnings in (seller, id) order.
+            models.Index(fields=["seller", "id"], condition=Q(status="pending"), name="earning_pending_seller_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="earning_amount_positive"),
             models.CheckConstraint(

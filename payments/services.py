@@ -16,8 +16,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import CharField, F, OuterRef, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Case, F, Q, UUIDField, Value, When
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from config import clock
@@ -660,35 +659,39 @@ def escrow_split(
 def earnings_clear(*, now=None, batch_size: int = 1000) -> int:
     """Move every due, not-on-hold pending earning to available; returns how many cleared.
 
-    Works in batches of ``batch_size`` (one database transaction each, rows
-    another sweep holds are skipped on PostgreSQL). Running it twice clears
-    nothing the second time.
+    Works in batches of ``batch_size`` earnings (one database transaction
+    each; rows another sweep holds are skipped on PostgreSQL), walked in
+    (seller, id) order on a partial index of pending earnings. Each seller's
+    earnings in a batch clear in ONE ledger transaction (pending to available,
+    for their sum), which every one of those earnings points at
+    (``cleared_transaction``). Running it twice clears nothing the second time.
 
     A batch is posted with ``ledger_post_many`` (a fixed number of queries per
-    batch and no model instances for the rows it reads: a backlog clears at
-    thousands a second); if that refuses the batch, its earnings are cleared
-    one by one so that one bad row cannot stop the others.
+    batch and no model instances for the rows it reads); if that refuses the
+    batch, its earnings are cleared one by one so that one bad row cannot stop
+    the others.
     """
     now = now or clock.now()
     cleared = 0
-    last_id = 0
+    after = (0, 0)  # (seller_id, pk) of the last earning seen
     while True:
         with transaction.atomic():
             batch = list(
                 Earning.objects.select_for_update(skip_locked=True)
-                .filter(status=EarningStatus.PENDING, on_hold=False, clears_at__lte=now, pk__gt=last_id)
-                .order_by("pk")
+                .filter(status=EarningStatus.PENDING, on_hold=False, clears_at__lte=now)
+                .filter(Q(seller_id__gt=after[0]) | Q(seller_id=after[0], pk__gt=after[1]))
+                .order_by("seller_id", "pk")
                 .values_list("pk", "seller_id", "amount_cents", "description", "milestone_id")[:batch_size]
             )
             if not batch:
                 break
-            last_id = batch[-1][0]
+            after = (batch[-1][1], batch[-1][0])
             accounts = _seller_accounts({seller_id for _pk, seller_id, *_rest in batch})
             try:
                 with transaction.atomic():
                     cleared += _clear_batch(batch, accounts, now)
             except PaymentError:
-                logger.warning("clearing earnings %s..%s as a batch failed; clearing one by one", batch[0][0], last_id)
+                logger.warning("clearing earnings as a batch failed (up to seller %s); clearing one by one", after[0])
                 cleared += _clear_one_by_one(batch, accounts, now)
         if len(batch) < batch_size:
             break
@@ -712,11 +715,18 @@ def _seller_accounts(seller_ids) -> dict[tuple[str, int], int]:
     return found
 
 
-def _clearance(row, accounts) -> dict:
-    pk, seller_id, amount, description, milestone_id = row
+def _clearance(rows, accounts) -> dict:
+    """One seller's clearance posting for ``rows`` (earnings of that seller, in id order)."""
+    seller_id = rows[0][1]
+    amount = sum(row[2] for row in rows)
+    first, last = rows[0][0], rows[-1][0]
+    if len(rows) == 1:
+        key, description, milestone_id = f"earning_clear:{first}", rows[0][3], rows[0][4]
+    else:
+        key, description, milestone_id = f"earning_clear:{first}..{last}", f"{len(rows)} earnings cleared", None
     return {
         "kind": TransactionKind.CLEARANCE,
-        "idempotency_key": f"earning_clear:{pk}",
+        "idempotency_key": key,
         "legs": [
             (accounts[(AccountKind.SELLER_PENDING, seller_id)], -amount, "cleared"),
             (accounts[(AccountKind.SELLER_AVAILABLE, seller_id)], amount, "now available"),
@@ -728,13 +738,17 @@ def _clearance(row, accounts) -> dict:
 
 
 def _clear_batch(batch, accounts, now) -> int:
-    ledger_post_many([_clearance(row, accounts) for row in batch])
-    # One statement: each earning points at its clearance, found by its idempotency key.
-    clearance = LedgerTransaction.objects.filter(
-        idempotency_key=Concat(Value("earning_clear:"), Cast(OuterRef("pk"), CharField()))
-    ).values("pk")[:1]
+    by_seller: dict[int, list] = {}
+    for row in batch:
+        by_seller.setdefault(row[1], []).append(row)
+    posted = ledger_post_many([_clearance(rows, accounts) for rows in by_seller.values()])
+    # One statement: each earning points at its seller's clearance.
+    transaction_for_seller = Case(
+        *(When(seller_id=seller_id, then=Value(tx.pk)) for seller_id, tx in zip(by_seller, posted, strict=True)),
+        output_field=UUIDField(),
+    )
     Earning.objects.filter(pk__in=[row[0] for row in batch]).update(
-        status=EarningStatus.CLEARED, cleared_at=now, cleared_transaction_id=Subquery(clearance)
+        status=EarningStatus.CLEARED, cleared_at=now, cleared_transaction_id=transaction_for_seller
     )
     return len(batch)
 
@@ -743,7 +757,7 @@ def _clear_one_by_one(batch, accounts, now) -> int:
     cleared = 0
     objects = LedgerAccount.objects.select_related("user").in_bulk(set(accounts.values()))
     for row in batch:
-        posting = _clearance(row, accounts)
+        posting = _clearance([row], accounts)
         posting["legs"] = [(objects[account_id], amount, memo) for account_id, amount, memo in posting["legs"]]
         posting["user"] = objects[posting["legs"][0][0].pk].user
         del posting["user_id"]

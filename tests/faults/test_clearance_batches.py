@@ -53,3 +53,40 @@ def test_one_bad_earning_does_not_stop_the_others(clock):
     for order in orders:
         assert payments.balances_for(order.seller).available_cents == 8000
     assert payments.balances_for(stranger).available_cents == 0
+
+
+def test_a_sellers_earnings_in_a_batch_clear_in_one_ledger_transaction(clock):
+    seller, other = UserFactory(), UserFactory()
+    clock.advance(days=-15)
+    mine = [make_order(10000, seller=seller) for _ in range(5)]
+    theirs = [make_order(5000, seller=other) for _ in range(2)]
+    for order in mine + theirs:
+        approve(deliver(fund(ms(order, 1))))
+    clock.advance(days=15)
+
+    # Batches of 3 in (seller, id) order: one seller's five earnings span two batches.
+    assert payments.earnings_clear(batch_size=3) == 7
+    assert payments.earnings_clear(batch_size=3) == 0
+
+    assert payments.balances_for(seller).available_cents == 5 * 8000
+    assert payments.balances_for(seller).pending_cents == 0
+    assert payments.balances_for(other).available_cents == 2 * 4000
+    clearances = LedgerTransaction.objects.filter(kind=TransactionKind.CLEARANCE)
+    # batches [s1, s1, s1], [s1, s1, s2], [s2]: four clearances, not seven
+    assert sorted(clearances.values_list("idempotency_key", flat=True)) == sorted(
+        f"earning_clear:{keys}" for keys in _expected_groups()
+    )
+    for earning in Earning.objects.select_related("cleared_transaction"):
+        assert earning.status == EarningStatus.CLEARED
+        tx = earning.cleared_transaction
+        assert tx.user_id == earning.seller_id
+        shared = Earning.objects.filter(cleared_transaction=tx)
+        assert sum(e.amount_cents for e in shared) == sum(
+            entry.amount_cents for entry in tx.entries.all() if entry.amount_cents > 0
+        )
+    assert_consistent()
+
+
+def _expected_groups():
+    ids = list(Earning.objects.order_by("seller_id", "pk").values_list("pk", flat=True))
+    return [f"{ids[0]}..{ids[2]}", f"{ids[3]}..{ids[4]}", f"{ids[5]}", f"{ids[6]}"]
