@@ -1,6 +1,7 @@
 """Reads the order pages need, each in a fixed number of queries."""
 
-from django.db.models import Count, Prefetch, Q
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 
 from config import clock
@@ -137,9 +138,19 @@ def attach_offers(messages):
     return messages
 
 
-def buyer_dashboard(*, user):
+DASHBOARD_PAGE_SIZE = 20
+
+
+def _paged(qs, page):
+    """One page of a dashboard list (a count and a slice: two queries, whatever the list's length)."""
+    return Paginator(qs, DASHBOARD_PAGE_SIZE).get_page(page)
+
+
+def buyer_dashboard(*, user, pages=None):
+    """The buying half of the dashboard; each list is paged (``pages``: {list name: page number})."""
+    pages = pages or {}
     now = clock.now()
-    orders = list(
+    orders = (
         Order.objects.filter(buyer=user)
         .select_related("seller")
         .annotate(
@@ -147,54 +158,59 @@ def buyer_dashboard(*, user):
                 "milestones", filter=~Q(milestones__state__in=[State.APPROVED, State.SETTLED, State.CANCELLED])
             )
         )
-        .order_by("status", "-created_at")[:50]
+        .order_by("status", "-created_at", "-pk")
     )
-    to_review = list(
+    to_review = (
         Milestone.objects.filter(order__buyer=user, state=State.DELIVERED)
         .select_related("order", "order__seller")
-        .order_by("auto_approve_at")
+        .order_by("auto_approve_at", "pk")
     )
-    to_fund = list(
+    to_fund = (
         Milestone.objects.filter(order__buyer=user, state=State.AWAITING_FUNDING, order__status=OrderStatus.ACTIVE)
-        .select_related("order", "order__seller")
+        .select_related("order")
         .order_by("order_id", "position")
     )
-    offers = list(
+    offers = (
         Offer.objects.filter(buyer=user, status=OfferStatus.PENDING, expires_at__gt=now)
         .exclude(author=user)
         .select_related("seller")
         .prefetch_related("plan")
+        .order_by("expires_at", "pk")
     )
-    return {"orders": orders, "to_review": to_review, "to_fund": to_fund, "offers_received": offers, "now": now}
-
-
-def seller_dashboard(*, user):
-    now = clock.now()
-    active = list(
-        Milestone.objects.filter(order__seller=user, state__in=[State.IN_PROGRESS, State.REVISION_REQUESTED])
-        .select_related("order", "order__buyer")
-        .order_by("due_at")
-    )
-    late = [m for m in active if m.due_at and m.due_at < now]
-    on_time = [m for m in active if not (m.due_at and m.due_at < now)]
-    delivered = list(
-        Milestone.objects.filter(order__seller=user, state=State.DELIVERED)
-        .select_related("order", "order__buyer")
-        .order_by("auto_approve_at")
-    )
-    offers = list(
-        Offer.objects.filter(seller=user, status=OfferStatus.PENDING, expires_at__gt=now)
-        .select_related("buyer", "author")
-        .prefetch_related("plan")
-    )
-    orders = list(Order.objects.filter(seller=user).select_related("buyer").order_by("status", "-created_at")[:50])
     return {
-        "work": late + on_time,
-        "late_count": len(late),
-        "revisions": [m for m in active if m.state == State.REVISION_REQUESTED],
-        "delivered": delivered,
-        "offers_pending": offers,
-        "orders": orders,
+        "orders": _paged(orders, pages.get("orders")),
+        "to_review": _paged(to_review, pages.get("review")),
+        "to_fund": _paged(to_fund, pages.get("fund")),
+        "offers_received": _paged(offers, pages.get("offers")),
+        "now": now,
+    }
+
+
+def seller_dashboard(*, user, pages=None):
+    """The selling half of the dashboard: active work most urgent first (late work on top), paged."""
+    pages = pages or {}
+    now = clock.now()
+    active = Milestone.objects.filter(
+        order__seller=user, state__in=[State.IN_PROGRESS, State.REVISION_REQUESTED]
+    ).select_related("order", "order__buyer")
+    delivered = (
+        Milestone.objects.filter(order__seller=user, state=State.DELIVERED)
+        .select_related("order")
+        .order_by("auto_approve_at", "pk")
+    )
+    offers = (
+        Offer.objects.filter(seller=user, status=OfferStatus.PENDING, expires_at__gt=now)
+        .select_related("buyer")
+        .prefetch_related("plan")
+        .order_by("expires_at", "pk")
+    )
+    orders = Order.objects.filter(seller=user).select_related("buyer").order_by("status", "-created_at", "-pk")
+    return {
+        "work": _paged(active.order_by(F("due_at").asc(nulls_last=True), "pk"), pages.get("work")),
+        "late_count": active.filter(due_at__lt=now).count(),
+        "delivered": _paged(delivered, pages.get("delivered")),
+        "offers_pending": _paged(offers, pages.get("offers_sent")),
+        "orders": _paged(orders, pages.get("selling")),
         "now": now,
     }
 

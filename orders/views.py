@@ -401,11 +401,16 @@ def order_tip(request, pk):
 
 
 # --- dashboards, notifications, help ------------------------------------------------
+# The dashboard's lists, each paged by its own query parameter (``?work=2``).
+DASHBOARD_LISTS = ("review", "fund", "offers", "orders", "work", "delivered", "offers_sent", "selling")
+
+
 @login_required
 def dashboard(request):
+    pages = {name: request.GET.get(name) for name in DASHBOARD_LISTS}
     context = {
-        "buying": selectors.buyer_dashboard(user=request.user),
-        "selling": selectors.seller_dashboard(user=request.user),
+        "buying": selectors.buyer_dashboard(user=request.user, pages=pages),
+        "selling": selectors.seller_dashboard(user=request.user, pages=pages),
     }
     return render(request, "orders/dashboard.html", context)
 

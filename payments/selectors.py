@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
@@ -144,7 +145,7 @@ def monthly_earnings(*, user, months: int = 12, today: date | None = None) -> li
 @dataclass
 class EarningsOverview:
     balances: Balances
-    pending: list[Earning]
+    pending: Page  # of Earning
     payouts: list[Payout]
     chart: BarChart
     months: list[tuple[date, int]]
@@ -153,15 +154,24 @@ class EarningsOverview:
     earnings_count: int
 
 
-def earnings_overview(*, user, payouts_limit: int = 20) -> EarningsOverview:
-    """Everything the seller's earnings page shows (6 queries, whatever the number of earnings)."""
+PENDING_PAGE_SIZE = 20
+
+
+def earnings_overview(*, user, payouts_limit: int = 20, pending_page=None) -> EarningsOverview:
+    """Everything the seller's earnings page shows (7 queries, whatever the number of earnings).
+
+    Pending earnings are paged (``pending_page``), soonest to clear first.
+    """
     months = monthly_earnings(user=user)
     totals = Earning.objects.filter(seller=user).aggregate(
         earned=Sum("amount_cents"), commission=Sum("commission_cents"), count=Count("id")
     )
     return EarningsOverview(
         balances=balances_for(user),
-        pending=list(Earning.objects.filter(seller=user, status=EarningStatus.PENDING).order_by("clears_at", "id")),
+        pending=Paginator(
+            Earning.objects.filter(seller=user, status=EarningStatus.PENDING).order_by("clears_at", "id"),
+            PENDING_PAGE_SIZE,
+        ).get_page(pending_page),
         payouts=list(Payout.objects.filter(seller=user)[:payouts_limit]),
         chart=bar_chart(months),
         months=months,

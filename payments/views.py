@@ -125,7 +125,7 @@ def earnings(request):
                         f"The withdrawal of {amount} was refused ({payout.failure_message}). It is available again.",
                     )
                 return redirect("payments:earnings")
-    overview = selectors.earnings_overview(user=request.user)
+    overview = selectors.earnings_overview(user=request.user, pending_page=request.GET.get("pending"))
     return render(
         request,
         "payments/earnings.html",

@@ -148,22 +148,55 @@ def test_ordering_a_package_directly_makes_a_one_milestone_order_and_opens_check
     assert Order.objects.count() == 1
 
 
+# session, user, two badges; per list a count and a page (8 lists), offers' plans (2), the late count
+DASHBOARD_QUERIES = 4 + 8 * 2 + 2 + 1
+
+
 def test_dashboards_list_what_each_side_must_do(client, django_assert_max_num_queries):
     order = make_order(10000, 20000)
     deliver(fund(ms(order, 1)))
     client.force_login(order.buyer)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(DASHBOARD_QUERIES):
         body = client.get(reverse("dashboard")).content.decode()
     assert "Deliveries waiting for your review" in body and "auto-approves" in body
     assert "Milestone 2" in body  # waiting for funding
     for _ in range(10):
         deliver(fund(ms(make_order(10000, buyer=order.buyer, seller=order.seller), 1)))
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(DASHBOARD_QUERIES):
         client.get(reverse("dashboard"))
     client.force_login(order.seller)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(DASHBOARD_QUERIES):
         body = client.get(reverse("dashboard")).content.decode()
     assert "Delivered, waiting for the buyer" in body
+
+
+def test_dashboard_lists_are_paged_and_cost_the_same_queries_at_any_length(
+    client, clock, django_assert_num_queries, django_assert_max_num_queries
+):
+    from orders.selectors import DASHBOARD_PAGE_SIZE
+
+    seller = UserFactory()
+    # the late one first, then by due date
+    late = fund(ms(make_order(10000, seller=seller, days=1), 1))
+    clock.advance(days=2)
+    client.force_login(seller)
+    with django_assert_max_num_queries(DASHBOARD_QUERIES) as small:
+        client.get(reverse("dashboard"))
+    count_small = len(small.captured_queries)
+    for days in range(3, 3 + DASHBOARD_PAGE_SIZE + 4):
+        fund(ms(make_order(10000, seller=seller, days=days), 1))
+    total = DASHBOARD_PAGE_SIZE + 5
+    with django_assert_num_queries(count_small):
+        first = client.get(reverse("dashboard")).content.decode()
+    assert f"1–{DASHBOARD_PAGE_SIZE} of {total}" in first
+    assert first.count('data-list="work"') == DASHBOARD_PAGE_SIZE
+    assert first.index(f"#milestone-{late.pk}") < first.index("Orders you sell")
+    assert "1 late" in first
+    second = client.get(reverse("dashboard"), {"work": 2}).content.decode()
+    assert f"{DASHBOARD_PAGE_SIZE + 1}–{total} of {total}" in second
+    assert second.count('data-list="work"') == 5
+    assert f"#milestone-{late.pk}" not in second.split('id="work"')[1].split("</div>")[0]
+    assert client.get(reverse("dashboard"), {"work": "junk"}).status_code == 200
 
 
 def test_late_work_comes_first_on_the_seller_dashboard(client, clock):

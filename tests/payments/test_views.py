@@ -295,6 +295,23 @@ def test_earnings_page_query_count_does_not_grow_with_earnings(
         seller_client.get(reverse("payments:earnings"))
 
 
+def test_pending_earnings_are_paged_soonest_first(seller_client, buyer, seller, clock, django_assert_max_num_queries):
+    from payments.selectors import PENDING_PAGE_SIZE
+
+    total = PENDING_PAGE_SIZE + 3
+    for _ in range(total):
+        pay_tip(buyer, seller, 1000)
+        clock.advance(hours=1)
+    with django_assert_max_num_queries(13):
+        first = _text(seller_client.get(reverse("payments:earnings")))
+    assert f"1–{PENDING_PAGE_SIZE} of {total}" in first
+    assert first.count("Tip from Bea Buyer") == PENDING_PAGE_SIZE
+    second = _text(seller_client.get(reverse("payments:earnings"), {"pending": 2}))
+    assert second.count("Tip from Bea Buyer") == 3
+    last = seller.earnings.order_by("clears_at").last()
+    assert f"{last.clears_at:%b} {last.clears_at.day}, {last.clears_at:%Y}" in second
+
+
 def test_checkout_status_choices_cover_the_pages():
     assert {choice for choice, _ in CheckoutStatus.choices} == {"open", "paid", "credited", "cancelled"}
 
