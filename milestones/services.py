@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Subquery
 from django_fsm import can_proceed
 
 from config import clock
@@ -74,11 +75,19 @@ class UploadedFile:
 
 # --- locking and the transition runner -----------------------------------
 def lock_milestone(milestone_id) -> Milestone:
-    """Lock the order, then the milestone (always in this order: no deadlocks)."""
-    order_id = Milestone.objects.filter(pk=milestone_id).values_list("order_id", flat=True).first()
-    if order_id is None:
+    """Lock the order, then the milestone (always in this order: no deadlocks).
+
+    The order comes with its buyer and seller (whom the services notify), in
+    one statement that finds it from the milestone and locks only the order row.
+    """
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .select_related("buyer", "seller")
+        .filter(pk=Subquery(Milestone.objects.filter(pk=milestone_id).values("order_id")))
+        .first()
+    )
+    if order is None:
         raise OrderError("This milestone does not exist.")
-    order = Order.objects.select_for_update().get(pk=order_id)
     milestone = Milestone.objects.select_for_update().get(pk=milestone_id)
     milestone.order = order
     return milestone

@@ -65,12 +65,17 @@ def ledger_post(
     milestone_id: int | None = None,
     checkout=None,
     payout=None,
+    locked: dict[int, LedgerAccount] | None = None,
 ) -> LedgerTransaction:
     """Post one balanced transaction; posting the same ``idempotency_key`` again returns the first one.
 
     Refuses (``InsufficientFunds``) anything that would take an account below
     zero, except the provider's clearing account. The cached balances change in
     the same database transaction as the entries.
+
+    ``locked``: what ``lock_accounts`` returned, when the caller has already
+    locked every leg's account and, under those locks, found no transaction
+    with ``idempotency_key`` (saves locking and looking again).
     """
     _require_atomic()
     legs = [(account, amount, memo) for account, amount, memo in legs if amount != 0]
@@ -83,12 +88,14 @@ def ledger_post(
     deltas: dict[int, int] = defaultdict(int)
     for account, amount, _memo in legs:
         deltas[account.pk] += amount
-    locked = lock_accounts(account for account, _a, _m in legs)
-
-    # Checked after the locks: a concurrent post of the same event has committed by now.
-    existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
+    if locked is None:
+        locked = lock_accounts(account for account, _a, _m in legs)
+        # Checked after the locks: a concurrent post of the same event has committed by now.
+        existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    elif not deltas.keys() <= locked.keys():
+        raise LedgerError(f"{idempotency_key}: every leg's account must be locked by the caller.")
 
     for account_id, delta in deltas.items():
         account = locked[account_id]
