@@ -46,6 +46,31 @@ def test_same_idempotency_key_posts_once(user):
     assert LedgerEntry.objects.count() == 2
 
 
+def test_a_caller_holding_the_locks_must_hold_every_legs_account(user):
+    from payments.ledger import lock_accounts
+
+    clearing, balance = _accounts(user)
+    with transaction.atomic():
+        only_one = lock_accounts([clearing])
+        with pytest.raises(LedgerError, match="must be locked"):
+            ledger_post(
+                kind=TransactionKind.CREDIT,
+                idempotency_key="test:locked",
+                legs=[(clearing, -500, "in"), (balance, 500, "credit")],
+                locked=only_one,
+            )
+        both = lock_accounts([clearing, balance])
+        posted = ledger_post(
+            kind=TransactionKind.CREDIT,
+            idempotency_key="test:locked",
+            legs=[(clearing, -500, "in"), (balance, 500, "credit")],
+            locked=both,
+        )
+    assert posted.entries.count() == 2
+    balance.refresh_from_db()
+    assert balance.balance_cents == 500
+
+
 def test_python_refuses_an_unbalanced_posting(user):
     clearing, balance = _accounts(user)
     with pytest.raises(LedgerError), transaction.atomic():
