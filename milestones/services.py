@@ -77,12 +77,13 @@ class UploadedFile:
 def lock_milestone(milestone_id) -> Milestone:
     """Lock the order, then the milestone (always in this order: no deadlocks).
 
-    The order comes with its buyer and seller (whom the services notify), in
-    one statement that finds it from the milestone and locks only the order row.
+    The order comes with its buyer and seller (whom the services notify) and
+    the seller's stats (their level sets when an earning clears), in one
+    statement that finds it from the milestone and locks only the order row.
     """
     order = (
         Order.objects.select_for_update(of=("self",))
-        .select_related("buyer", "seller")
+        .select_related("buyer", "seller", "seller__seller_stats")
         .filter(pk=Subquery(Milestone.objects.filter(pk=milestone_id).values("order_id")))
         .first()
     )
@@ -148,9 +149,11 @@ def _url(milestone):
 
 
 def _is_top_rated(seller):
-    from marketplace.services import is_top_rated
+    """From the stats ``lock_milestone`` loaded with the seller (no query then)."""
+    from marketplace.models import SellerLevel
+    from marketplace.selectors import stats_of
 
-    return is_top_rated(seller)
+    return stats_of(seller).level == SellerLevel.TOP_RATED
 
 
 # --- sequencing and order status -------------------------------------------
@@ -334,7 +337,10 @@ def _release(milestone, actor, action):
     # The money moves last, in the same transaction: the release locks the platform's revenue account,
     # which every approval shares, so taking it just before the commit keeps approvals from queueing
     # on it while the rest of the work is done (measured by ``make bench``).
-    payments.escrow_release(milestone_id=milestone.pk, seller=milestone.order.seller, top_rated=top_rated)
+    # (no savepoint: this runs inside the approval's own atomic block, which an error rolls back whole)
+    payments.escrow_release(
+        milestone_id=milestone.pk, seller=milestone.order.seller, top_rated=top_rated, savepoint=False
+    )
     return milestone
 
 

@@ -511,17 +511,19 @@ def _nothing_held(milestone_id: int) -> PaymentError:
 
 
 def escrow_release(
-    *, milestone_id: int, seller, top_rated: bool = False, description: str | None = None
+    *, milestone_id: int, seller, top_rated: bool = False, description: str | None = None, savepoint: bool = True
 ) -> LedgerTransaction:
     """Escrow → seller pending (minus commission) and commission → revenue, once per milestone.
 
     Creates the pending earning that clears after 14 days (7 for top-rated
     sellers). Calling it again returns the first release. ``description`` is
     what the seller's earnings page shows (default "Milestone #<id>").
+    ``savepoint=False`` is for a caller whose own transaction is rolled back
+    whole on any error (a milestone approval): it saves two statements.
     """
     milestone_id = _milestone(milestone_id)
     key = f"escrow_release:{milestone_id}"
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         escrow, pending, revenue, locked = _release_accounts(milestone_id, seller)
         released = LedgerTransaction.objects.filter(idempotency_key=key).first()
         if released is not None:

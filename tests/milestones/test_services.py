@@ -300,3 +300,27 @@ def test_notifications_reach_the_other_party_by_email(django_capture_on_commit_c
     finally:
         app.conf.task_always_eager = False
     assert any(order.seller.email in m.to for m in mail.outbox)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_approval_costs_the_same_few_statements_whatever_the_order_and_the_sellers_history():
+    """make bench measures approvals per second; their cost is the statements, so it must not creep up."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(order):
+        first = deliver(fund(ms(order, 1)))
+        with CaptureQueriesContext(connection) as ctx:
+            services.milestone_approve(milestone_id=first.pk, actor=order.buyer, expected_state=State.DELIVERED)
+        return [q["sql"] for q in ctx.captured_queries]
+
+    seller = make_order(5000).seller
+    approve(deliver(fund(ms(make_order(5000, seller=seller), 1))))  # the seller's first earning opens accounts
+    few = statements(make_order(10000, 20000, seller=seller))
+    for _ in range(3):
+        approve(deliver(fund(ms(make_order(5000, seller=seller), 1))))
+    many = statements(make_order(*([10000] * 6), seller=seller))
+    assert len(few) == len(many), "\n".join(many)
+    # begin, lock order and milestone, transition, timeline, notification, next milestone x3, order status,
+    # ledger x5 (SQLite updates the three balances one by one: x7), earning, commit
+    assert len(many) <= (17 if connection.vendor == "postgresql" else 19), "\n".join(many)

@@ -140,9 +140,11 @@ def test_clearance_after_14_days_not_a_second_earlier(clock):
     assert (balances.pending_cents, balances.available_cents) == (0, 8000)
 
 
-def test_clearance_after_7_days_for_top_rated_sellers(clock, monkeypatch):
-    monkeypatch.setattr("marketplace.services.is_top_rated", lambda seller: True)
+def test_clearance_after_7_days_for_top_rated_sellers(clock):
+    from marketplace.models import SellerLevel, SellerStats
+
     order = make_order(10000)
+    SellerStats.objects.update_or_create(seller=order.seller, defaults={"level": SellerLevel.TOP_RATED})
     first = deliver(fund(ms(order, 1)))
     services.milestone_approve(milestone_id=first.pk, actor=order.buyer)
     clock.advance(days=7, seconds=-1)
