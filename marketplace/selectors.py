@@ -5,11 +5,14 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+
+from config.paging import OneQueryPaginator
 
 from .models import (
     Category,
@@ -67,9 +70,15 @@ def gig_search(
     ``ts_rank``. On SQLite every word must appear in the title, description,
     category or a tag, and a title hit counts most.
     """
-    gigs = _public_gigs().select_related("seller", "seller__seller_stats", "category")
+    # A card needs neither the description nor the search vector; leaving them out keeps the rows the
+    # database sorts narrow (with them, sorting a few thousand matches spilled to disk: make bench).
+    gigs = (
+        _public_gigs()
+        .select_related("seller", "seller__seller_stats", "category")
+        .defer("description", "search_vector")
+    )
     if category is not None:
-        gigs = gigs.filter(Q(category=category) | Q(category__parent=category))
+        gigs = gigs.filter(category__in=Category.objects.filter(Q(pk=category.pk) | Q(parent=category.pk)).values("pk"))
     if min_price_cents is not None:
         gigs = gigs.filter(price_cents__gte=min_price_cents)
     if max_price_cents is not None:
@@ -119,6 +128,25 @@ def gig_search(
     else:  # "relevance" with no words: the best rated first
         order = [rating_desc, count_desc, "-created_at", "-id"]
     return gigs.order_by(*order).prefetch_related(_images())
+
+
+_SEARCH_FILTERS = ("category", "min_price_cents", "max_price_cents", "max_delivery_days", "min_rating")
+
+
+def gig_search_page(*, page, per_page: int, **search):
+    """One page of ``gig_search(**search)`` and the number of matches.
+
+    When the database reads every match anyway (words to match, or filters
+    and the rating order), the page and the count come from one query. With
+    no words and no filters the plain count and a top-20 sort are cheaper
+    (make bench: 74 ms against 88), and newest first and price order walk an
+    index and stop at the page, so those count apart too.
+    """
+    gigs = gig_search(**search)
+    filtered = any(search.get(name) is not None for name in _SEARCH_FILTERS)
+    rated = search.get("sort", Sort.RELEVANCE) in (Sort.RELEVANCE, Sort.RATING)
+    one_pass = bool(search.get("q")) or (filtered and rated)
+    return (OneQueryPaginator if one_pass else Paginator)(gigs, per_page).get_page(page)
 
 
 def category_tree() -> list[Category]:

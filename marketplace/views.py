@@ -34,8 +34,7 @@ def gig_list(request):
     if form.is_bound:
         form.is_valid()  # invalid fields are shown with their message and left out of the search
     search = form.search_kwargs() if form.is_bound else {}
-    gigs = selectors.gig_search(**search)
-    page = Paginator(gigs, GIGS_PER_PAGE).get_page(request.GET.get("page"))
+    page = selectors.gig_search_page(page=request.GET.get("page"), per_page=GIGS_PER_PAGE, **search)
     return render(
         request,
         "marketplace/gig_list.html",

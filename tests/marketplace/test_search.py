@@ -180,6 +180,20 @@ def test_pagination_by_twenty_keeps_the_query(client, make_gig, clock):
     assert len({t for page in pages for t in page}) == 45  # no gig twice, none missing
 
 
+def test_a_search_reads_its_cards_and_their_total_in_one_query(client, catalogue):
+    """Words or filters make the database read every match: the page and the count come from one pass."""
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("marketplace:gig_list")
+    for params, one_pass in [({"q": "app"}, True), ({"category": "programming-tech"}, True), ({}, False)]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url, params)
+        gig_reads = [q["sql"] for q in ctx.captured_queries if 'FROM "marketplace_gig"' in q["sql"]]
+        counts = [sql for sql in gig_reads if "COUNT(" in sql and "OVER" not in sql]
+        assert (len(gig_reads), len(counts)) == ((1, 0) if one_pass else (2, 1)), gig_reads
+        assert response.context["page"].paginator.count == len(titles(response)) > 0
+
+
 def test_search_form_reads_cents_and_filters():
     form = GigSearchForm({"q": " logo ", "min_price": "10.50", "delivery": "3", "rating": "4.5"}, tree=[])
     assert form.is_valid()
