@@ -1,7 +1,11 @@
-"""A paginator that gets a page and the total number of rows in one query."""
+"""Paging helpers: a paginator that gets a page and its total in one query, and keyset conditions."""
 
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, Window
+from django.db.models import Count, F, Window
+
+# Django's row-value lookup (it backs composite primary keys); a lookup is an expression that
+# filter() takes as it is. SQLite and PostgreSQL both compare row values natively.
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 
 TOTAL = "paging_total"
 
@@ -47,3 +51,14 @@ class OneQueryPaginator(Paginator):
                 self.__dict__["count"] = getattr(rows[0], TOTAL)  # Paginator.count is a cached_property
                 return self._get_page(rows, wanted, self)
         return super().page(number)
+
+
+def after_row(fields, values):
+    """``(f1, f2, ...) > (v1, v2, ...)``: the rows after ``values`` in ``fields`` order, for keyset batches.
+
+    Written as one row comparison, not ``f1 > v1 OR (f1 = v1 AND f2 > v2)``: PostgreSQL takes the
+    row comparison as a bound of an index on those columns and starts the scan at the last row seen,
+    while it can only filter with the OR, so each batch re-read the index from its start, through
+    every row the batches before it had already handled (make bench: 40 ms a batch against 2 ms).
+    """
+    return TupleGreaterThan(Tuple(*(F(name) for name in fields)), tuple(values))

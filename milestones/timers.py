@@ -14,9 +14,9 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from config import clock
+from config.paging import after_row
 from orders.models import Review
 from orders.timeline import notification_send
 
@@ -33,7 +33,7 @@ def _batches(queryset, time_field: str, batch_size: int) -> Iterator[list[tuple[
         page = queryset
         if last is not None:
             moment, pk = last
-            page = page.filter(Q(**{f"{time_field}__gt": moment}) | Q(**{time_field: moment, "pk__gt": pk}))
+            page = page.filter(after_row((time_field, "pk"), (moment, pk)))
         rows = list(page.order_by(time_field, "pk").values_list("pk", time_field)[:batch_size])
         if not rows:
             return

@@ -20,6 +20,7 @@ from django.db.models import Case, F, Q, UUIDField, Value, When
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from config import clock
+from config.paging import after_row
 
 from . import fees
 from .checkout import Purpose, get_purpose
@@ -711,7 +712,7 @@ def earnings_clear(*, now=None, batch_size: int = 1000) -> int:
             batch = list(
                 Earning.objects.select_for_update(skip_locked=True)
                 .filter(status=EarningStatus.PENDING, on_hold=False, clears_at__lte=now)
-                .filter(Q(seller_id__gt=after[0]) | Q(seller_id=after[0], pk__gt=after[1]))
+                .filter(after_row(("seller_id", "pk"), after))
                 .order_by("seller_id", "pk")
                 .values_list("pk", "seller_id", "amount_cents", "description", "milestone_id")[:batch_size]
             )
