@@ -50,6 +50,7 @@ from marketplace.models import (
     Tag,
     level_for,
 )
+from marketplace.services import gig_ratings_sync
 from milestones.models import Delivery, Milestone, RevisionRequest, State
 from orders.models import Notification, Offer, OfferMilestone, OfferStatus, Order, OrderStatus, Review, TimelineEvent
 from payments import fees
@@ -1045,6 +1046,7 @@ class Builder:
                 )
             )
         SellerStats.objects.bulk_create(rows, batch_size=5000)
+        gig_ratings_sync()  # each gig carries its seller's rating, as seller_stats_update keeps it
 
     def finish_conversations(self):
         with connection.cursor() as cursor:

@@ -238,7 +238,8 @@ def time_search(*, rounds):
     for term in SEARCH_TERMS:
         cases.append({"q": term})
         cases.append({"q": term, "max_price_cents": 50000, "sort": Sort.RATING})
-    cases += [{"category": graphics}, {"sort": Sort.NEWEST}, {"min_price_cents": 20000, "max_delivery_days": 7}]
+    # and browsing: the plain /gigs/ page (best rated first), a category, newest first, price and delivery filters
+    cases += [{}, {"category": graphics}, {"sort": Sort.NEWEST}, {"min_price_cents": 20000, "max_delivery_days": 7}]
 
     def search(case):
         page = gig_search_page(page=1, per_page=20, **case)

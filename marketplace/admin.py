@@ -65,6 +65,7 @@ class GigAdmin(admin.ModelAdmin):
         "delivery_days",
         "status",
         "offers_milestones",
+        "seller_rating",
         "created_at",
     ]
     list_filter = ["status", "offers_milestones", ("category", admin.RelatedOnlyFieldListFilter), "created_at"]
@@ -72,7 +73,8 @@ class GigAdmin(admin.ModelAdmin):
     list_select_related = ["seller", "category", "category__parent"]
     raw_id_fields = ["seller"]
     filter_horizontal = ["tags"]
-    readonly_fields = ["created_at", "updated_at"]
+    # The rating is the seller's, copied here by services.seller_stats_update (the browse order's key).
+    readonly_fields = ["created_at", "updated_at", "seller_rating", "seller_rating_count"]
     date_hierarchy = "created_at"
     inlines = [GigPackageInline, GigImageInline]
 

@@ -14,7 +14,8 @@ from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Value
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 from PIL import Image, ImageOps
 
@@ -276,8 +277,11 @@ def gig_create(
     try:
         with transaction.atomic():
             now = clock.now()
+            stats, _ = SellerStats.objects.get_or_create(seller=seller)
             gig = Gig.objects.create(
                 seller=seller,
+                seller_rating=stats.rating_avg or 0,
+                seller_rating_count=stats.rating_count,
                 title=title.strip(),
                 slug=_unique_slug(title),
                 description=description.strip(),
@@ -291,7 +295,6 @@ def gig_create(
             _set_tags(gig, tag_names)
             _set_packages(gig, packages)
             stored = _store_images(gig, prepared, 0)
-            SellerStats.objects.get_or_create(seller=seller)
             gig_search_index_refresh(gig=gig)
     except BaseException:
         _remove_stored(stored)
@@ -430,6 +433,7 @@ def seller_stats_update(
         raise InvalidInput("Orders on time cannot exceed orders completed.")
     rating = _to_rating(rating_avg) if rating_count else None
     stats, _ = SellerStats.objects.select_for_update().get_or_create(seller=seller)
+    rating_changed = (stats.rating_avg, stats.rating_count) != (rating, rating_count)
     stats.orders_completed = orders_completed
     stats.orders_on_time = orders_on_time
     stats.rating_avg = rating
@@ -439,7 +443,22 @@ def seller_stats_update(
     )
     stats.updated_at = clock.now()
     stats.save()
+    if rating_changed:
+        gig_ratings_sync(seller_ids=[stats.seller_id])
     return stats
+
+
+def gig_ratings_sync(*, seller_ids=None) -> int:
+    """Copy each seller's rating (SellerStats) onto their gigs, the browse order's sort key (one statement).
+
+    ``seller_ids``: only these sellers' gigs; ``None``: every gig (after a bulk load).
+    """
+    stats = SellerStats.objects.filter(seller_id=OuterRef("seller_id"))
+    gigs = Gig.objects.all() if seller_ids is None else Gig.objects.filter(seller_id__in=seller_ids)
+    return gigs.update(
+        seller_rating=Coalesce(Subquery(stats.values("rating_avg")[:1]), Value(Decimal(0))),
+        seller_rating_count=Coalesce(Subquery(stats.values("rating_count")[:1]), Value(0)),
+    )
 
 
 def _record_response(*, seller_id: int, seconds: int):

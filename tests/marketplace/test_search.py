@@ -68,6 +68,44 @@ def test_browse_lists_active_gigs_best_rated_first(client, catalogue):
     assert shown[:3] == [catalogue["icons"].title, catalogue["django"].title, catalogue["api"].title]
 
 
+def test_a_new_rating_reorders_browse_at_once(client, catalogue, seller, stranger):
+    """The browse order reads the rating copied onto each gig; seller_stats_update keeps every copy in step."""
+    services.seller_stats_update(
+        seller=stranger, orders_completed=40, orders_on_time=40, rating_avg=Decimal("4.95"), rating_count=30
+    )
+    assert set(Gig.objects.filter(seller=stranger).values_list("seller_rating", "seller_rating_count")) == {
+        (Decimal("4.95"), 30)
+    }
+    shown = titles(client.get(reverse("marketplace:gig_list")))
+    assert shown[:2] == [catalogue["logo"].title, catalogue["mention"].title]
+    services.seller_stats_update(
+        seller=stranger, orders_completed=40, orders_on_time=40, rating_avg=None, rating_count=0
+    )
+    assert set(Gig.objects.filter(seller=stranger).values_list("seller_rating", "seller_rating_count")) == {
+        (Decimal("0"), 0)
+    }
+    assert titles(client.get(reverse("marketplace:gig_list")))[-2:] == [
+        catalogue["logo"].title,
+        catalogue["mention"].title,
+    ]
+
+
+def test_a_new_gig_starts_with_its_sellers_rating(catalogue, make_gig, seller):
+    gig = make_gig(title="I will write your API documentation")
+    assert (gig.seller_rating, gig.seller_rating_count) == (Decimal("4.80"), 20)
+    assert Gig.objects.filter(pk=gig.pk, seller_rating=Decimal("4.80"), seller_rating_count=20).exists()
+
+
+def test_gig_ratings_sync_copies_every_sellers_rating(catalogue, seller, stranger):
+    """After a bulk load (make bench's data set) one statement puts every seller's rating on their gigs."""
+    Gig.objects.update(seller_rating=0, seller_rating_count=0)
+    assert services.gig_ratings_sync() == 5
+    assert dict(Gig.objects.values_list("seller_id", "seller_rating").distinct()) == {
+        seller.pk: Decimal("4.80"),
+        stranger.pk: Decimal("3.90"),
+    }
+
+
 def test_search_ranks_title_matches_above_description_mentions(client, catalogue):
     shown = titles(client.get(reverse("marketplace:gig_list"), {"q": "django"}))
     assert shown == [catalogue["django"].title, catalogue["mention"].title]
@@ -180,18 +218,37 @@ def test_pagination_by_twenty_keeps_the_query(client, make_gig, clock):
     assert len({t for page in pages for t in page}) == 45  # no gig twice, none missing
 
 
-def test_a_search_reads_its_cards_and_their_total_in_one_query(client, catalogue):
-    """Words or filters make the database read every match: the page and the count come from one pass."""
+def test_a_ranked_search_reads_cards_and_total_in_one_pass_index_orders_count_apart(client, catalogue):
+    """Ranking words reads every match: page and count in one query. Any other order is an index's order,
+    which the page leaves after 20 rows, so the count is its own query (make bench)."""
     from django.test.utils import CaptureQueriesContext
 
     url = reverse("marketplace:gig_list")
-    for params, one_pass in [({"q": "app"}, True), ({"category": "programming-tech"}, True), ({}, False)]:
+    cases = [
+        ({"q": "app"}, True),
+        ({"q": "app", "sort": "rating"}, False),
+        ({"category": "programming-tech"}, False),
+        ({"sort": "newest"}, False),
+        ({}, False),
+    ]
+    for params, one_pass in cases:
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(url, params)
         gig_reads = [q["sql"] for q in ctx.captured_queries if 'FROM "marketplace_gig"' in q["sql"]]
         counts = [sql for sql in gig_reads if "COUNT(" in sql and "OVER" not in sql]
-        assert (len(gig_reads), len(counts)) == ((1, 0) if one_pass else (2, 1)), gig_reads
+        assert (len(gig_reads), len(counts)) == ((1, 0) if one_pass else (2, 1)), (params, gig_reads)
         assert response.context["page"].paginator.count == len(titles(response)) > 0
+
+
+def test_cards_read_only_what_they_show(client, catalogue, django_assert_max_num_queries):
+    """No description, search vector or password hash in the rows a search sorts and counts, and the page
+    still renders without going back for any of them."""
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("marketplace:gig_list"), {"q": "app"})
+    gig = response.context["gigs"][0]
+    assert {"description", "search_vector"} <= gig.get_deferred_fields()
+    assert {"password", "last_login"} <= gig.seller.get_deferred_fields()
+    assert gig.title in response.content.decode()
 
 
 def test_search_form_reads_cents_and_filters():
@@ -213,7 +270,7 @@ def test_postgres_search_uses_the_gin_index(require_postgres, catalogue):
         # With five rows the planner rightly prefers a scan; forbid it to see the index can serve "@@".
         cursor.execute("SET LOCAL enable_seqscan = off")
         query = SearchQuery("django", search_type="websearch", config=selectors.SEARCH_CONFIG)
-        sql, params = Gig.objects.filter(search_vector=query).query.sql_with_params()
+        sql, params = Gig.objects.filter(search_vector=query).order_by().query.sql_with_params()
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "marketplace_gig_search_gin" in plan
