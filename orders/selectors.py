@@ -141,9 +141,33 @@ def attach_offers(messages):
 DASHBOARD_PAGE_SIZE = 20
 
 
-def _paged(qs, page):
-    """One page of a dashboard list (a count and a slice: two queries, whatever the list's length)."""
-    return Paginator(qs, DASHBOARD_PAGE_SIZE).get_page(page)
+def _paged(qs, page, count=None):
+    """One page of a dashboard list: a slice, and a count unless ``count`` is given (already counted)."""
+    paginator = Paginator(qs, DASHBOARD_PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # a cached_property: this stands in for its query
+    return paginator.get_page(page)
+
+
+def _milestone_counts(milestones, **lists):
+    """The lengths of several milestone lists in one query: ``lists`` maps a name to the list's ``Q``.
+
+    ``milestones`` is narrowed to the states the lists show first, so the count reads the open work
+    and not the person's whole history.
+    """
+    states = {state for q in lists.values() for state in _states_of(q)}
+    return milestones.filter(state__in=states).aggregate(**{name: Count("pk", filter=q) for name, q in lists.items()})
+
+
+def _states_of(q):
+    """The states a list's ``Q`` names (``state=`` or ``state__in=``)."""
+    for child in q.children:
+        if isinstance(child, Q):
+            yield from _states_of(child)
+        elif child[0] == "state":
+            yield child[1]
+        elif child[0] == "state__in":
+            yield from child[1]
 
 
 def buyer_dashboard(*, user, pages=None):
@@ -160,16 +184,12 @@ def buyer_dashboard(*, user, pages=None):
         )
         .order_by("status", "-created_at", "-pk")
     )
-    to_review = (
-        Milestone.objects.filter(order__buyer=user, state=State.DELIVERED)
-        .select_related("order", "order__seller")
-        .order_by("auto_approve_at", "pk")
-    )
-    to_fund = (
-        Milestone.objects.filter(order__buyer=user, state=State.AWAITING_FUNDING, order__status=OrderStatus.ACTIVE)
-        .select_related("order")
-        .order_by("order_id", "position")
-    )
+    review_q = Q(state=State.DELIVERED)
+    fund_q = Q(state=State.AWAITING_FUNDING, order__status=OrderStatus.ACTIVE)
+    bought = Milestone.objects.filter(order__buyer=user)
+    counts = _milestone_counts(bought, to_review=review_q, to_fund=fund_q)
+    to_review = bought.filter(review_q).select_related("order", "order__seller").order_by("auto_approve_at", "pk")
+    to_fund = bought.filter(fund_q).select_related("order").order_by("order_id", "position")
     offers = (
         Offer.objects.filter(buyer=user, status=OfferStatus.PENDING, expires_at__gt=now)
         .exclude(author=user)
@@ -179,8 +199,8 @@ def buyer_dashboard(*, user, pages=None):
     )
     return {
         "orders": _paged(orders, pages.get("orders")),
-        "to_review": _paged(to_review, pages.get("review")),
-        "to_fund": _paged(to_fund, pages.get("fund")),
+        "to_review": _paged(to_review, pages.get("review"), counts["to_review"]),
+        "to_fund": _paged(to_fund, pages.get("fund"), counts["to_fund"]),
         "offers_received": _paged(offers, pages.get("offers")),
         "now": now,
     }
@@ -190,14 +210,12 @@ def seller_dashboard(*, user, pages=None):
     """The selling half of the dashboard: active work most urgent first (late work on top), paged."""
     pages = pages or {}
     now = clock.now()
-    active = Milestone.objects.filter(
-        order__seller=user, state__in=[State.IN_PROGRESS, State.REVISION_REQUESTED]
-    ).select_related("order", "order__buyer")
-    delivered = (
-        Milestone.objects.filter(order__seller=user, state=State.DELIVERED)
-        .select_related("order")
-        .order_by("auto_approve_at", "pk")
-    )
+    work_q = Q(state__in=[State.IN_PROGRESS, State.REVISION_REQUESTED])
+    delivered_q = Q(state=State.DELIVERED)
+    sold = Milestone.objects.filter(order__seller=user)
+    counts = _milestone_counts(sold, work=work_q, late=work_q & Q(due_at__lt=now), delivered=delivered_q)
+    active = sold.filter(work_q).select_related("order", "order__buyer")
+    delivered = sold.filter(delivered_q).select_related("order").order_by("auto_approve_at", "pk")
     offers = (
         Offer.objects.filter(seller=user, status=OfferStatus.PENDING, expires_at__gt=now)
         .select_related("buyer")
@@ -206,9 +224,9 @@ def seller_dashboard(*, user, pages=None):
     )
     orders = Order.objects.filter(seller=user).select_related("buyer").order_by("status", "-created_at", "-pk")
     return {
-        "work": _paged(active.order_by(F("due_at").asc(nulls_last=True), "pk"), pages.get("work")),
-        "late_count": active.filter(due_at__lt=now).count(),
-        "delivered": _paged(delivered, pages.get("delivered")),
+        "work": _paged(active.order_by(F("due_at").asc(nulls_last=True), "pk"), pages.get("work"), counts["work"]),
+        "late_count": counts["late"],
+        "delivered": _paged(delivered, pages.get("delivered"), counts["delivered"]),
         "offers_pending": _paged(offers, pages.get("offers_sent")),
         "orders": _paged(orders, pages.get("selling")),
         "now": now,

@@ -148,8 +148,9 @@ def test_ordering_a_package_directly_makes_a_one_milestone_order_and_opens_check
     assert Order.objects.count() == 1
 
 
-# session, user, two badges; per list a count and a page (8 lists), offers' plans (2), the late count
-DASHBOARD_QUERIES = 4 + 8 * 2 + 2 + 1
+# session, user, two badges; a page per list (8 lists); a count per list of orders or offers (4) and one
+# count for each side's milestone lists (2: to review and to fund; work, late and delivered); offers' plans (2)
+DASHBOARD_QUERIES = 4 + 8 + 4 + 2 + 2
 
 
 def test_dashboards_list_what_each_side_must_do(client, django_assert_max_num_queries):
@@ -197,6 +198,22 @@ def test_dashboard_lists_are_paged_and_cost_the_same_queries_at_any_length(
     assert second.count('data-list="work"') == 5
     assert f"#milestone-{late.pk}" not in second.split('id="work"')[1].split("</div>")[0]
     assert client.get(reverse("dashboard"), {"work": "junk"}).status_code == 200
+
+
+def test_each_sides_milestone_lists_are_counted_in_one_query(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    order = make_order(10000, 20000)
+    deliver(fund(ms(order, 1)))
+    client.force_login(order.seller)
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get(reverse("dashboard")).content.decode()
+    milestone_counts = [
+        q["sql"] for q in ctx.captured_queries if 'FROM "milestones_milestone"' in q["sql"] and "COUNT(" in q["sql"]
+    ]
+    assert len(milestone_counts) == 2  # the buying side's lists, the selling side's lists
+    assert "Nothing waiting." not in body and "No active work." in body
 
 
 def test_late_work_comes_first_on_the_seller_dashboard(client, clock):
