@@ -1,7 +1,8 @@
-"""Paging helpers: a paginator that gets a page and its total in one query, and keyset conditions."""
+"""Paging helpers: a paginator that gets a page and its total in one query, and the conditions batches use."""
 
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import Count, F, Window
+from django.db.models import Count, F, Lookup, Window
 
 # Django's row-value lookup (it backs composite primary keys); a lookup is an expression that
 # filter() takes as it is. SQLite and PostgreSQL both compare row values natively.
@@ -62,3 +63,31 @@ def after_row(fields, values):
     every row the batches before it had already handled (make bench: 40 ms a batch against 2 ms).
     """
     return TupleGreaterThan(Tuple(*(F(name) for name in fields)), tuple(values))
+
+
+class _InArray(Lookup):
+    """``column IN (ids)`` with the ids as ONE parameter on PostgreSQL (``= ANY(%s)``), a list elsewhere.
+
+    Django writes ``pk__in=ids`` with a placeholder per id, and for a batch of 1,000 the time goes to
+    building and parsing that statement, not to running it (make bench: ~20 ms of Python per clearance
+    batch, against ~1 ms).
+    """
+
+    lookup_name = "in_array"  # not registered on any field: built by in_ids()
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return [int(value) for value in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if not self.rhs:
+            raise EmptyResultSet
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, self.rhs]
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs))})", [*lhs_params, *self.rhs]
+
+
+def in_ids(field, ids):
+    """The rows whose integer ``field`` is one of ``ids`` (a batch's worth), as a filter() argument."""
+    return _InArray(F(field), list(ids))

@@ -20,7 +20,7 @@ from django.db.models import Case, F, Q, UUIDField, Value, When
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from config import clock
-from config.paging import after_row
+from config.paging import after_row, in_ids
 
 from . import fees
 from .checkout import Purpose, get_purpose
@@ -780,7 +780,7 @@ def _clear_batch(batch, accounts, now) -> int:
         *(When(seller_id=seller_id, then=Value(tx.pk)) for seller_id, tx in zip(by_seller, posted, strict=True)),
         output_field=UUIDField(),
     )
-    Earning.objects.filter(pk__in=[row[0] for row in batch]).update(
+    Earning.objects.filter(in_ids("pk", [row[0] for row in batch])).update(
         status=EarningStatus.CLEARED, cleared_at=now, cleared_transaction_id=transaction_for_seller
     )
     return len(batch)

@@ -5,7 +5,7 @@ import pytest
 from django.core.paginator import EmptyPage, Paginator
 from django.db import connection
 
-from config.paging import OneQueryPaginator, after_row
+from config.paging import OneQueryPaginator, after_row, in_ids
 from marketplace.models import Category
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +70,16 @@ def test_after_row_is_one_row_comparison_where_the_database_has_them(rows):
     row_comparison = '("marketplace_category"."position", "marketplace_category"."id") > (1, 2)' in sql
     assert row_comparison == connection.features.supports_tuple_lookups
     assert row_comparison == (connection.vendor == "postgresql")
+
+
+def test_in_ids_matches_what_pk_in_matches_with_one_parameter_on_postgresql(rows, django_assert_num_queries):
+    ids = list(rows.values_list("pk", flat=True))[1:5] + [10**12]
+    assert list(rows.filter(in_ids("pk", ids))) == list(rows.filter(pk__in=ids))
+    sql, params = rows.filter(in_ids("pk", ids)).query.sql_with_params()
+    if connection.vendor == "postgresql":
+        assert '"marketplace_category"."id" = ANY(%s::bigint[])' in sql and list(params[-1]) == ids
+    else:
+        assert f'"marketplace_category"."id" IN ({", ".join(["%s"] * len(ids))})' in sql
+    with django_assert_num_queries(0):
+        assert list(rows.filter(in_ids("pk", []))) == []
+    assert rows.filter(in_ids("pk", ids)).update(position=9) == 4
