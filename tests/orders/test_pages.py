@@ -259,3 +259,17 @@ def test_tip_after_completion_goes_to_checkout(client):
     client.force_login(order.seller)
     refused = client.post(reverse("orders:tip", args=[order.pk]), {"amount": "15"}, follow=True)
     assert "Only the buyer can tip" in refused.content.decode()
+
+
+def test_the_order_pages_empty_forms_are_rendered_once_and_as_django_renders_them(client):
+    from orders.forms import PlanItemForm
+    from orders.views import ORDER_PAGE_FORMS, _blank_form
+
+    _blank_form.cache_clear()
+    order = make_order(10000, 20000)
+    client.force_login(order.buyer)
+    body = client.get(order.get_absolute_url()).content.decode()
+    assert str(PlanItemForm(prefix="add").render()) in body  # "Propose another milestone"
+    assert _blank_form.cache_info().misses == len(ORDER_PAGE_FORMS)
+    client.get(order.get_absolute_url())
+    assert _blank_form.cache_info().misses == len(ORDER_PAGE_FORMS)
