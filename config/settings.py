@@ -306,6 +306,9 @@ PAYMENTS_CLEARANCE_DAYS = env_int("PAYMENTS_CLEARANCE_DAYS", 14)
 PAYMENTS_CLEARANCE_DAYS_TOP_RATED = env_int("PAYMENTS_CLEARANCE_DAYS_TOP_RATED", 7)
 PAYMENTS_MIN_PAYOUT_CENTS = env_int("PAYMENTS_MIN_PAYOUT_CENTS", 1_000)
 PAYMENTS_MAX_CHECKOUT_CENTS = env_int("PAYMENTS_MAX_CHECKOUT_CENTS", 5_000_000)
+# A card payment holds its checkout ("processing") while the provider is asked; a claim older than this
+# (its request died) may be taken over by a card retry, and the recovery sweep asks the provider about it.
+PAYMENTS_CHECKOUT_CLAIM = timedelta(seconds=env_int("PAYMENTS_CHECKOUT_CLAIM_SECONDS", 120))
 # The payment provider class (see payments/providers/__init__.py); the sandbox needs no outside service.
 PAYMENTS_PROVIDER = env_str("PAYMENTS_PROVIDER", "payments.providers.sandbox.SandboxProvider")
 CELERY_BEAT_SCHEDULE["payments-retry-payouts"] = {

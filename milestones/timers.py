@@ -278,10 +278,11 @@ SWEEPS = {
 def run_all(*, now=None) -> dict[str, int]:
     """Every timer sweep once (the other apps' sweeps included), in a fixed order."""
     from orders.disputes import disputes_escalate
-    from payments.services import earnings_clear
+    from payments.services import checkouts_recover, earnings_clear
 
     results = {name: sweep(now=now) for name, sweep in SWEEPS.items()}
     results["clearance"] = earnings_clear(now=now)
+    results["card_payments_recovered"] = checkouts_recover(now=now)
     results["dispute_deadlines"] = disputes_escalate(now=now)
     return results
 

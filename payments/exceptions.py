@@ -33,6 +33,15 @@ class CheckoutAlreadyPaid(AlreadyProcessed):
     default_message = "This checkout is already paid. You were not charged again."
 
 
+class PaymentInProgress(PaymentError):
+    """Another card payment of the same checkout is under way; this attempt moved nothing."""
+
+    default_message = (
+        "A card payment for this checkout is already being processed. Nothing more was charged or taken "
+        "from your balance; reload the page in a moment to see the result."
+    )
+
+
 class CheckoutCredited(PaymentError):
     """The card WAS charged but the purchase could not be completed.
 

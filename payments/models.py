@@ -168,6 +168,7 @@ class LedgerEntry(models.Model):
 
 class CheckoutStatus(models.TextChoices):
     OPEN = "open", "Waiting for payment"
+    PROCESSING = "processing", "Card payment in progress"
     PAID = "paid", "Paid"
     CREDITED = "credited", "Charged, credited to balance"
     CANCELLED = "cancelled", "Replaced"
@@ -204,17 +205,30 @@ class Checkout(models.Model):
     failure_message = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # A card payment claimed the checkout at this time (status "processing"); nothing else may pay it meanwhile.
+    processing_since = models.DateTimeField(null=True, blank=True)
+    # The provider did not answer a card charge at this time: the recovery sweep asks it what happened.
+    charge_unknown_since = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["buyer", "purpose", "reference_id"],
-                condition=Q(status="open"),
+                condition=Q(status__in=["open", "processing"]),
                 name="checkout_one_open_per_reference",
             ),
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="checkout_amount_positive"),
             models.CheckConstraint(condition=Q(service_fee_cents__gte=0), name="checkout_fee_not_negative"),
+        ]
+        indexes = [
+            # the recovery sweep's rows: claims that never finished and charges the provider did not answer
+            models.Index(fields=["processing_since"], condition=Q(status="processing"), name="checkout_processing_idx"),
+            models.Index(
+                fields=["charge_unknown_since"],
+                condition=Q(charge_unknown_since__isnull=False),
+                name="checkout_charge_unknown_idx",
+            ),
         ]
 
     def __str__(self):

@@ -96,7 +96,7 @@ def buyer_history(*, user, limit: int = 100) -> BuyerHistory:
     """The buyer's payments (newest first), open checkouts and balance movements (5 queries)."""
     checkouts = Checkout.objects.filter(buyer=user).select_related("payee")
     payments = list(checkouts.filter(status__in=[CheckoutStatus.PAID, CheckoutStatus.CREDITED])[:limit])
-    open_checkouts = list(checkouts.filter(status=CheckoutStatus.OPEN)[:20])
+    open_checkouts = list(checkouts.filter(status__in=[CheckoutStatus.OPEN, CheckoutStatus.PROCESSING])[:20])
     movements = list(
         LedgerEntry.objects.filter(account__user=user, account__kind=AccountKind.BUYER_BALANCE)
         .select_related("transaction", "transaction__checkout")

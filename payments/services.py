@@ -26,11 +26,14 @@ from . import fees
 from .checkout import Purpose, get_purpose
 from .exceptions import (
     AlreadyProcessed,
+    CardDeclined,
     CheckoutAlreadyPaid,
     CheckoutCredited,
     InsufficientFunds,
     InvalidAmount,
     PaymentError,
+    PaymentInProgress,
+    ProviderError,
     ProviderUnavailable,
 )
 from .ledger import escrow_account, ledger_post, ledger_post_many, lock_accounts, platform_account, user_account
@@ -58,6 +61,7 @@ __all__ = [
     "balances_for",
     "checkout_create",
     "checkout_pay",
+    "checkouts_recover",
     "earnings_clear",
     "earnings_hold",
     "escrow_balance_cents",
@@ -142,7 +146,12 @@ def checkout_create(
         with transaction.atomic():
             current = (
                 Checkout.objects.select_for_update()
-                .filter(buyer=buyer, purpose=purpose, reference_id=reference_id, status=CheckoutStatus.OPEN)
+                .filter(
+                    buyer=buyer,
+                    purpose=purpose,
+                    reference_id=reference_id,
+                    status__in=[CheckoutStatus.OPEN, CheckoutStatus.PROCESSING],
+                )
                 .first()
             )
             if current is not None:
@@ -155,9 +164,11 @@ def checkout_create(
                         current.description, current.return_url = description, return_url
                         current.save(update_fields=["description", "return_url"])
                     return current
+                # A card payment of it may be under way: its charge then finds it replaced and is credited.
                 current.status = CheckoutStatus.CANCELLED
                 current.failure_message = "Replaced by a newer checkout with a different amount."
-                current.save(update_fields=["status", "failure_message"])
+                current.processing_since = None
+                current.save(update_fields=["status", "failure_message", "processing_since"])
             try:
                 with transaction.atomic():
                     return Checkout.objects.create(
@@ -183,9 +194,27 @@ def _purpose_of(checkout: Checkout) -> Purpose:
     return purpose
 
 
-def _refuse_if_not_open(checkout: Checkout) -> None:
+def _claim_expired(checkout: Checkout, now) -> bool:
+    return checkout.processing_since is None or checkout.processing_since <= now - settings.PAYMENTS_CHECKOUT_CLAIM
+
+
+def _refuse_if_not_payable(checkout: Checkout, *, source: str) -> None:
+    """Raise unless ``checkout`` may be paid now from ``source``; nothing is charged or taken when it raises.
+
+    A checkout being paid by card is "processing": nothing else may pay it until that charge is recorded or
+    refused. A card retry may take over a claim older than ``PAYMENTS_CHECKOUT_CLAIM`` (its request died):
+    it charges with the same idempotency key, so the provider returns the first charge instead of a second.
+    """
     if checkout.status in (CheckoutStatus.PAID, CheckoutStatus.CREDITED):
-        raise CheckoutAlreadyPaid()
+        raise CheckoutAlreadyPaid(
+            "This checkout is already paid. Nothing was taken from your balance."
+            if source == PaymentSource.BALANCE
+            else None
+        )
+    if checkout.status == CheckoutStatus.PROCESSING:
+        if source == PaymentSource.CARD and _claim_expired(checkout, clock.now()):
+            return
+        raise PaymentInProgress()
     if checkout.status != CheckoutStatus.OPEN:
         raise PaymentError("This checkout was replaced by a newer one; nothing was charged.")
 
@@ -284,26 +313,41 @@ def _record_payment(checkout: Checkout, purpose: Purpose, *, source: str, result
     checkout.status = CheckoutStatus.PAID
     checkout.paid_with = source
     checkout.paid_at = clock.now()
+    checkout.processing_since = None
     if result is not None:
         checkout.provider_reference = result.reference
         checkout.card_last4 = result.card_last4
-    checkout.save(update_fields=["status", "paid_with", "paid_at", "provider_reference", "card_last4"])
+        checkout.charge_unknown_since = None  # this is the charge the provider had not told us about
+    checkout.save(
+        update_fields=[
+            "status",
+            "paid_with",
+            "paid_at",
+            "provider_reference",
+            "card_last4",
+            "processing_since",
+            "charge_unknown_since",
+        ]
+    )
     _POSTINGS[purpose.posting](checkout=checkout, source=source)
     purpose.on_paid(checkout)
 
 
-def _credit_charged_checkout(checkout: Checkout, result: ProviderResult, reason: str) -> bool:
-    """The card was charged but the purchase failed: keep the money as the buyer's balance.
+def _credit_charge(checkout: Checkout, result: ProviderResult, reason: str, *, mark_credited: bool) -> bool:
+    """A card charge that cannot pay for ``checkout``: the charged amount becomes the buyer's balance.
 
-    Returns False when a concurrent request already recorded this charge.
+    ``mark_credited``: the checkout itself ends "credited" (the purchase could not complete). Otherwise the
+    checkout was already paid by other means and keeps its status; the charge is credited beside it. Once per
+    provider charge (its reference is in the key); returns False when this charge was already credited.
     """
     with transaction.atomic():
         locked = Checkout.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=checkout.pk)
-        if locked.status in (CheckoutStatus.PAID, CheckoutStatus.CREDITED):
+        key = f"{locked.charge_idempotency_key}:credit:{result.reference}"
+        if LedgerTransaction.objects.filter(idempotency_key=key).exists():
             return False
         ledger_post(
             kind=TransactionKind.CREDIT,
-            idempotency_key=f"{locked.charge_idempotency_key}:credit",
+            idempotency_key=key,
             legs=[
                 (platform_account(AccountKind.PROVIDER_CLEARING), -result.amount_cents, "card payment"),
                 (user_account(locked.buyer, AccountKind.BUYER_BALANCE), result.amount_cents, "credited to balance"),
@@ -312,40 +356,134 @@ def _credit_charged_checkout(checkout: Checkout, result: ProviderResult, reason:
             user=locked.buyer,
             checkout=locked,
         )
-        locked.status = CheckoutStatus.CREDITED
-        locked.paid_with = PaymentSource.CARD
-        locked.paid_at = clock.now()
-        locked.provider_reference = result.reference
-        locked.card_last4 = result.card_last4
-        locked.failure_message = reason[:300]
-        locked.save(
-            update_fields=["status", "paid_with", "paid_at", "provider_reference", "card_last4", "failure_message"]
-        )
+        fields = ["charge_unknown_since", "processing_since"]
+        locked.charge_unknown_since = locked.processing_since = None
+        if mark_credited:
+            locked.status = CheckoutStatus.CREDITED
+            locked.paid_with = PaymentSource.CARD
+            locked.paid_at = clock.now()
+            locked.provider_reference = result.reference
+            locked.card_last4 = result.card_last4
+            locked.failure_message = reason[:300]
+            fields += ["status", "paid_with", "paid_at", "provider_reference", "card_last4", "failure_message"]
+        locked.save(update_fields=fields)
     return True
+
+
+def _charged_message(reason: str, result: ProviderResult) -> str:
+    return (
+        f"{reason} Your card was charged {money(result.amount_cents)}, so that amount was added to your balance; "
+        "you can use it for another payment."
+    )
+
+
+def _checkout_claim(checkout: Checkout) -> None:
+    """Mark the checkout "processing" (committed) before the card is charged: nothing else can pay it now."""
+    with transaction.atomic():
+        locked = Checkout.objects.select_for_update(of=("self",)).get(pk=checkout.pk)
+        _refuse_if_not_payable(locked, source=PaymentSource.CARD)
+        locked.status = CheckoutStatus.PROCESSING
+        locked.processing_since = clock.now()
+        locked.save(update_fields=["status", "processing_since"])
+
+
+def _checkout_unclaim(checkout: Checkout, *, outcome_unknown: bool) -> None:
+    """The charge did not go through (or its outcome is unknown): the checkout is open again.
+
+    An unknown outcome is remembered (``charge_unknown_since``): the recovery sweep asks the provider
+    whether the charge happened and, if it did, records it or credits it. A card retry carries the same
+    idempotency key, so it can never charge twice.
+    """
+    with transaction.atomic():
+        locked = Checkout.objects.select_for_update(of=("self",)).get(pk=checkout.pk)
+        fields = []
+        if outcome_unknown and locked.charge_unknown_since is None:
+            locked.charge_unknown_since = clock.now()
+            fields.append("charge_unknown_since")
+        if locked.status == CheckoutStatus.PROCESSING:
+            locked.status = CheckoutStatus.OPEN
+            locked.processing_since = None
+            fields += ["status", "processing_since"]
+        if fields:
+            locked.save(update_fields=fields)
+
+
+def _checkout_record_charge(checkout: Checkout, purpose: Purpose, result: ProviderResult) -> Checkout:
+    """The card was charged: record it as the checkout's payment, or, if that cannot be, credit it.
+
+    Whatever happens, the charged money ends in the ledger exactly once: as the payment, or as a credit to
+    the buyer's balance (``CheckoutCredited`` says so). ``CheckoutAlreadyPaid`` only when this very charge
+    was already recorded (a retry with the same key got the same charge back).
+    """
+    outcome = "paid"
+    try:
+        with transaction.atomic():
+            locked = (
+                Checkout.objects.select_for_update(of=("self",)).select_related("buyer", "payee").get(pk=checkout.pk)
+            )
+            if locked.provider_reference == result.reference and locked.status == CheckoutStatus.PAID:
+                outcome = "recorded"
+            elif locked.provider_reference == result.reference and locked.status == CheckoutStatus.CREDITED:
+                outcome = "credited"
+            elif locked.status in (CheckoutStatus.OPEN, CheckoutStatus.PROCESSING):
+                _record_payment(locked, purpose, source=PaymentSource.CARD, result=result)
+            elif locked.status == CheckoutStatus.CANCELLED:
+                outcome = "replaced"
+            else:
+                outcome = "paid_otherwise"
+    except Exception as exc:
+        logger.warning(
+            "checkout %s: charged but could not complete: %s",
+            checkout.uuid,
+            exc,
+            exc_info=not isinstance(exc, PaymentError),
+        )
+        reason = exc.message if isinstance(exc, PaymentError) else "The purchase could not be completed."
+        message = _charged_message(reason, result)
+        _credit_charge(checkout, result, message, mark_credited=True)
+        raise CheckoutCredited(message) from exc
+    if outcome == "recorded":
+        raise CheckoutAlreadyPaid(
+            f"This checkout was already paid with this card ({money(result.amount_cents)}, charged once). "
+            "You were not charged a second time."
+        )
+    if outcome == "credited":
+        raise CheckoutCredited(locked.failure_message or None)
+    if outcome == "replaced":
+        message = _charged_message("This checkout was replaced while you were paying.", result)
+        _credit_charge(checkout, result, message, mark_credited=True)
+        raise CheckoutCredited(message)
+    if outcome == "paid_otherwise":
+        message = _charged_message("This checkout had already been paid by other means.", result)
+        _credit_charge(checkout, result, message, mark_credited=False)
+        raise CheckoutCredited(message)
+    return locked
 
 
 def checkout_pay(
     *, checkout: Checkout, actor, payment_method: str | None = None, use_balance: bool = False
 ) -> Checkout:
-    """Pay an open checkout by card (``payment_method``) or from the buyer's balance.
+    """Pay an open checkout by card (``payment_method``) or from the buyer's balance: one path for both.
 
     1. Refuse if it is not the buyer's, is not open, or the purpose's
        ``validate`` refuses (nothing is charged).
-    2. Card: charge the total through the provider with the checkout's
-       idempotency key, so a retry or a double submit charges once.
-    3. In ONE ``transaction.atomic()``: mark paid, post the ledger transaction
-       for the purpose, call the purpose's ``on_paid``.
-    4. If step 3 fails after the card was charged, credit the charged total to
-       the buyer's balance (checkout "credited") and raise ``CheckoutCredited``.
+    2. Balance: in ONE ``transaction.atomic()`` with the checkout locked: re-check it is open, mark paid,
+       post the ledger transaction, call the purpose's ``on_paid``.
+    3. Card: first *claim* the checkout (status "processing", committed), so that neither a balance
+       payment nor another card submit can pay it meanwhile; then charge the total through the provider
+       with the checkout's idempotency key; then record the payment as in 2. A charge that cannot be
+       recorded (the purchase failed, the checkout was replaced or paid by other means) is credited to the
+       buyer's balance and ``CheckoutCredited`` says so: money is never taken without being accounted for.
 
-    Raises ``CheckoutAlreadyPaid`` when the checkout was already paid (the
-    second of two submits), ``CardDeclined`` / ``ProviderUnavailable`` when the
-    charge did not go through.
+    Raises ``CheckoutAlreadyPaid`` when the checkout was already paid (nothing more was taken),
+    ``PaymentInProgress`` while another card payment of it is under way, ``CardDeclined`` /
+    ``ProviderUnavailable`` when the charge did not go through.
     """
     checkout = Checkout.objects.select_related("buyer", "payee").get(pk=checkout.pk)
     if actor is None or actor.pk != checkout.buyer_id:
         raise PaymentError("Only the buyer can pay this checkout.")
-    _refuse_if_not_open(checkout)
+    source = PaymentSource.BALANCE if use_balance else PaymentSource.CARD
+    _refuse_if_not_payable(checkout, source=source)
     purpose = _purpose_of(checkout)
     purpose.validate(checkout)
 
@@ -357,8 +495,8 @@ def checkout_pay(
                     .select_related("buyer", "payee")
                     .get(pk=checkout.pk)
                 )
-                _refuse_if_not_open(locked)
-                _record_payment(locked, purpose, source=PaymentSource.BALANCE, result=None)
+                _refuse_if_not_payable(locked, source=source)
+                _record_payment(locked, purpose, source=source, result=None)
         except PaymentError:
             raise
         except Exception as exc:
@@ -368,51 +506,71 @@ def checkout_pay(
 
     if not payment_method:
         raise PaymentError("Enter your card details to pay.")
-    result = get_provider().charge(
-        amount_cents=checkout.total_cents,
-        payment_method=payment_method,
-        idempotency_key=checkout.charge_idempotency_key,
-        description=checkout.description,
-    )
-    # The card is charged from here on: whatever happens, the money is recorded.
-    outcome = "paid"
+    _checkout_claim(checkout)
     try:
-        with transaction.atomic():
-            locked = (
-                Checkout.objects.select_for_update(of=("self",)).select_related("buyer", "payee").get(pk=checkout.pk)
-            )
-            if locked.status in (CheckoutStatus.PAID, CheckoutStatus.CREDITED):
-                outcome = "already"  # a double submit: the provider returned the same charge
-            elif locked.status != CheckoutStatus.OPEN:
-                outcome = "replaced"
+        result = get_provider().charge(
+            amount_cents=checkout.total_cents,
+            payment_method=payment_method,
+            idempotency_key=checkout.charge_idempotency_key,
+            description=checkout.description,
+        )
+    except (CardDeclined, ProviderError):
+        _checkout_unclaim(checkout, outcome_unknown=False)  # a definite refusal: nothing was charged
+        raise
+    except BaseException:
+        _checkout_unclaim(checkout, outcome_unknown=True)  # unknown (timeout, lost answer, a crash in between)
+        raise
+    # The card is charged from here on: whatever happens, the money is recorded.
+    return _checkout_record_charge(checkout, purpose, result)
+
+
+def checkouts_recover(*, now=None, limit: int = 200) -> int:
+    """Settle card payments whose outcome was never learnt; returns how many were settled.
+
+    Two kinds of rows, both older than ``PAYMENTS_CHECKOUT_CLAIM``: a checkout still "processing" (the
+    request that claimed it died between the claim and the record), and one whose charge the provider did
+    not answer. The provider is asked for the charge made with the checkout's key: none means nothing was
+    charged (the checkout is open again); one is recorded as the payment, or credited to the buyer's
+    balance if it can no longer pay for the checkout. A provider that cannot tell is asked again next sweep.
+    Running it twice changes nothing.
+    """
+    now = now or clock.now()
+    cutoff = now - settings.PAYMENTS_CHECKOUT_CLAIM
+    rows = Checkout.objects.filter(
+        Q(status=CheckoutStatus.PROCESSING, processing_since__lte=cutoff) | Q(charge_unknown_since__lte=cutoff)
+    ).order_by("pk")[:limit]
+    settled = 0
+    provider = get_provider()
+    for checkout in rows:
+        try:
+            result = provider.find_charge(idempotency_key=checkout.charge_idempotency_key)
+        except ProviderUnavailable:
+            logger.warning("checkout %s: the provider could not say whether it was charged", checkout.uuid)
+            continue
+        if result is None:
+            with transaction.atomic():
+                locked = Checkout.objects.select_for_update(of=("self",)).get(pk=checkout.pk)
+                if locked.status == CheckoutStatus.PROCESSING and not _claim_expired(locked, now):
+                    continue  # a card payment claimed it again meanwhile
+                if locked.status == CheckoutStatus.PROCESSING:
+                    locked.status = CheckoutStatus.OPEN
+                locked.processing_since = locked.charge_unknown_since = None
+                locked.save(update_fields=["status", "processing_since", "charge_unknown_since"])
+            settled += 1
+            continue
+        purpose = get_purpose(checkout.purpose)
+        try:
+            if purpose is None:
+                reason = "This kind of payment is not available any more."
+                _credit_charge(checkout, result, _charged_message(reason, result), mark_credited=True)
             else:
-                _record_payment(locked, purpose, source=PaymentSource.CARD, result=result)
-    except Exception as exc:
-        logger.warning(
-            "checkout %s: charged but could not complete: %s",
-            checkout.uuid,
-            exc,
-            exc_info=not isinstance(exc, PaymentError),
-        )
-        reason = exc.message if isinstance(exc, PaymentError) else "The purchase could not be completed."
-        message = (
-            f"{reason} Your card was charged {money(result.amount_cents)}, so that amount was added to your "
-            "balance; you can use it for another payment."
-        )
-        if _credit_charged_checkout(checkout, result, message):
-            raise CheckoutCredited(message) from exc
-        raise CheckoutAlreadyPaid() from exc
-    if outcome == "already":
-        raise CheckoutAlreadyPaid()
-    if outcome == "replaced":
-        message = (
-            "This checkout was replaced while you were paying. Your card was charged "
-            f"{money(result.amount_cents)}, so that amount was added to your balance."
-        )
-        if _credit_charged_checkout(checkout, result, message):
-            raise CheckoutCredited(message)
-        raise CheckoutAlreadyPaid()
-    return locked
+                _checkout_record_charge(checkout, purpose, result)
+        except CheckoutAlreadyPaid:  # this charge was recorded already: only the question is closed
+            Checkout.objects.filter(pk=checkout.pk).update(charge_unknown_since=None)
+        except CheckoutCredited as exc:
+            logger.warning("checkout %s: a recovered charge could not be the payment: %s", checkout.uuid, exc)
+        settled += 1
+    return settled
 
 
 # --- Tips ------------------------------------------------------------------

@@ -10,10 +10,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from . import selectors, services
-from .exceptions import CheckoutAlreadyPaid, CheckoutCredited, PaymentError
+from .exceptions import CheckoutAlreadyPaid, CheckoutCredited, PaymentError, PaymentInProgress
 from .fees import commission_rule, fee_quote, service_fee_rule
 from .forms import CardForm, TipForm, WithdrawForm
-from .models import PayoutStatus
+from .models import CheckoutStatus, PayoutStatus
 from .providers.sandbox import TEST_CARDS, format_card_number
 from .templatetags.money import money
 
@@ -31,13 +31,13 @@ def checkout(request, checkout_uuid):
     checkout = selectors.checkout_for_buyer(user=request.user, checkout_uuid=checkout_uuid)
     card_form = CardForm()
     if request.method == "POST":
-        if not checkout.is_open:
-            if checkout.status in ("paid", "credited"):
-                messages.info(request, "This checkout is already paid. You were not charged again.")
-                return redirect(checkout.get_receipt_url())
+        use_balance = request.POST.get("pay_with") == "balance"
+        if checkout.status in (CheckoutStatus.PAID, CheckoutStatus.CREDITED):
+            messages.info(request, "This checkout is already paid. Nothing more was charged or taken.")
+            return redirect(checkout.get_receipt_url())
+        if checkout.status == CheckoutStatus.CANCELLED:
             messages.error(request, "This checkout was replaced by a newer one; nothing was charged.")
             return redirect("payments:history")
-        use_balance = request.POST.get("pay_with") == "balance"
         if not use_balance:
             card_form = CardForm(request.POST)
         if use_balance or card_form.is_valid():
@@ -51,6 +51,9 @@ def checkout(request, checkout_uuid):
             except CheckoutAlreadyPaid as error:
                 messages.info(request, error.message)
                 return redirect(_return_url(request, checkout))
+            except PaymentInProgress as error:
+                messages.info(request, error.message)
+                return redirect(checkout.get_absolute_url())
             except CheckoutCredited as error:
                 messages.warning(request, error.message)
                 return redirect("payments:history")

@@ -55,7 +55,7 @@ class Fault:
     then the connection dropped before the answer arrived.
     """
 
-    operation: str  # "charge", "refund" or "payout"
+    operation: str  # "charge", "find_charge", "refund" or "payout"
     error: type[Exception] = ProviderUnavailable
     after: bool = False
 
@@ -118,6 +118,13 @@ class SandboxProvider:
         )
         self._take_fault("charge", after=True)
         return result
+
+    def find_charge(self, *, idempotency_key) -> ProviderResult | None:
+        self._take_fault("find_charge", after=False)
+        found = SandboxOperation.objects.filter(
+            kind=SandboxOperation.Kind.CHARGE, idempotency_key=idempotency_key
+        ).first()
+        return None if found is None else ProviderResult(found.reference, found.amount_cents, found.card_last4)
 
     def refund(self, *, charge_reference, amount_cents, idempotency_key) -> ProviderResult:
         self._take_fault("refund", after=False)

@@ -1,6 +1,7 @@
 """Checkout: open, pay by card or balance, and every way paying can go wrong."""
 
 import pytest
+from django.conf import settings
 
 from payments import services
 from payments.exceptions import (
@@ -132,12 +133,28 @@ def test_a_double_submitted_checkout_charges_once(buyer, milestone_purpose):
     assert escrow_balance_cents(milestone_id=11) == 5000
 
 
-def test_a_second_submit_that_raced_past_the_first_check_still_posts_once(buyer, milestone_purpose, monkeypatch):
-    """Both requests reached the provider (same key → same charge); the second finds the checkout paid."""
+def test_a_second_submit_that_raced_past_the_first_check_still_posts_once(
+    buyer, milestone_purpose, monkeypatch, clock
+):
+    """Both requests reached the provider (same key → same charge); the second to record finds it paid.
+
+    The first request stalls after the charge for longer than a claim lasts, so a retry takes the claim
+    over, charges with the same key (the provider returns the same charge) and records it.
+    """
     checkout = open_milestone_checkout(buyer, 11, 5000)
-    services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
-    monkeypatch.setattr(services, "_refuse_if_not_open", lambda checkout: None)
-    with pytest.raises(CheckoutAlreadyPaid):
+    real_charge = SandboxProvider.charge
+    calls = []
+
+    def charge_then_stall(self, **kwargs):
+        result = real_charge(self, **kwargs)
+        if not calls:
+            calls.append("first")
+            clock.advance(seconds=settings.PAYMENTS_CHECKOUT_CLAIM.total_seconds() + 1)
+            services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)  # the retry
+        return result
+
+    monkeypatch.setattr(SandboxProvider, "charge", charge_then_stall)
+    with pytest.raises(CheckoutAlreadyPaid, match="charged once"):
         services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
     assert SandboxOperation.objects.count() == 1
     assert LedgerTransaction.objects.count() == 1

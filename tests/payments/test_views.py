@@ -313,7 +313,7 @@ def test_pending_earnings_are_paged_soonest_first(seller_client, buyer, seller, 
 
 
 def test_checkout_status_choices_cover_the_pages():
-    assert {choice for choice, _ in CheckoutStatus.choices} == {"open", "paid", "credited", "cancelled"}
+    assert {choice for choice, _ in CheckoutStatus.choices} == {"open", "processing", "paid", "credited", "cancelled"}
 
 
 def test_card_constants_are_the_documented_ones():
