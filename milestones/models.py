@@ -356,6 +356,7 @@ class RequestStatus(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"
     DECLINED = "declined", "Declined"
     WITHDRAWN = "withdrawn", "Withdrawn"
+    CLOSED = "closed", "Closed with the milestone"  # the milestone ended first: it can no longer be answered
 
 
 class MilestoneRequest(models.Model):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django_fsm import can_proceed
 
 from config import clock
@@ -89,9 +89,45 @@ def lock_milestone(milestone_id) -> Milestone:
     )
     if order is None:
         raise OrderError("This milestone does not exist.")
-    milestone = Milestone.objects.select_for_update().get(pk=milestone_id)
+    # Whether requests wait on it comes with the row (no extra statement): closing the milestone closes them.
+    milestone = (
+        Milestone.objects.select_for_update(of=("self",))
+        .annotate(
+            **{
+                name: Exists(model.objects.filter(milestone=OuterRef("pk"), status=RequestStatus.PENDING))
+                for name, model in _OPEN_REQUESTS.items()
+            }
+        )
+        .get(pk=milestone_id)
+    )
     milestone.order = order
     return milestone
+
+
+# The requests one side makes and the other answers; each is closed with its milestone.
+_OPEN_REQUESTS = {
+    "open_extension_requests": ExtensionRequest,
+    "open_cancellation_requests": CancellationRequest,
+    "open_plan_changes": PlanChange,
+}
+
+
+def milestone_requests_close(milestone) -> int:
+    """Close every request still waiting on ``milestone`` (it has just ended); returns how many.
+
+    A request that outlives its milestone could otherwise still be accepted: an extension moving the due
+    date of a cancelled milestone, a cancellation of an approved one. Uses the flags ``lock_milestone``
+    loaded with the row when it has them, so the usual approval writes nothing more.
+    """
+    closed = 0
+    now = clock.now()
+    for name, model in _OPEN_REQUESTS.items():
+        if getattr(milestone, name, True):
+            closed += model.objects.filter(milestone=milestone, status=RequestStatus.PENDING).update(
+                status=RequestStatus.CLOSED, decided_at=now
+            )
+            setattr(milestone, name, False)
+    return closed
 
 
 def _check_expected(milestone, expected_state):
@@ -125,6 +161,8 @@ def run_transition(milestone, name, actor, *, expected_state=None, detail="", **
     from_state = milestone.state
     method(**kwargs)
     milestone.save()
+    if milestone.state in FINAL_STATES:
+        milestone_requests_close(milestone)
     timeline_record(
         order=milestone.order,
         milestone=milestone,
@@ -325,15 +363,26 @@ def milestone_grant_revision(*, milestone_id, actor) -> Milestone:
     return milestone
 
 
-def _release(milestone, actor, action):
+def _release(milestone, actor, action, *, end_order=False):
     run_transition(milestone, action, actor)
     top_rated = _is_top_rated(milestone.order.seller)
-    notification_send(
-        user=milestone.order.seller,
-        text=f"“{milestone.title}” was approved: your earnings are pending clearance.",
-        url=_url(milestone),
-    )
-    _after_close(milestone)
+    if end_order:
+        ended = _cancel_unstarted(milestone.order, actor, detail="order ended at approval")
+        timeline_record(order=milestone.order, actor=actor, action="order_stopped", detail="at approval")
+        notification_send(
+            user=milestone.order.seller,
+            text=f"“{milestone.title}” was approved: your earnings are pending clearance. The buyer ended the order "
+            f"here{f': {ended} milestone(s) that had not started were cancelled' if ended else ''}.",
+            url=_url(milestone),
+        )
+        order_refresh_status(order=milestone.order)
+    else:
+        notification_send(
+            user=milestone.order.seller,
+            text=f"“{milestone.title}” was approved: your earnings are pending clearance.",
+            url=_url(milestone),
+        )
+        _after_close(milestone)
     # The money moves last, in the same transaction: the release locks the platform's revenue account,
     # which every approval shares, so taking it just before the commit keeps approvals from queueing
     # on it while the rest of the work is done (measured by ``make bench``).
@@ -350,6 +399,21 @@ def milestone_approve(*, milestone_id, actor, expected_state=None) -> Milestone:
     _party(milestone, actor, "buyer")
     _check_expected(milestone, expected_state)
     return _release(milestone, actor, "approve")
+
+
+@transaction.atomic
+def milestone_approve_and_end(*, milestone_id, actor, expected_state=None) -> Milestone:
+    """ "Approve and end the order here": approve this delivery, then cancel every milestone that has not
+    started and refund its escrow exactly, in one transaction.
+
+    Needed because a milestone paid ahead starts the moment the previous one is approved, which would
+    leave the buyer no moment at which "End order" is allowed. Work already delivered on another milestone
+    can only be taken back through a dispute, so this ends only what has not started.
+    """
+    milestone = lock_milestone(milestone_id)
+    _party(milestone, actor, "buyer")
+    _check_expected(milestone, expected_state)
+    return _release(milestone, actor, "approve", end_order=True)
 
 
 @transaction.atomic
@@ -540,17 +604,30 @@ def order_stop(*, order_id, actor) -> Order:
             "A milestone is still in progress or in review. Approve it, agree a cancellation with the seller, "
             "or open a dispute first."
         )
-    for milestone in milestones:
-        milestone.order = order
-        if milestone.state in (State.AWAITING_FUNDING, State.FUNDED):
-            run_transition(milestone, "cancel", actor, detail="order ended early")
-            _refund_all(milestone)
-        elif milestone.state == State.PROPOSED:
-            name = "withdraw" if milestone.proposed_by_id == actor.pk else "decline"
-            run_transition(milestone, name, actor, detail="order ended early")
+    _cancel_unstarted(order, actor, detail="order ended early", milestones=milestones)
     timeline_record(order=order, actor=actor, action="order_stopped")
     order_refresh_status(order=order)
     return order
+
+
+def _cancel_unstarted(order, actor, *, detail, milestones=None) -> int:
+    """Cancel every milestone of ``order`` that has not started (refunding exactly its escrow) and close
+    every proposed one; returns how many. Call with the order locked."""
+    if milestones is None:
+        milestones = list(order.milestones.select_for_update().order_by("position"))
+    ended = 0
+    for milestone in milestones:
+        milestone.order = order
+        if milestone.state in (State.AWAITING_FUNDING, State.FUNDED):
+            run_transition(milestone, "cancel", actor, detail=detail)
+            _refund_all(milestone)
+        elif milestone.state == State.PROPOSED:
+            name = "withdraw" if milestone.proposed_by_id == actor.pk else "decline"
+            run_transition(milestone, name, actor, detail=detail)
+        else:
+            continue
+        ended += 1
+    return ended
 
 
 # --- changing the plan -----------------------------------------------------

@@ -7,6 +7,7 @@ from django.http import Http404
 from config import clock
 from milestones.models import (
     ACTIVE_STATES,
+    UNSTARTED_STATES,
     CancellationRequest,
     Delivery,
     ExtensionRequest,
@@ -63,9 +64,12 @@ def order_page(*, user, pk):
         .order_by("position")
     )
     order._prefetched_objects_cache = {"milestones": _as_queryset_cache(order, milestones)}
+    unstarted = {m.pk for m in milestones if m.state in UNSTARTED_STATES}
     for milestone in milestones:
         milestone.order = order
         milestone.actions = {t.name for t in milestone.get_available_user_state_transitions(user)}
+        if "approve" in milestone.actions and unstarted - {milestone.pk}:
+            milestone.actions.add("approve_end")  # approving may also end the order (milestone_approve_and_end)
         milestone.pending_extension = milestone.pending_extensions[0] if milestone.pending_extensions else None
         milestone.pending_cancellation = milestone.pending_cancellations[0] if milestone.pending_cancellations else None
         milestone.pending_change = milestone.pending_changes[0] if milestone.pending_changes else None

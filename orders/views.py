@@ -92,6 +92,11 @@ def milestone_action(request, pk, action):
     url = milestone.order.get_absolute_url() + f"#milestone-{milestone.pk}"
     simple = {
         "approve": (milestone_services.milestone_approve, "Approved. The payment is released to the seller."),
+        "approve_end": (
+            milestone_services.milestone_approve_and_end,
+            "Approved, and the order ended here: the payment is released to the seller; milestones that had not "
+            "started were cancelled and any money held for them was refunded to your balance.",
+        ),
         "cancel": (milestone_services.milestone_cancel, "The milestone was cancelled."),
         "cancel_late": (milestone_services.milestone_cancel_late, "Cancelled; the escrow was refunded to you."),
     }
