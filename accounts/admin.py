@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import User
+from .models import FormSubmission, User
 
 
 @admin.register(User)
@@ -18,3 +18,19 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(FormSubmission)
+class FormSubmissionAdmin(admin.ModelAdmin):
+    """One-time form keys (read-only: written by ``accounts.once``, purged after a day)."""
+
+    list_display = ["created_at", "user", "key", "result_url"]
+    search_fields = ["user__email", "key", "result_url"]
+    list_filter = ["created_at"]
+    list_select_related = ["user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -2,6 +2,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
 
+from config import clock
 from config.uploads import private_upload_to
 
 
@@ -64,3 +65,24 @@ class User(AbstractUser):
     @property
     def initials(self):
         return "".join(part[0] for part in self.public_name.split()[:2]).upper() or "?"
+
+
+class FormSubmission(models.Model):
+    """A form that was sent once: its one-time key and where it led (``accounts.once``).
+
+    Every form that creates something carries a fresh key; a repeat with the same key (a double click,
+    a resubmitted tab, two requests at the same moment) is sent to the first one's result instead of
+    creating again. Rows older than a day are purged by the hourly accounts task.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64)
+    result_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="form_submission_once")]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self):
+        return f"{self.key} by user {self.user_id}"

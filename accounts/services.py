@@ -42,3 +42,11 @@ def unverified_signups_purge(*, older_than: timedelta | None = None) -> int:
             continue  # money or orders refer to it: keep the account (it is no longer just a sign-up)
         deleted += 1
     return deleted
+
+
+def form_submissions_purge(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Forget one-time form keys older than ``older_than`` (a form is not resubmitted a day later)."""
+    from .models import FormSubmission
+
+    deleted, _ = FormSubmission.objects.filter(created_at__lt=clock.now() - older_than).delete()
+    return deleted

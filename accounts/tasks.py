@@ -6,3 +6,8 @@ from . import services
 @shared_task
 def purge_unverified_signups() -> int:
     return services.unverified_signups_purge()
+
+
+@shared_task
+def purge_form_submissions() -> int:
+    return services.form_submissions_purge()

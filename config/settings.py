@@ -106,6 +106,8 @@ TEMPLATES = [
                 "marketplace.context_processors.unread_messages",
                 "orders.context_processors.notifications",
             ],
+            # {% form_key %} in every form (accounts.once: a form that creates something does it once)
+            "builtins": ["accounts.templatetags.once"],
         },
     },
 ]
@@ -268,6 +270,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-unverified-signups": {
         "task": "accounts.tasks.purge_unverified_signups",
+        "schedule": timedelta(hours=1),
+    },
+    "purge-form-submissions": {
+        "task": "accounts.tasks.purge_form_submissions",
         "schedule": timedelta(hours=1),
     },
 }

@@ -6,7 +6,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from .celery import app as celery_app
 from .celery import ensure_broker_folders
@@ -14,6 +14,7 @@ from .celery import ensure_broker_folders
 logger = logging.getLogger(__name__)
 
 
+@require_safe
 def home(request):
     return render(request, "home.html")
 

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.once import once_per_form_key
 from config.uploads import serve_private_file
 
 from . import selectors, services
@@ -96,6 +97,7 @@ def _after_message(request, message):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@once_per_form_key
 def gig_contact(request, slug):
     """ "Contact seller": the first message opens (or reuses) the conversation."""
     gig = selectors.gig_for_display(slug=slug, viewer=request.user)
@@ -119,6 +121,7 @@ def gig_contact(request, slug):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@once_per_form_key
 def gig_request_offer(request, slug):
     """A buyer asks for a custom offer from a gig page; it lands in the conversation."""
     gig = selectors.gig_for_display(slug=slug, viewer=request.user)
@@ -150,6 +153,7 @@ def my_gigs(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@once_per_form_key
 def gig_create(request):
     tree = selectors.category_tree()
     form = GigForm(request.POST or None, request.FILES or None, tree=tree)
@@ -265,6 +269,7 @@ def _int_or_none(value):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@once_per_form_key
 def conversation(request, pk):
     conv = selectors.conversation_for_user(user=request.user, pk=pk)
     form = MessageForm(request.POST or None, request.FILES or None)

@@ -6,8 +6,9 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from accounts.once import once_per_form_key
 from config.uploads import serve_private_file
 from marketplace.models import MessageAttachment
 from payments.exceptions import PaymentError
@@ -37,12 +38,14 @@ def _case_url(pk):
 
 
 @support_required
+@require_safe
 def dispute_queue(request):
     context = staff_queue(status=request.GET.get("status") or "active", page=request.GET.get("page") or 1)
     return render(request, "staff/disputes/queue.html", context)
 
 
 @support_required
+@require_safe
 def dispute_case(request, pk):
     context = staff_case(pk=pk)
     context.update(resolve_form=ResolveForm(), message_form=DisputeMessageForm())
@@ -51,6 +54,7 @@ def dispute_case(request, pk):
 
 @support_required
 @require_POST
+@once_per_form_key
 def dispute_resolve(request, pk):
     dispute = get_object_or_404(Dispute, pk=pk)
     form = ResolveForm(request.POST)
@@ -81,6 +85,7 @@ def dispute_resolve(request, pk):
 
 @support_required
 @require_POST
+@once_per_form_key
 def dispute_message(request, pk):
     dispute = get_object_or_404(Dispute, pk=pk)
     form = DisputeMessageForm(request.POST, request.FILES)
@@ -101,6 +106,7 @@ def dispute_message(request, pk):
 
 
 @support_required
+@require_safe
 def conversation_file(request, pk, attachment_pk):
     """A file from the order's conversation, for the case under review."""
     dispute = get_object_or_404(Dispute.objects.select_related("order"), pk=pk)

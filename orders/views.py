@@ -9,8 +9,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from accounts.once import once_per_form_key
 from config.uploads import serve_private_file
 from marketplace.selectors import conversation_for_user
 from milestones import services as milestone_services
@@ -69,6 +70,7 @@ ORDER_PAGE_FORMS = {
 
 
 @login_required
+@require_safe
 def order_detail(request, pk):
     context = selectors.order_page(user=request.user, pk=pk)
     language = get_language()
@@ -85,6 +87,7 @@ def _milestone_for(request, pk):
 
 @login_required
 @require_POST
+@once_per_form_key
 def milestone_action(request, pk, action):
     """One endpoint for every button on a milestone; the service decides if it is allowed."""
     milestone = _milestone_for(request, pk)
@@ -180,6 +183,7 @@ def _change(milestone, user, form, expected):
 
 @login_required
 @require_POST
+@once_per_form_key
 def request_decide(request, kind, pk):
     """Accept / decline / withdraw an extension, cancellation or plan-change request."""
     model, service, arg = {
@@ -204,6 +208,7 @@ def request_decide(request, kind, pk):
 
 @login_required
 @require_POST
+@once_per_form_key
 def order_add_milestone(request, pk):
     order = selectors.order_for_user(user=request.user, pk=pk)
     form = PlanItemForm(request.POST, prefix="add")
@@ -230,6 +235,7 @@ def order_add_milestone(request, pk):
 
 @login_required
 @require_POST
+@once_per_form_key
 def order_stop(request, pk):
     order = selectors.order_for_user(user=request.user, pk=pk)
     try:
@@ -241,6 +247,7 @@ def order_stop(request, pk):
 
 
 @login_required
+@require_safe
 def delivery_file(request, pk):
     item = get_object_or_404(DeliveryFile.objects.select_related("delivery__milestone__order"), pk=pk)
     if not selectors.can_see_order(request.user, item.delivery.milestone.order):
@@ -270,6 +277,7 @@ def _render_offer_form(request, conversation, formset, note_form, previous=None,
 
 
 @login_required
+@once_per_form_key
 def offer_new(request, conversation_pk):
     conversation = conversation_for_user(user=request.user, pk=conversation_pk)
     formset_class = plan_formset_class(extra=1)
@@ -292,6 +300,7 @@ def offer_new(request, conversation_pk):
 
 
 @login_required
+@once_per_form_key
 def offer_counter(request, pk):
     offer = selectors.offer_for_user(user=request.user, pk=pk)
     formset_class = plan_formset_class(extra=0)
@@ -324,6 +333,7 @@ def offer_counter(request, pk):
 
 @login_required
 @require_POST
+@once_per_form_key
 def offer_respond(request, pk, decision):
     offer = selectors.offer_for_user(user=request.user, pk=pk)
     service = {
@@ -347,6 +357,7 @@ def offer_respond(request, pk, decision):
 
 @login_required
 @require_POST
+@once_per_form_key
 def order_package(request, gig_pk, tier):
     try:
         order = services.order_from_package(gig_id=gig_pk, tier=tier, buyer=request.user)
@@ -371,6 +382,7 @@ def _safe_referer(request):
 # --- reviews and tips ------------------------------------------------------------
 @login_required
 @require_POST
+@once_per_form_key
 def review_submit(request, pk):
     order = selectors.order_for_user(user=request.user, pk=pk)
     form = ReviewForm(request.POST)
@@ -388,6 +400,7 @@ def review_submit(request, pk):
 
 @login_required
 @require_POST
+@once_per_form_key
 def review_reply(request, pk):
     review = get_object_or_404(Review.objects.select_related("order"), pk=pk)
     if not selectors.can_see_order(request.user, review.order):
@@ -406,6 +419,7 @@ def review_reply(request, pk):
 
 @login_required
 @require_POST
+@once_per_form_key
 def order_tip(request, pk):
     order = selectors.order_for_user(user=request.user, pk=pk)
     form = TipForm(request.POST)
@@ -429,6 +443,7 @@ DASHBOARD_LISTS = ("review", "fund", "offers", "orders", "work", "delivered", "o
 
 
 @login_required
+@require_safe
 def dashboard(request):
     pages = {name: request.GET.get(name) for name in DASHBOARD_LISTS}
     context = {
@@ -439,6 +454,7 @@ def dashboard(request):
 
 
 @login_required
+@require_safe
 def notifications(request):
     items = selectors.notifications_for(user=request.user)
     return render(request, "orders/notifications.html", {"notifications": items})
@@ -454,5 +470,6 @@ def notifications_read(request):
     return redirect("notifications")
 
 
+@require_safe
 def lifecycle_help(request):
     return render(request, "orders/lifecycle.html", {"diagram": lifecycle_diagram()})

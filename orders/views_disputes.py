@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
+from accounts.once import once_per_form_key
 from config.uploads import serve_private_file
 from milestones.models import Milestone
 from payments.exceptions import PaymentError
@@ -33,6 +34,7 @@ def _party_milestone(request, pk):
 
 
 @login_required
+@once_per_form_key
 def dispute_open(request, pk):
     """The open-a-dispute form for a milestone (parties only)."""
     milestone = _party_milestone(request, pk)
@@ -61,12 +63,14 @@ def dispute_open(request, pk):
 
 
 @login_required
+@require_safe
 def milestone_dispute(request, pk):
     """The latest dispute on a milestone (the order page links here)."""
     return redirect(latest_dispute_for_milestone(user=request.user, milestone_pk=pk))
 
 
 @login_required
+@require_safe
 def dispute_detail(request, pk):
     context = dispute_page(user=request.user, pk=pk)
     context.update(message_form=DisputeMessageForm(), settlement_form=SettlementForm())
@@ -92,6 +96,7 @@ def _run(request, dispute, call, done):
 
 @login_required
 @require_POST
+@once_per_form_key
 def dispute_post(request, pk, action):
     """answer / message / propose / withdraw / ask_staff: one endpoint, the service decides."""
     dispute = _party_dispute(request, pk)
@@ -148,6 +153,7 @@ def dispute_post(request, pk, action):
 
 @login_required
 @require_POST
+@once_per_form_key
 def settlement_decide(request, pk, decision):
     proposal = get_object_or_404(SettlementProposal.objects.select_related("dispute__order"), pk=pk)
     dispute = proposal.dispute
@@ -171,6 +177,7 @@ def settlement_decide(request, pk, decision):
 
 
 @login_required
+@require_safe
 def dispute_file(request, pk):
     """An attachment of a dispute: only for the two parties and support staff."""
     item = get_object_or_404(DisputeAttachment.objects.select_related("message__dispute__order"), pk=pk)

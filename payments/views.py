@@ -7,7 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
+
+from accounts.once import once_per_form_key
 
 from . import selectors, services
 from .exceptions import CheckoutAlreadyPaid, CheckoutCredited, PaymentError, PaymentInProgress
@@ -83,11 +85,13 @@ def checkout(request, checkout_uuid):
 
 
 @login_required
+@require_safe
 def history(request):
     return render(request, "payments/history.html", {"history": selectors.buyer_history(user=request.user)})
 
 
 @login_required
+@require_safe
 def receipt(request, checkout_uuid):
     paid = selectors.receipt_for(user=request.user, checkout_uuid=checkout_uuid)
     return render(
@@ -145,6 +149,7 @@ def earnings(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@once_per_form_key
 def tip(request, seller_id):
     seller = get_object_or_404(get_user_model(), pk=seller_id, is_active=True)
     form = TipForm(request.POST or None)
