@@ -20,3 +20,8 @@ def set_offset(delta):
     """Shift the clock (tests only). ``None`` puts it back."""
     global _offset
     _offset = delta
+
+
+def advance(delta):
+    """Move the clock ``delta`` further on (tests only); ``set_offset(None)`` puts it back."""
+    set_offset((_offset or delta * 0) + delta)

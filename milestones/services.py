@@ -367,7 +367,15 @@ def _release(milestone, actor, action, *, end_order=False):
     run_transition(milestone, action, actor)
     top_rated = _is_top_rated(milestone.order.seller)
     if end_order:
-        ended = _cancel_unstarted(milestone.order, actor, detail="order ended at approval")
+        order = milestone.order
+        others = list(order.milestones.select_for_update().order_by("position"))
+        payments.escrow_settlement_lock(
+            release_milestone_id=milestone.pk,
+            refund_milestone_ids=[m.pk for m in others if m.state == State.FUNDED],
+            buyer=order.buyer,
+            seller=order.seller,
+        )
+        ended = _cancel_unstarted(order, actor, detail="order ended at approval", milestones=others)
         timeline_record(order=milestone.order, actor=actor, action="order_stopped", detail="at approval")
         notification_send(
             user=milestone.order.seller,
@@ -596,6 +604,8 @@ def order_stop(*, order_id, actor) -> Order:
     order = Order.objects.select_for_update().get(pk=order_id)
     if actor.pk != order.buyer_id:
         raise OrderError("Only the buyer can end the order early.")
+    if order.status != OrderStatus.ACTIVE:
+        raise StaleAction(f"This order is already {order.get_status_display().lower()}; nothing was changed.")
     milestones = list(order.milestones.select_for_update().order_by("position"))
     if not any(m.state in PAID_STATES for m in milestones):
         raise OrderError("You can end the order early once at least one milestone is approved.")

@@ -4,7 +4,8 @@ Services call these inside their own ``transaction.atomic()`` block. Locking
 rule (no deadlocks): a service first locks its own business row (checkout,
 earning, payout) if any, then every ledger account it will touch in ONE query
 ordered by id (``lock_accounts``); ``ledger_post`` locks the same way, so rows
-already locked are simply locked again.
+already locked are simply locked again. A service that posts several times in
+one transaction locks the accounts of all its postings first (``accounts_lock``).
 """
 
 import uuid
@@ -12,12 +13,20 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from config import clock
 
 from .exceptions import InsufficientFunds, LedgerError
-from .models import NEGATIVE_ALLOWED_KINDS, AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction
+from .models import (
+    NEGATIVE_ALLOWED_KINDS,
+    PLATFORM_ACCOUNT_KINDS,
+    USER_ACCOUNT_KINDS,
+    AccountKind,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+)
 
 # One leg of a posting: (account, signed amount in cents, memo).
 Leg = tuple[LedgerAccount, int, str]
@@ -31,6 +40,30 @@ def _get_or_create(**lookup) -> LedgerAccount:
     return account
 
 
+def accounts_open(*, users: Iterable) -> None:
+    """Make sure the platform's accounts and every account of ``users`` exist, creating any that are missing.
+
+    Called when a checkout is opened, before any money moves: every movement that follows (funding,
+    release, refund, split, tip, clearance, payout) then finds its accounts instead of creating one in the
+    middle of its transaction. Two money transactions each creating an account the other then needs was a
+    deadlock (found by the raced pairs of tests/faults/test_race_matrix.py). Missing accounts are created in
+    one fixed order, so two of these calls never wait on each other in a circle. One query when all exist.
+    """
+    user_ids = sorted({user.pk for user in users if user is not None})
+    wanted = [(kind, None) for kind in PLATFORM_ACCOUNT_KINDS] + [
+        (kind, user_id) for user_id in user_ids for kind in USER_ACCOUNT_KINDS
+    ]
+    existing = set(
+        LedgerAccount.objects.filter(
+            Q(kind__in=PLATFORM_ACCOUNT_KINDS, user=None, milestone_id=None)
+            | Q(kind__in=USER_ACCOUNT_KINDS, user_id__in=user_ids, milestone_id=None)
+        ).values_list("kind", "user_id")
+    )
+    for kind, user_id in wanted:
+        if (kind, user_id) not in existing:
+            _get_or_create(kind=kind, user_id=user_id, milestone_id=None)
+
+
 def user_account(user, kind: str) -> LedgerAccount:
     return _get_or_create(kind=kind, user=user, milestone_id=None)
 
@@ -41,6 +74,24 @@ def escrow_account(milestone_id: int) -> LedgerAccount:
 
 def platform_account(kind: str) -> LedgerAccount:
     return _get_or_create(kind=kind, user=None, milestone_id=None)
+
+
+def accounts_lock(*, milestone_ids: Iterable[int] = (), users: Iterable = (), platform: Iterable[str] = ()) -> int:
+    """Lock, in ONE query ordered by id, the escrows of ``milestone_ids``, the accounts ``users`` (pairs of
+    (user, kind)) and the platform accounts ``platform``; returns how many were locked.
+
+    For a service that posts more than once in one transaction (approve and end the order: refunds, then
+    a release): taking each posting's accounts in turn would lock a shared account (the buyer's balance)
+    before another (the seller's pending) and deadlock with a posting that takes them the other way round.
+    """
+    wanted = Q(pk__in=[])
+    if milestone_ids:
+        wanted |= Q(kind=AccountKind.ESCROW, milestone_id__in=list(milestone_ids))
+    for user, kind in users:
+        wanted |= Q(kind=kind, user=user, milestone_id=None)
+    if platform:
+        wanted |= Q(kind__in=list(platform), user=None, milestone_id=None)
+    return len(list(LedgerAccount.objects.select_for_update().filter(wanted).order_by("pk").values_list("pk")))
 
 
 def lock_accounts(accounts: Iterable[LedgerAccount]) -> dict[int, LedgerAccount]:

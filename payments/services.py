@@ -36,7 +36,16 @@ from .exceptions import (
     ProviderError,
     ProviderUnavailable,
 )
-from .ledger import escrow_account, ledger_post, ledger_post_many, lock_accounts, platform_account, user_account
+from .ledger import (
+    accounts_lock,
+    accounts_open,
+    escrow_account,
+    ledger_post,
+    ledger_post_many,
+    lock_accounts,
+    platform_account,
+    user_account,
+)
 from .models import (
     AccountKind,
     Checkout,
@@ -68,6 +77,7 @@ __all__ = [
     "escrow_fund",
     "escrow_refund",
     "escrow_release",
+    "escrow_settlement_lock",
     "escrow_split",
     "payout_request",
     "payout_send",
@@ -141,6 +151,7 @@ def checkout_create(
     service_fee = fees.buyer_service_fee_cents(amount) if registered.service_fee else 0
     description = " ".join(str(description or "").split())[:200] or purpose.capitalize()
     payee_id = payee.pk if payee is not None else None
+    accounts_open(users=[buyer, payee])  # before any money moves (see ledger.accounts_open)
 
     for _attempt in range(3):
         with transaction.atomic():
@@ -571,6 +582,16 @@ def checkouts_recover(*, now=None, limit: int = 200) -> int:
             logger.warning("checkout %s: a recovered charge could not be the payment: %s", checkout.uuid, exc)
         settled += 1
     return settled
+
+
+def escrow_settlement_lock(*, release_milestone_id: int, refund_milestone_ids, buyer, seller) -> None:
+    """Before releasing one milestone and refunding others to the buyer's balance in ONE transaction, lock
+    every account those postings touch, in id order (see ``ledger.accounts_lock``)."""
+    accounts_lock(
+        milestone_ids=[release_milestone_id, *refund_milestone_ids],
+        users=[(buyer, AccountKind.BUYER_BALANCE), (seller, AccountKind.SELLER_PENDING)],
+        platform=[AccountKind.PLATFORM_REVENUE],
+    )
 
 
 # --- Tips ------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from milestones.models import Milestone, State
 from orders.models import Notification, TimelineEvent
-from payments.models import Earning, LedgerTransaction, TransactionKind
+from payments.models import AccountKind, Earning, LedgerTransaction, TransactionKind
 from payments.services import escrow_balance_cents
 
 HELD = (State.FUNDED, State.IN_PROGRESS, State.DELIVERED, State.REVISION_REQUESTED, State.DISPUTED)
@@ -31,8 +31,16 @@ def assert_consistent():
         assert held == (milestone.amount_cents if milestone.state in HELD else 0), (milestone.pk, milestone.state)
         releases = LedgerTransaction.objects.filter(kind=TransactionKind.RELEASE, milestone_id=milestone.pk).count()
         assert releases == (1 if milestone.state == State.APPROVED else 0), (milestone.pk, milestone.state)
+        # a dispute split earns the seller their share, if any
+        shares = LedgerTransaction.objects.filter(
+            kind=TransactionKind.SPLIT,
+            milestone_id=milestone.pk,
+            entries__account__kind=AccountKind.SELLER_PENDING,
+            entries__amount_cents__gt=0,
+        ).count()
+        assert shares <= (1 if milestone.state == State.SETTLED else 0), (milestone.pk, milestone.state)
         earnings = Earning.objects.filter(milestone_id=milestone.pk).count()
-        assert earnings == releases, (milestone.pk, earnings)
+        assert earnings == releases + shares, (milestone.pk, earnings)
 
 
 def assert_no_notification_twice():

@@ -188,3 +188,13 @@ def test_a_request_is_closed_when_its_milestone_ends_and_cannot_be_accepted_afte
     with pytest.raises(StaleAction, match="closed with the milestone"):
         decide(request, order.buyer)
     assert ledger_breaches() == []
+
+
+def test_an_order_that_has_ended_cannot_be_ended_again():
+    """Found by the raced pairs: two "End order" clicks both succeeded and logged the order stopped twice."""
+    order = make_order(10000, 20000)
+    approve(deliver(fund(ms(order, 1))))
+    services.order_stop(order_id=order.pk, actor=order.buyer)
+    with pytest.raises(StaleAction, match="already completed"):
+        services.order_stop(order_id=order.pk, actor=order.buyer)
+    assert TimelineEvent.objects.filter(order=order, action="order_stopped").count() == 1
