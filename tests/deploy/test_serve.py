@@ -133,7 +133,8 @@ def test_the_production_stack_serves_health_and_pages(stack):
 
     status, headers, body = get(port, "/healthz?strict=1")
     assert json.loads(body) == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "cache": "ok"}}
-    assert get(port, "/healthz", https=False)[0] == 200  # the load balancer's check is not redirected
+    assert get(port, "/healthz", https=False)[0] == 200  # the health checks are not redirected to HTTPS
+    assert get(port, "/healthz?strict=1", https=False)[0] == 200
     status, headers, body = get(port, "/")
     assert status == 200, body[:500]
     assert b"<html" in body

@@ -22,6 +22,7 @@ from collections import Counter
 import pytest
 from django.conf import settings
 from django.core import mail
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import DatabaseError
 from django.test import Client
@@ -152,6 +153,7 @@ def test_people_sign_in_trade_pay_and_approve_through_a_redis_outage(production_
     conversation = marketplace.conversation_start(buyer=buyer, seller=seller)
     order = make_titled_order(buyer, seller, ("Logo", 10000), ("Website", 10000))
     before = {"users": User.objects.count(), "orders": Order.objects.count(), "offers": Offer.objects.count()}
+    cache.set("warm", 1)  # pooled connections to the cache (and, from the setup, the broker), as a running node has
 
     # --- Redis goes away -------------------------------------------------
     production_redis.stop() if outage == "stopped" else production_redis.freeze()
