@@ -176,7 +176,7 @@ def test_people_sign_in_trade_pay_and_approve_through_a_redis_outage(production_
     assert response.status_code == 302
     assert any("password" in m.subject.lower() and buyer.email in m.to for m in mail.outbox)
 
-    response = sellers.post(conversation.get_absolute_url(), {"body": "Here is my plan."})
+    response = sellers.form(conversation.get_absolute_url(), {"body": "Here is my plan."})
     assert response.status_code == 302
     response = sellers.form(f"/conversations/{conversation.pk}/offer", plan_post(("Design", "100"), ("Build", "150")))
     assert response.status_code == 302
