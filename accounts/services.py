@@ -19,7 +19,7 @@ def profile_update(*, user: User, form) -> User:
     updated = form.save()
     if old_avatar and old_avatar.name != updated.avatar.name:
         name = old_avatar.name
-        transaction.on_commit(lambda: old_avatar.storage.delete(name))
+        transaction.on_commit(lambda: old_avatar.storage.delete(name), robust=True)
     return updated
 
 

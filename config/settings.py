@@ -35,6 +35,11 @@ def env_int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name, default):
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def env_list(name, default=""):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
@@ -129,8 +134,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (login rate limits live here) ----------------------------------
 REDIS_URL = env_str("REDIS_URL")
+# A Redis outage degrades, never breaks (README "Deploying and scaling out"): each cache call waits at most
+# CACHE_SOCKET_TIMEOUT seconds to connect and to read, a failure is a miss (rate limits fail open), and
+# after a failure a process leaves Redis alone for REDIS_RETRY_AFTER seconds (cache and broker alike).
+CACHE_SOCKET_TIMEOUT = env_float("CACHE_SOCKET_TIMEOUT", 0.5)
+REDIS_RETRY_AFTER = env_float("REDIS_RETRY_AFTER", 5.0)
+REDIS_CACHE = {
+    "BACKEND": "config.cache.RedisCache",
+    "OPTIONS": {"socket_connect_timeout": CACHE_SOCKET_TIMEOUT, "socket_timeout": CACHE_SOCKET_TIMEOUT},
+}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {**REDIS_CACHE, "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -169,6 +183,14 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/180s/key",
 }
+# The client's address behind load balancers (rate limits count per address). Only peers listed in
+# FORWARDED_ALLOW_IPS (the load balancers; gunicorn reads the same variable for X-Forwarded-Proto) may
+# name the client; allauth then takes the address TRUSTED_PROXY_COUNT places from the right of
+# X-Forwarded-For (or from TRUSTED_CLIENT_IP_HEADER, e.g. X-Real-IP, if the proxy sets one).
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER") or None
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # Sign-ups that never confirm their address are removed after this long.
 ACCOUNT_UNVERIFIED_PURGE_AFTER = timedelta(days=env_int("ACCOUNT_UNVERIFIED_PURGE_DAYS", 7))
 
@@ -240,6 +262,17 @@ if PRODUCTION:
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 # --- Celery ---------------------------------------------------------------
+# Fail fast when Redis is down or frozen: a web request waits at most BROKER_SOCKET_TIMEOUT seconds to
+# connect and to read before its publish counts as failed (config.celery.enqueue: logged, and the
+# periodic sweeps redo the work), and then REDIS_RETRY_AFTER seconds pass before this process tries again.
+BROKER_SOCKET_TIMEOUT = env_float("BROKER_SOCKET_TIMEOUT", 1.0)
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "socket_connect_timeout": BROKER_SOCKET_TIMEOUT,
+    "socket_timeout": BROKER_SOCKET_TIMEOUT,
+}
 CELERY_FS_DIR = VAR_DIR / "celery"
 CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 if not REDIS_URL:
@@ -251,9 +284,10 @@ if not REDIS_URL:
         "store_processed": False,
     }
 else:
-    # Fail fast when Redis is down: the web request must not hang on it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Beat and the worker publish with retries; bounded, so a dead broker costs seconds, not minutes.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -287,6 +321,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# /healthz waits at most this long (seconds) on each of the broker and the cache.
+HEALTHZ_TIMEOUT = env_float("HEALTHZ_TIMEOUT", 0.3)
 
 SITE_NAME = env_str("SITE_NAME", "Milestone Market")
 # Absolute address used in emails.

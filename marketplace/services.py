@@ -229,7 +229,7 @@ def _delete_files_later(names):
             except OSError:
                 logger.warning("could not delete %s", name, exc_info=True)
 
-    transaction.on_commit(delete)
+    transaction.on_commit(delete, robust=True)
 
 
 def _remove_stored(names):

@@ -253,7 +253,7 @@ def order_refresh_status(*, order: Order) -> Order:
         if new_status == OrderStatus.COMPLETED:
             from orders.services import seller_stats_refresh
 
-            transaction.on_commit(lambda: seller_stats_refresh(seller=order.seller))
+            transaction.on_commit(lambda: seller_stats_refresh(seller=order.seller), robust=True)
     return order
 
 

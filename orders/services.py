@@ -317,7 +317,7 @@ def review_submit(*, order_id, author, rating, text) -> Review:
         + ("" if published_at <= now else " Write yours to see it (reviews are shown when both are in)."),
         url=order.get_absolute_url(),
     )
-    transaction.on_commit(lambda: seller_stats_refresh(seller=order.seller))
+    transaction.on_commit(lambda: seller_stats_refresh(seller=order.seller), robust=True)
     return review
 
 

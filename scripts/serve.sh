@@ -11,7 +11,8 @@
 #   beat     the Celery beat scheduler only: run EXACTLY ONE in the whole deployment
 #
 # Required: SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL (postgres://...), REDIS_URL (redis://...).
-# Optional: PORT/BIND, WEB_CONCURRENCY, CELERY_CONCURRENCY, STATIC_ROOT, MEDIA_ROOT, VAR_DIR.
+# Optional: PORT/BIND, WEB_CONCURRENCY, CELERY_CONCURRENCY, STATIC_ROOT, MEDIA_ROOT, VAR_DIR,
+#   FORWARDED_ALLOW_IPS (the load balancers' addresses, default 127.0.0.1) and TRUSTED_PROXY_COUNT (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

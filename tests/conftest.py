@@ -154,3 +154,49 @@ def new_page(browser, live_server):
 @pytest.fixture
 def page(new_page):
     return new_page()
+
+
+# --- A Redis of the test's own --------------------------------------------
+@pytest.fixture
+def private_redis(redis_url, tmp_path):
+    """A ``redis-server`` on a free loopback port that the test may stop and freeze (tests/redis_server.py).
+
+    It needs the same Redis installation as ``redis_url``: without it the test skips locally and fails in CI.
+    """
+    from .redis_server import RedisServer
+
+    binary = shutil.which("redis-server")
+    if not binary:
+        _missing("this test needs the redis-server program")
+    server = RedisServer(binary, tmp_path).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def production_redis(private_redis, settings):
+    """The production cache and broker configuration (``REDIS_CACHE``, ``REDIS_BROKER_TRANSPORT_OPTIONS``)
+    pointed at ``private_redis``; a failed Redis is left alone for 1 s (production: ``REDIS_RETRY_AFTER``)."""
+    from config.celery import app as celery_app
+
+    from .redis_server import point_broker_at
+
+    settings.CACHES = {"default": {**settings.REDIS_CACHE, "LOCATION": private_redis.url}}
+    settings.REDIS_RETRY_AFTER = 1.0
+    saved = celery_app.conf.broker_url, celery_app.conf.broker_transport_options
+    celery_app.conf.broker_transport_options = settings.REDIS_BROKER_TRANSPORT_OPTIONS
+    point_broker_at(private_redis.url)
+    yield private_redis
+    celery_app.conf.broker_transport_options = saved[1]
+    point_broker_at(saved[0])
+
+
+@pytest.fixture(autouse=True)
+def _forget_redis_failures():
+    """A Redis failure remembered by one test (config.outages.Breaker) must not skip Redis in the next."""
+    from config.cache import forget_failures
+    from config.celery import broker_breaker
+
+    forget_failures()
+    broker_breaker.reset()
+    yield

@@ -49,3 +49,34 @@ def test_production_turns_on_https_hardening():
     result = manage("shell", "--no-imports", "-c", code, **PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "True", "True", "True", "31536000", "mandatory"]
+
+
+def test_production_trusts_one_proxy_and_bounds_every_wait_on_redis():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.ALLAUTH_TRUSTED_PROXY_COUNT, s.FORWARDED_ALLOW_IPS, s.CACHES['default']['BACKEND'],"
+        " s.CACHES['default']['OPTIONS'], s.CELERY_BROKER_TRANSPORT_OPTIONS['socket_timeout'],"
+        " s.CELERY_BROKER_TRANSPORT_OPTIONS['socket_connect_timeout'])"
+    )
+    result = manage("shell", "--no-imports", "-c", code, **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "1 ['127.0.0.1'] config.cache.RedisCache {'socket_connect_timeout': 0.5, 'socket_timeout': 0.5} 1.0 1.0"
+    )
+    env = dict(PRODUCTION_ENV, TRUSTED_PROXY_COUNT="2", FORWARDED_ALLOW_IPS="10.0.0.0/8,10.1.0.5")
+    env.update(CACHE_SOCKET_TIMEOUT="0.25", BROKER_SOCKET_TIMEOUT="2", TRUSTED_CLIENT_IP_HEADER="X-Real-IP")
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.ALLAUTH_TRUSTED_PROXY_COUNT, s.FORWARDED_ALLOW_IPS, s.ALLAUTH_TRUSTED_CLIENT_IP_HEADER,"
+        " s.CACHES['default']['OPTIONS']['socket_timeout'], s.CELERY_BROKER_TRANSPORT_OPTIONS['socket_timeout'])"
+    )
+    result = manage("shell", "--no-imports", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2 ['10.0.0.0/8', '10.1.0.5'] X-Real-IP 0.25 2.0"
+
+
+def test_the_embedded_set_up_trusts_no_proxy():
+    code = "from django.conf import settings as s; print(s.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    result = manage("shell", "--no-imports", "-c", code, DJANGO_ENV="development")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0"

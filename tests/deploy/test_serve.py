@@ -6,6 +6,7 @@ as the load balancer would (``X-Forwarded-Proto: https``, since production
 redirects plain HTTP).
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -61,8 +62,9 @@ def children(pid):
     return found
 
 
-@pytest.fixture
-def stack(require_postgres, redis_url, tmp_path):
+@contextlib.contextmanager
+def serving(tmp_path, redis_url):
+    """``scripts/serve.sh all`` on a free loopback port against the test database and ``redis_url``."""
     db = connection.settings_dict
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
@@ -105,6 +107,12 @@ def stack(require_postgres, redis_url, tmp_path):
                 process.wait(10)
 
 
+@pytest.fixture
+def stack(require_postgres, redis_url, tmp_path):
+    with serving(tmp_path, redis_url) as running:
+        yield running
+
+
 def wait_for(predicate, timeout, stack):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -123,8 +131,10 @@ def test_the_production_stack_serves_health_and_pages(stack):
     port = stack["port"]
     wait_for(lambda: get(port, "/healthz")[0] == 200, 90, stack)
 
-    status, headers, body = get(port, "/healthz")
-    assert json.loads(body) == {"status": "ok"}  # database and broker answer
+    status, headers, body = get(port, "/healthz?strict=1")
+    assert json.loads(body) == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "cache": "ok"}}
+    assert get(port, "/healthz", https=False)[0] == 200  # the health checks are not redirected to HTTPS
+    assert get(port, "/healthz?strict=1", https=False)[0] == 200
     status, headers, body = get(port, "/")
     assert status == 200, body[:500]
     assert b"<html" in body

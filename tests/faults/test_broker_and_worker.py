@@ -22,6 +22,7 @@ from payments.models import Earning, EarningStatus, LedgerTransaction, Transacti
 from payments.providers.sandbox import CARD_SUCCEEDS
 from tests.milestones.test_worker_sweeps import approved, due_deliveries, start_worker, wait_until
 from tests.orders.builders import approve, deliver, fund, make_order, ms
+from tests.redis_server import point_broker_at
 
 from .conftest import assert_consistent, assert_no_notification_twice
 
@@ -35,11 +36,7 @@ def broker(redis_url):
     queue = f"faults-{uuid.uuid4().hex[:8]}"
     saved = celery_app.conf.broker_url, celery_app.conf.task_default_queue
 
-    def switch(url):
-        # Forget the connection pool and the producer pool bound to it, as a restart would.
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
-        celery_app.conf.broker_url = url
+    switch = point_broker_at  # forgets the pools (and an earlier failure), as a restart would
 
     class Broker:
         name = queue
