@@ -295,6 +295,8 @@ class GigForm(forms.Form):
 
     def is_valid(self):
         valid = super().is_valid()
+        if not self.is_bound:  # an empty POST (no fields at all) leaves the form unbound: nothing to check
+            return False
         if self.cleaned_data.get("pricing") == "packages":
             packages_valid = all([form.is_valid() for form in self.packages])
             if packages_valid:

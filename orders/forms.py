@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 
 from config import clock
+from config.converters import MAX_ID
 from payments.forms import AmountField
 
 from .services import PlanItem
@@ -148,3 +149,10 @@ class ReplyForm(forms.Form):
 
 class TipForm(forms.Form):
     amount = AmountField(label="Tip (USD)")
+
+
+class NotificationReadForm(forms.Form):
+    """The bell's "mark read" buttons: one notification (``id``; none means all) and where to go next."""
+
+    id = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    next = forms.CharField(required=False, max_length=2000)
