@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from PIL import Image, ImageOps
 
+from config.text import LineField
 from config.uploads import safe_name, validate_image_upload
 
 from .models import User
@@ -15,7 +16,7 @@ AVATAR_SIZE = 256
 class SignupExtraForm(forms.Form):
     """Fields allauth's sign-up form gains (ACCOUNT_SIGNUP_FORM_CLASS)."""
 
-    display_name = forms.CharField(max_length=60, required=False, help_text="Shown to other people.")
+    display_name = LineField(max_length=60, required=False, help_text="Shown to other people.")
 
     def signup(self, request, user):
         user.display_name = self.cleaned_data.get("display_name", "")

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from config import clock
+from config.text import LineCharField, clean_line
 from config.uploads import private_upload_to
 
 
@@ -42,7 +43,7 @@ class User(AbstractUser):
     first_name = None
     last_name = None
     email = models.EmailField("email address", unique=True)
-    display_name = models.CharField(max_length=60, blank=True)
+    display_name = LineCharField(max_length=60, blank=True)
     avatar = models.ImageField(upload_to=private_upload_to("avatars"), blank=True)
     bio = models.TextField("short bio", max_length=600, blank=True)
 
@@ -64,7 +65,7 @@ class User(AbstractUser):
 
     @property
     def initials(self):
-        return "".join(part[0] for part in self.public_name.split()[:2]).upper() or "?"
+        return "".join(part[0] for part in clean_line(self.public_name).split()[:2]).upper() or "?"
 
 
 class FormSubmission(models.Model):

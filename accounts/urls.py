@@ -1,8 +1,10 @@
 from django.urls import path
 
+from config import converters  # noqa: F401 - registers the <id:> path converter
+
 from . import views
 
 urlpatterns = [
     path("profile/", views.profile_edit, name="profile_edit"),
-    path("users/<int:user_id>/avatar", views.avatar, name="avatar"),
+    path("users/<id:user_id>/avatar", views.avatar, name="avatar"),
 ]

@@ -10,6 +10,12 @@ from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan
 
 TOTAL = "paging_total"
 
+# No result has more rows than this; a page number whose offset lies beyond it is counted first, like
+# Django's ``Paginator`` does, and shown as the last page. Without the bound, ``?page=9223372036854775807``
+# sent an offset past a 64-bit integer to the database (SQLite: "datatype mismatch", PostgreSQL:
+# "bigint out of range", HTTP 500).
+MAX_OFFSET = 2**31
+
 
 class OneQueryPaginator(Paginator):
     """Reads the page with ``COUNT(*) OVER ()``, so the total comes with the rows.
@@ -47,6 +53,8 @@ class OneQueryPaginator(Paginator):
             if wanted < 1:
                 raise EmptyPage(self.error_messages["min_page"])
             bottom = (wanted - 1) * self.per_page
+            if bottom > MAX_OFFSET:
+                return super().page(number)  # counts, then EmptyPage: get_page shows the last page
             rows = list(self.object_list.annotate(**{TOTAL: Window(Count("pk"))})[bottom : bottom + self.per_page])
             if rows:
                 self.__dict__["count"] = getattr(rows[0], TOTAL)  # Paginator.count is a cached_property

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from config.converters import MAX_ID
+
 from .models import (
     Category,
     Conversation,
@@ -115,6 +117,14 @@ class SellerStatsAdmin(admin.ModelAdmin):
     raw_id_fields = ["seller"]
     # The level is computed by services.seller_stats_update; not edited by hand.
     readonly_fields = ["level", "avg_response_seconds", "responses_counted", "updated_at"]
+
+    def get_object(self, request, object_id, from_field=None):
+        # The key is the seller's user id through a one-to-one, and Django bounds a number only in a
+        # lookup on an integer column, not on a relation: on SQLite /admin/.../99999999999999999999/change/
+        # raised OverflowError (HTTP 500). No row has an id past a bigint's.
+        if str(object_id).isdecimal() and int(object_id) > MAX_ID:
+            return None
+        return super().get_object(request, object_id, from_field)
 
 
 class MessageInline(admin.TabularInline):

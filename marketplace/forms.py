@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from config.text import LineField
 from config.uploads import safe_name, validate_attachment, validate_image_upload
 
 from .models import MAX_GIG_IMAGES, MAX_GIG_TAGS, MAX_MESSAGE_FILES, PackageTier
@@ -136,7 +137,7 @@ def _money_field(label, required=False):
 class PackageForm(forms.Form):
     """One of the three packages; each field becomes required when the seller chooses packages."""
 
-    name = forms.CharField(max_length=60, required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. Starter"}))
+    name = LineField(max_length=60, required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. Starter"}))
     description = forms.CharField(max_length=600, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     price = _money_field("Price ($)")
     delivery_days = forms.IntegerField(label="Delivery (days)", required=False, min_value=1, max_value=365)
@@ -177,7 +178,7 @@ class GigForm(forms.Form):
 
     PRICING_CHOICES = [("simple", "One starting price"), ("packages", "Three packages (basic, standard, premium)")]
 
-    title = forms.CharField(
+    title = LineField(
         max_length=100,
         min_length=10,
         widget=forms.TextInput(attrs={"placeholder": "I will build your Django web application"}),
@@ -295,6 +296,8 @@ class GigForm(forms.Form):
 
     def is_valid(self):
         valid = super().is_valid()
+        if not self.is_bound:  # an empty POST (no fields at all) leaves the form unbound: nothing to check
+            return False
         if self.cleaned_data.get("pricing") == "packages":
             packages_valid = all([form.is_valid() for form in self.packages])
             if packages_valid:

@@ -13,6 +13,7 @@ from django.db import models
 from django.urls import reverse
 
 from config import clock
+from config.text import LineCharField
 from config.uploads import private_upload_to
 
 MAX_GIG_IMAGES = 5
@@ -23,7 +24,7 @@ MAX_MESSAGE_FILES = 5
 class Category(models.Model):
     """A node of the category tree: top-level categories have no parent."""
 
-    name = models.CharField(max_length=80)
+    name = LineCharField(max_length=80)
     slug = models.SlugField(max_length=80, unique=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     position = models.PositiveSmallIntegerField(default=0)
@@ -40,7 +41,7 @@ class Category(models.Model):
 
 
 class Tag(models.Model):
-    name = models.CharField(max_length=30, unique=True)
+    name = LineCharField(max_length=30, unique=True)
 
     class Meta:
         ordering = ["name"]
@@ -66,7 +67,7 @@ class Gig(models.Model):
     """
 
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gigs")
-    title = models.CharField(max_length=100)
+    title = LineCharField(max_length=100)
     slug = models.SlugField(max_length=90, unique=True)
     description = models.TextField(max_length=6000)
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="gigs")
@@ -134,7 +135,7 @@ class PackageTier(models.TextChoices):
 class GigPackage(models.Model):
     gig = models.ForeignKey(Gig, on_delete=models.CASCADE, related_name="packages")
     tier = models.CharField(max_length=10, choices=PackageTier.choices)
-    name = models.CharField(max_length=60)
+    name = LineCharField(max_length=60)
     description = models.TextField(max_length=600)
     price_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])

@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from PIL import Image, ImageOps
 
 from config import clock
+from config.text import clean_line
 from config.uploads import safe_name, validate_attachment, validate_image_upload
 
 from .contact_filter import looks_off_platform
@@ -106,7 +107,7 @@ def _prepare_image(upload) -> _Image:
 def _clean_tags(tags) -> list[str]:
     names = []
     for raw in tags or ():
-        name = " ".join(str(raw).strip().lower().lstrip("#").split())[:30]
+        name = " ".join(clean_line(raw).lower().lstrip("#").split())[:30]
         if name and name not in names:
             names.append(name)
     if len(names) > MAX_GIG_TAGS:
@@ -256,6 +257,7 @@ def gig_create(
     images=(),
 ) -> Gig:
     """Publish a gig. With ``packages`` (all three tiers) the starting price and delivery come from them."""
+    title = clean_line(title or "")
     packages = _clean_packages(packages)
     _check_gig_fields(
         title=title,
@@ -325,6 +327,7 @@ def gig_update(
     remove_image_ids=(),
 ) -> Gig:
     """Change a gig (owner only). Packages replace the simple price; an empty ``packages`` removes them."""
+    title = clean_line(title or "")
     packages = _clean_packages(packages)
     _check_gig_fields(
         title=title,

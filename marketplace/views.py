@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.once import once_per_form_key
+from config.converters import MAX_ID
 from config.uploads import serve_private_file
 
 from . import selectors, services
@@ -260,11 +261,13 @@ def inbox(request):
     return render(request, "marketplace/inbox.html", {"page": page, "rows": rows})
 
 
-def _int_or_none(value):
+def _id_or_none(value):
+    """A message id from the query string (``?before=``), or None for anything that cannot be one."""
     try:
-        return int(value) if value not in (None, "") else None
+        number = int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 @login_required
@@ -291,7 +294,7 @@ def conversation(request, pk):
         status = 400
     elif conv.unread_for(request.user):
         services.conversation_mark_read(conversation=conv, user=request.user)
-    page = selectors.conversation_messages(conversation=conv, before=_int_or_none(request.GET.get("before")))
+    page = selectors.conversation_messages(conversation=conv, before=_id_or_none(request.GET.get("before")))
     from orders.selectors import attach_offers  # the orders app draws offer cards in the thread
 
     attach_offers(page.messages)

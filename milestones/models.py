@@ -14,6 +14,7 @@ from django.db import models
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from config import clock
+from config.text import LineCharField
 from config.uploads import private_upload_to
 
 
@@ -103,7 +104,7 @@ def _no_other_active_milestone(milestone):
 class Milestone(ConcurrentTransitionMixin, models.Model):
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="milestones")
     position = models.PositiveSmallIntegerField()
-    title = models.CharField(max_length=120)
+    title = LineCharField(max_length=120)
     description = models.TextField("deliverables", max_length=4000)
     amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
@@ -416,7 +417,7 @@ class PlanChange(models.Model):
 
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="plan_changes")
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    title = models.CharField(max_length=120)
+    title = LineCharField(max_length=120)
     description = models.TextField("deliverables", max_length=4000)
     amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])

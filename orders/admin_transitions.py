@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from config import converters  # noqa: F401 - registers the <id:> path converter
 from milestones.models import Milestone
 from payments.exceptions import PaymentError
 from payments.forms import AmountField
@@ -96,7 +97,7 @@ class MilestoneTransitionsAdminMixin:
     def get_urls(self):
         custom = [
             path(
-                "<int:pk>/transition/<slug:name>/",
+                "<id:pk>/transition/<slug:name>/",
                 self.admin_site.admin_view(self.transition_view),
                 name="milestones_milestone_transition",
             )

@@ -2,13 +2,15 @@ from django import forms
 from django.conf import settings
 
 from config import clock
+from config.converters import MAX_ID
+from config.text import LineField
 from payments.forms import AmountField
 
 from .services import PlanItem
 
 
 class PlanItemForm(forms.Form):
-    title = forms.CharField(max_length=120)
+    title = LineField(max_length=120)
     description = forms.CharField(label="Deliverables", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
     amount = AmountField(label="Amount (USD)")
     delivery_days = forms.IntegerField(label="Delivery (days)", min_value=1, max_value=365, required=False)
@@ -148,3 +150,10 @@ class ReplyForm(forms.Form):
 
 class TipForm(forms.Form):
     amount = AmountField(label="Tip (USD)")
+
+
+class NotificationReadForm(forms.Form):
+    """The bell's "mark read" buttons: one notification (``id``; none means all) and where to go next."""
+
+    id = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    next = forms.CharField(required=False, max_length=2000)

@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 
 from config import clock
+from config.text import LineCharField
 from config.uploads import private_upload_to
 
 
@@ -63,7 +64,7 @@ class Offer(models.Model):
 class OfferMilestone(models.Model):
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="plan")
     position = models.PositiveSmallIntegerField()
-    title = models.CharField(max_length=120)
+    title = LineCharField(max_length=120)
     description = models.TextField("deliverables", max_length=4000)
     amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
@@ -92,7 +93,7 @@ class Order(models.Model):
     gig = models.ForeignKey("marketplace.Gig", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
     conversation = models.ForeignKey("marketplace.Conversation", on_delete=models.PROTECT, related_name="orders")
     offer = models.OneToOneField(Offer, on_delete=models.PROTECT, null=True, blank=True, related_name="order")
-    title = models.CharField(max_length=140)
+    title = LineCharField(max_length=140)
     status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.ACTIVE, db_index=True)
     created_at = models.DateTimeField(default=clock.now)
     ended_at = models.DateTimeField(null=True, blank=True)

@@ -2,15 +2,17 @@
 
 from django.urls import path
 
+from config import converters  # noqa: F401 - registers the <id:> path converter
+
 from . import staff
 
 urlpatterns = [
     path("disputes/", staff.dispute_queue, name="staff_disputes"),
-    path("disputes/<int:pk>/", staff.dispute_case, name="staff_dispute"),
-    path("disputes/<int:pk>/resolve", staff.dispute_resolve, name="staff_dispute_resolve"),
-    path("disputes/<int:pk>/message", staff.dispute_message, name="staff_dispute_message"),
+    path("disputes/<id:pk>/", staff.dispute_case, name="staff_dispute"),
+    path("disputes/<id:pk>/resolve", staff.dispute_resolve, name="staff_dispute_resolve"),
+    path("disputes/<id:pk>/message", staff.dispute_message, name="staff_dispute_message"),
     path(
-        "disputes/<int:pk>/conversation-files/<int:attachment_pk>",
+        "disputes/<id:pk>/conversation-files/<id:attachment_pk>",
         staff.conversation_file,
         name="staff_conversation_file",
     ),

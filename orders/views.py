@@ -24,6 +24,7 @@ from .exceptions import OrderError
 from .forms import (
     DeliveryForm,
     ExtensionForm,
+    NotificationReadForm,
     OfferNoteForm,
     PlanItemForm,
     ReasonForm,
@@ -463,9 +464,15 @@ def notifications(request):
 @login_required
 @require_POST
 def notifications_read(request):
-    services.notifications_mark_read(user=request.user, pk=request.POST.get("id") or None)
-    target = request.POST.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    form = NotificationReadForm(request.POST)
+    form.is_valid()
+    if "id" in form.errors:  # not a number (``id=abc``): nothing to look up
+        messages.error(request, "That notification could not be found, so nothing was marked as read.")
+        return redirect("notifications")
+    services.notifications_mark_read(user=request.user, pk=form.cleaned_data["id"])
+    target = form.cleaned_data.get("next") or ""
+    # Only a path on this site (a bare word would be taken for a URL name by redirect()).
+    if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect("notifications")
 

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from config import converters  # noqa: F401 - registers the <id:> path converter
+
 from . import views
 
 app_name = "payments"
@@ -9,5 +11,5 @@ urlpatterns = [
     path("history/", views.history, name="history"),
     path("receipts/<uuid:checkout_uuid>/", views.receipt, name="receipt"),
     path("earnings/", views.earnings, name="earnings"),
-    path("tip/<int:seller_id>/", views.tip, name="tip"),
+    path("tip/<id:seller_id>/", views.tip, name="tip"),
 ]

@@ -19,7 +19,10 @@ def rows():
     return Category.objects.filter(parent=parent).order_by("slug")
 
 
-@pytest.mark.parametrize("number", [1, 2, 3, "2", None, "x", 0, -1, 4, 99, "2.5"])
+ODD_PAGES = ["9223372036854775807", "9223372036854775808", "99999999999999999999999999", "1e400", "١٢٣", "\x00"]
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, "2", None, "x", 0, -1, 4, 99, "2.5", *ODD_PAGES])
 def test_it_gives_the_page_django_gives(rows, number):
     ours, theirs = OneQueryPaginator(rows, 3).get_page(number), Paginator(rows, 3).get_page(number)
     assert ours.number == theirs.number

@@ -34,7 +34,7 @@ def test_signup_confirm_login_edit_profile_logout(page, live_server, mailoutbox)
     page.fill("input[name=password]", "a-Strong-pass-4821")
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r".*/dashboard/$"))
-    assert "Welcome, Journey Person" in page.content()
+    assert page.inner_text("h1") == "Welcome, Journey Person"  # the name is in a <bdi>
 
     page.goto("/profile/")
     page.fill("input[name=display_name]", "Journey Renamed")

@@ -66,6 +66,14 @@ def test_admin_change_pages_open(client, gig, conversation):
     assert client.get(reverse("admin:marketplace_conversation_change", args=[conversation.pk])).status_code == 200
 
 
+@pytest.mark.parametrize("view", ["change", "delete", "history"])
+def test_a_seller_stats_id_past_any_row_is_not_found_in_the_admin(client, view):
+    """Its key is a one-to-one to the user; on SQLite a huge id raised OverflowError there (HTTP 500)."""
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.get(f"/admin/marketplace/sellerstats/99999999999999999999/{view}/", follow=True)
+    assert response.status_code == 200 and "doesn’t exist" in response.content.decode()
+
+
 def test_navigation_links_browse_and_inbox(client, buyer):
     content = client.get("/").content.decode()
     assert 'href="/gigs/"' in content

@@ -126,6 +126,15 @@ def test_a_top_level_category_is_not_enough(client, seller, categories):
     assert not Gig.objects.exists()
 
 
+def test_an_empty_post_shows_the_form_again_and_saves_nothing(client, seller, make_gig, categories):
+    gig = make_gig()
+    login(client, seller)
+    for url in (reverse("marketplace:gig_create"), reverse("marketplace:gig_edit", args=[gig.pk])):
+        response = client.post(url, {})
+        assert response.status_code in (200, 400)
+    assert Gig.objects.count() == 1
+
+
 def test_creating_a_gig_needs_a_login(client):
     response = client.get(reverse("marketplace:gig_create"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -218,6 +218,16 @@ def test_pagination_by_twenty_keeps_the_query(client, make_gig, clock):
     assert len({t for page in pages for t in page}) == 45  # no gig twice, none missing
 
 
+@pytest.mark.parametrize("page", ["9223372036854775807", "9223372036854775808", "99999999999999999999999999"])
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+def test_a_page_number_past_any_result_shows_the_last_page(client, catalogue, page, sort):
+    """``/gigs/?q=test&page=9223372036854775807`` was an HTTP 500: the ranked page's offset overflowed."""
+    response = client.get(reverse("marketplace:gig_list"), {"q": "logo", "sort": sort, "page": page})
+    assert response.status_code == 200
+    assert response.context["page"].number == response.context["page"].paginator.num_pages
+    assert titles(response)
+
+
 def test_a_ranked_search_reads_cards_and_total_in_one_pass_index_orders_count_apart(client, catalogue):
     """Ranking words reads every match: page and count in one query. Any other order is an index's order,
     which the page leaves after 20 rows, so the count is its own query (make bench)."""

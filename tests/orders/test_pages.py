@@ -246,6 +246,27 @@ def test_notifications_bell_list_and_mark_read(client):
     assert not Notification.objects.filter(user=order.seller, read_at=None).exists()
 
 
+@pytest.mark.parametrize("bad_id", ["abc", "1.5", "1e400", "-1", "99999999999999999999999999", "\x00"])
+def test_a_notification_id_that_is_not_one_is_a_message_not_a_500(client, bad_id):
+    order = make_order(10000)
+    fund(ms(order, 1))
+    client.force_login(order.seller)
+    unread = Notification.objects.filter(user=order.seller, read_at=None).count()
+    response = client.post(reverse("notifications_read"), {"id": bad_id}, follow=True)
+    assert response.status_code == 200
+    assert "could not be found" in response.content.decode()
+    assert Notification.objects.filter(user=order.seller, read_at=None).count() == unread  # none marked
+
+
+@pytest.mark.parametrize("target", ["abc", "0", "١٢٣", "javascript:alert(1)", "//evil.example/", "\x00"])
+def test_a_next_that_is_not_a_path_here_goes_to_the_notifications(client, target):
+    order = make_order(10000)
+    fund(ms(order, 1))
+    client.force_login(order.seller)
+    response = client.post(reverse("notifications_read"), {"next": target})
+    assert response.status_code == 302 and response["Location"] == reverse("notifications")
+
+
 def test_tip_after_completion_goes_to_checkout(client):
     order = make_order(10000)
     approve(deliver(fund(ms(order, 1))))

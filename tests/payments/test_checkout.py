@@ -133,9 +133,7 @@ def test_a_double_submitted_checkout_charges_once(buyer, milestone_purpose):
     assert escrow_balance_cents(milestone_id=11) == 5000
 
 
-def test_a_second_submit_that_raced_past_the_first_check_still_posts_once(
-    buyer, milestone_purpose, monkeypatch, clock
-):
+def test_a_second_submit_that_raced_past_the_first_check_still_posts_once(buyer, milestone_purpose, monkeypatch, clock):
     """Both requests reached the provider (same key → same charge); the second to record finds it paid.
 
     The first request stalls after the charge for longer than a claim lasts, so a retry takes the claim

@@ -76,13 +76,13 @@ MATRIX = {
     "accounts/password/reset/done/": Row(lambda w: "/accounts/password/reset/done/", every("ok")),
     # --- people -----------------------------------------------------------------------------
     "profile/": Row(lambda w: "/profile/", signed_in()),
-    "users/<int:user_id>/avatar": Row(
+    "users/<id:user_id>/avatar": Row(
         lambda w: f"/users/{w.users['seller'].pk}/avatar",
         every("ok"),
         ids=(("user_id", "seller_user"),),
         public_ids=frozenset({"user_id"}),
     ),
-    "sellers/<int:pk>/": Row(
+    "sellers/<id:pk>/": Row(
         lambda w: f"/sellers/{w.users['seller'].pk}/",
         every("ok"),
         ids=(("pk", "seller_user"),),
@@ -90,13 +90,13 @@ MATRIX = {
     ),
     # --- gigs ---------------------------------------------------------------------------------
     "gigs/": Row(lambda w: "/gigs/?q=logo", every("ok")),
-    "gigs/<int:pk>/": Row(
+    "gigs/<id:pk>/": Row(
         lambda w: f"/gigs/{w.gig.pk}/", every("redirect"), ids=(("pk", "gig"),), public_ids=frozenset({"pk"})
     ),
     "gigs/<slug:slug>/": Row(lambda w: f"/gigs/{w.gig.slug}/", every("ok")),
     "gigs/<slug:slug>/contact/": Row(lambda w: f"/gigs/{w.gig.slug}/contact/", signed_in()),
     "gigs/<slug:slug>/request-offer/": Row(lambda w: f"/gigs/{w.gig.slug}/request-offer/", signed_in()),
-    "gig-images/<int:pk>/<str:variant>.jpg": Row(
+    "gig-images/<id:pk>/<str:variant>.jpg": Row(
         lambda w: f"/gig-images/{w.gig_image.pk}/thumb.jpg",
         every("ok"),
         ids=(("pk", "gig_image"),),
@@ -104,29 +104,29 @@ MATRIX = {
     ),
     "selling/gigs/": Row(lambda w: "/selling/gigs/", signed_in()),
     "selling/gigs/new/": Row(lambda w: "/selling/gigs/new/", signed_in()),
-    "selling/gigs/<int:pk>/edit/": Row(
+    "selling/gigs/<id:pk>/edit/": Row(
         lambda w: f"/selling/gigs/{w.gig.pk}/edit/", signed_in("404", seller="ok"), ids=(("pk", "gig"),)
     ),
-    "selling/gigs/<int:pk>/pause/": post(
+    "selling/gigs/<id:pk>/pause/": post(
         lambda w: f"/selling/gigs/{w.gig.pk}/pause/", signed_in("404", seller="redirect"), ids=(("pk", "gig"),)
     ),
-    "selling/gigs/<int:pk>/activate/": post(
+    "selling/gigs/<id:pk>/activate/": post(
         lambda w: f"/selling/gigs/{w.gig.pk}/activate/", signed_in("404", seller="redirect"), ids=(("pk", "gig"),)
     ),
-    "selling/gigs/<int:pk>/delete/": post(
+    "selling/gigs/<id:pk>/delete/": post(
         lambda w: f"/selling/gigs/{w.gig.pk}/delete/", signed_in("404", seller="redirect"), ids=(("pk", "gig"),)
     ),
     # --- inbox ----------------------------------------------------------------------------------
     "inbox/": Row(lambda w: "/inbox/", signed_in()),
-    "inbox/<int:pk>/": Row(lambda w: f"/inbox/{w.conversation.pk}/", parties(), ids=(("pk", "conversation"),)),
-    "inbox/<int:pk>/files/<int:attachment_pk>/": Row(
+    "inbox/<id:pk>/": Row(lambda w: f"/inbox/{w.conversation.pk}/", parties(), ids=(("pk", "conversation"),)),
+    "inbox/<id:pk>/files/<id:attachment_pk>/": Row(
         lambda w: f"/inbox/{w.conversation.pk}/files/{w.attachment.pk}/",
         parties(),
         ids=(("pk", "conversation"), ("attachment_pk", "attachment")),
     ),
     # --- orders ------------------------------------------------------------------------------------
-    "orders/<int:pk>/": Row(lambda w: f"/orders/{w.order.pk}/", parties(staff="ok"), ids=(("pk", "order"),)),
-    "orders/<int:pk>/add-milestone": post(
+    "orders/<id:pk>/": Row(lambda w: f"/orders/{w.order.pk}/", parties(staff="ok"), ids=(("pk", "order"),)),
+    "orders/<id:pk>/add-milestone": post(
         lambda w: f"/orders/{w.order.pk}/add-milestone",
         parties("redirect", staff="redirect"),
         data=lambda w: {
@@ -138,50 +138,50 @@ MATRIX = {
         },
         ids=(("pk", "order"),),
     ),
-    "orders/<int:pk>/stop": post(
+    "orders/<id:pk>/stop": post(
         lambda w: f"/orders/{w.order.pk}/stop", parties("redirect", staff="redirect"), ids=(("pk", "order"),)
     ),
-    "orders/<int:pk>/review": post(
+    "orders/<id:pk>/review": post(
         lambda w: f"/orders/{w.order_completed.pk}/review",
         parties("redirect", staff="redirect"),
         data=lambda w: {"rating": "4", "text": "Fine."},
         ids=(("pk", "order_completed"),),
     ),
-    "orders/<int:pk>/tip": post(
+    "orders/<id:pk>/tip": post(
         lambda w: f"/orders/{w.order_completed.pk}/tip",
         parties("redirect", staff="redirect"),
         data=lambda w: {"amount": "5.00"},
         ids=(("pk", "order_completed"),),
     ),
-    "reviews/<int:pk>/reply": post(
+    "reviews/<id:pk>/reply": post(
         lambda w: f"/reviews/{w.review.pk}/reply",
         parties("redirect", staff="redirect"),
         data=lambda w: {"reply": "Thank you!"},
         ids=(("pk", "review"),),
     ),
-    "milestones/<int:pk>/<slug:action>": post(
+    "milestones/<id:pk>/<slug:action>": post(
         lambda w: f"/milestones/{w.milestone.pk}/approve",
         parties("redirect"),
         data=lambda w: {"expected_state": "delivered"},
         ids=(("pk", "milestone"),),
     ),
-    "requests/<slug:kind>/<int:pk>/decide": post(
+    "requests/<slug:kind>/<id:pk>/decide": post(
         lambda w: f"/requests/extension/{w.extension.pk}/decide",
         parties("redirect"),
         data=lambda w: {"decision": "accept"},
         ids=(("pk", "extension"),),
     ),
-    "deliveries/files/<int:pk>": Row(
+    "deliveries/files/<id:pk>": Row(
         lambda w: f"/deliveries/files/{w.delivery_file.pk}", parties(staff="ok"), ids=(("pk", "delivery_file"),)
     ),
-    "conversations/<int:conversation_pk>/offer": Row(
+    "conversations/<id:conversation_pk>/offer": Row(
         lambda w: f"/conversations/{w.conversation.pk}/offer", parties(), ids=(("conversation_pk", "conversation"),)
     ),
-    "offers/<int:pk>/counter": Row(lambda w: f"/offers/{w.offer.pk}/counter", parties(), ids=(("pk", "offer"),)),
-    "offers/<int:pk>/<slug:decision>": post(
+    "offers/<id:pk>/counter": Row(lambda w: f"/offers/{w.offer.pk}/counter", parties(), ids=(("pk", "offer"),)),
+    "offers/<id:pk>/<slug:decision>": post(
         lambda w: f"/offers/{w.offer.pk}/decline", parties("redirect"), ids=(("pk", "offer"),)
     ),
-    "gigs/<int:gig_pk>/order/<slug:tier>": post(
+    "gigs/<id:gig_pk>/order/<slug:tier>": post(
         lambda w: f"/gigs/{w.gig.pk}/order/basic",
         signed_in("redirect"),
         ids=(("gig_pk", "gig"),),
@@ -189,25 +189,25 @@ MATRIX = {
     ),
     "help/milestones/": Row(lambda w: "/help/milestones/", every("ok")),
     # --- disputes (parties) ----------------------------------------------------------------------
-    "milestones/<int:pk>/dispute/open": Row(
+    "milestones/<id:pk>/dispute/open": Row(
         lambda w: f"/milestones/{w.milestone.pk}/dispute/open", parties(), ids=(("pk", "milestone"),)
     ),
-    "milestones/<int:pk>/dispute/": Row(
+    "milestones/<id:pk>/dispute/": Row(
         lambda w: f"/milestones/{w.disputed_milestone.pk}/dispute/",
         parties("redirect", staff="redirect"),
         ids=(("pk", "disputed_milestone"),),
     ),
-    "disputes/<int:pk>/": Row(lambda w: f"/disputes/{w.dispute.pk}/", parties(staff="ok"), ids=(("pk", "dispute"),)),
-    "disputes/<int:pk>/<slug:action>": post(
+    "disputes/<id:pk>/": Row(lambda w: f"/disputes/{w.dispute.pk}/", parties(staff="ok"), ids=(("pk", "dispute"),)),
+    "disputes/<id:pk>/<slug:action>": post(
         lambda w: f"/disputes/{w.dispute.pk}/message",
         parties("redirect"),
         data=lambda w: {"body": "Any news?"},
         ids=(("pk", "dispute"),),
     ),
-    "settlements/<int:pk>/<slug:decision>": post(
+    "settlements/<id:pk>/<slug:decision>": post(
         lambda w: f"/settlements/{w.proposal.pk}/decline", parties("redirect"), ids=(("pk", "proposal"),)
     ),
-    "disputes/files/<int:pk>": Row(
+    "disputes/files/<id:pk>": Row(
         lambda w: f"/disputes/files/{w.dispute_attachment.pk}",
         parties(staff="ok"),
         ids=(("pk", "dispute_attachment"),),
@@ -229,7 +229,7 @@ MATRIX = {
         ids=(("checkout_uuid", "paid_checkout"),),
     ),
     "payments/earnings/": Row(lambda w: "/payments/earnings/", signed_in()),
-    "payments/tip/<int:seller_id>/": Row(
+    "payments/tip/<id:seller_id>/": Row(
         lambda w: f"/payments/tip/{w.users['seller'].pk}/",
         signed_in(),
         ids=(("seller_id", "seller_user"),),
@@ -237,22 +237,22 @@ MATRIX = {
     ),
     # --- the staff Resolution Center --------------------------------------------------------------------
     "staff/disputes/": Row(lambda w: "/staff/disputes/", staff_only()),
-    "staff/disputes/<int:pk>/": Row(
+    "staff/disputes/<id:pk>/": Row(
         lambda w: f"/staff/disputes/{w.dispute.pk}/", staff_only(), ids=(("pk", "dispute"),)
     ),
-    "staff/disputes/<int:pk>/resolve": post(
+    "staff/disputes/<id:pk>/resolve": post(
         lambda w: f"/staff/disputes/{w.dispute.pk}/resolve",
         staff_only("400"),
         data=lambda w: {"outcome": "refund", "decision": ""},
         ids=(("pk", "dispute"),),
     ),
-    "staff/disputes/<int:pk>/message": post(
+    "staff/disputes/<id:pk>/message": post(
         lambda w: f"/staff/disputes/{w.dispute.pk}/message",
         staff_only("redirect"),
         data=lambda w: {"body": "Support here."},
         ids=(("pk", "dispute"),),
     ),
-    "staff/disputes/<int:pk>/conversation-files/<int:attachment_pk>": Row(
+    "staff/disputes/<id:pk>/conversation-files/<id:attachment_pk>": Row(
         lambda w: f"/staff/disputes/{w.dispute.pk}/conversation-files/{w.attachment.pk}",
         staff_only(),
         ids=(("pk", "dispute"), ("attachment_pk", "attachment")),

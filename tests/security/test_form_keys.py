@@ -36,10 +36,10 @@ pytestmark = pytest.mark.django_db
 EXEMPT = {
     "payments/checkout/<uuid:checkout_uuid>/": "the checkout is claimed before the card is charged (one payment)",
     "payments/earnings/": "the withdraw form carries its own idempotency key (one payout)",
-    "selling/gigs/<int:pk>/edit/": "edits a gig in place (the same edit twice is the same gig)",
-    "selling/gigs/<int:pk>/pause/": "sets a status (idempotent)",
-    "selling/gigs/<int:pk>/activate/": "sets a status (idempotent)",
-    "selling/gigs/<int:pk>/delete/": "sets a status (idempotent)",
+    "selling/gigs/<id:pk>/edit/": "edits a gig in place (the same edit twice is the same gig)",
+    "selling/gigs/<id:pk>/pause/": "sets a status (idempotent)",
+    "selling/gigs/<id:pk>/activate/": "sets a status (idempotent)",
+    "selling/gigs/<id:pk>/delete/": "sets a status (idempotent)",
     "profile/": "edits the profile in place",
     "notifications/read": "marks notifications read (idempotent)",
 }
@@ -98,15 +98,15 @@ def _answered_dispute(world):
 # For each view that is once per key: who posts, where, what (from the world), and the rows it creates.
 # A new wrapped view fails test_every_wrapped_view_has_a_recipe until it is listed here.
 RECIPES = {
-    "conversations/<int:conversation_pk>/offer": (
+    "conversations/<id:conversation_pk>/offer": (
         "seller",
         lambda w: f"/conversations/{w.conversation.pk}/offer",
         lambda w: _plan_form(),
         Offer,
     ),
-    "offers/<int:pk>/counter": ("buyer", lambda w: f"/offers/{w.offer.pk}/counter", lambda w: _plan_form(), Offer),
-    "offers/<int:pk>/<slug:decision>": ("buyer", lambda w: f"/offers/{w.offer.pk}/accept", lambda w: {}, Order),
-    "inbox/<int:pk>/": ("buyer", lambda w: f"/inbox/{w.conversation.pk}/", lambda w: {"body": "Hello again"}, Message),
+    "offers/<id:pk>/counter": ("buyer", lambda w: f"/offers/{w.offer.pk}/counter", lambda w: _plan_form(), Offer),
+    "offers/<id:pk>/<slug:decision>": ("buyer", lambda w: f"/offers/{w.offer.pk}/accept", lambda w: {}, Order),
+    "inbox/<id:pk>/": ("buyer", lambda w: f"/inbox/{w.conversation.pk}/", lambda w: {"body": "Hello again"}, Message),
     "gigs/<slug:slug>/contact/": (
         "other",
         lambda w: f"/gigs/{w.gig.slug}/contact/",
@@ -120,75 +120,75 @@ RECIPES = {
         Message,
     ),
     "selling/gigs/new/": ("seller", lambda w: "/selling/gigs/new/", _gig_form, Gig),
-    "orders/<int:pk>/add-milestone": (
+    "orders/<id:pk>/add-milestone": (
         "buyer",
         lambda w: f"/orders/{w.order.pk}/add-milestone",
-        MATRIX["orders/<int:pk>/add-milestone"].data,
+        MATRIX["orders/<id:pk>/add-milestone"].data,
         None,
     ),
-    "gigs/<int:gig_pk>/order/<slug:tier>": ("other", lambda w: f"/gigs/{w.gig.pk}/order/basic", lambda w: {}, Order),
-    "orders/<int:pk>/review": (
+    "gigs/<id:gig_pk>/order/<slug:tier>": ("other", lambda w: f"/gigs/{w.gig.pk}/order/basic", lambda w: {}, Order),
+    "orders/<id:pk>/review": (
         "seller",
         lambda w: f"/orders/{w.order_completed.pk}/review",
         lambda w: {"rating": "5", "text": "A pleasure."},
         Review,
     ),
-    "reviews/<int:pk>/reply": (
+    "reviews/<id:pk>/reply": (
         "seller",
         lambda w: f"/reviews/{_published_review(w).pk}/reply",
         lambda w: {"reply": "Thanks"},
         None,
     ),
-    "orders/<int:pk>/tip": (
+    "orders/<id:pk>/tip": (
         "buyer",
         lambda w: f"/orders/{w.order_completed.pk}/tip",
         lambda w: {"amount": "5.00"},
         Checkout,
     ),
-    "payments/tip/<int:seller_id>/": (
+    "payments/tip/<id:seller_id>/": (
         "buyer",
         lambda w: f"/payments/tip/{w.users['seller'].pk}/",
         lambda w: {"amount": "7.00", "note": ""},
         Checkout,
     ),
-    "orders/<int:pk>/stop": ("buyer", lambda w: f"/orders/{_stoppable(w).pk}/stop", lambda w: {}, None),
-    "milestones/<int:pk>/<slug:action>": (
+    "orders/<id:pk>/stop": ("buyer", lambda w: f"/orders/{_stoppable(w).pk}/stop", lambda w: {}, None),
+    "milestones/<id:pk>/<slug:action>": (
         "seller",
         lambda w: f"/milestones/{w.order_in_progress.milestones.get().pk}/deliver",
         lambda w: {"message": "Done", "links": "", "expected_state": "in_progress"},
         None,
     ),
-    "requests/<slug:kind>/<int:pk>/decide": (
+    "requests/<slug:kind>/<id:pk>/decide": (
         "buyer",
         lambda w: f"/requests/extension/{w.extension.pk}/decide",
         lambda w: {"decision": "accept"},
         None,
     ),
-    "milestones/<int:pk>/dispute/open": (
+    "milestones/<id:pk>/dispute/open": (
         "buyer",
         lambda w: f"/milestones/{_disputable(w).pk}/dispute/open",
         lambda w: {"reason": "quality", "description": "Not what we agreed."},
         Dispute,
     ),
-    "disputes/<int:pk>/<slug:action>": (
+    "disputes/<id:pk>/<slug:action>": (
         "buyer",
         lambda w: f"/disputes/{w.dispute.pk}/message",
         lambda w: {"body": "Any news?"},
         DisputeMessage,
     ),
-    "settlements/<int:pk>/<slug:decision>": (
+    "settlements/<id:pk>/<slug:decision>": (
         "buyer",
         lambda w: f"/settlements/{w.proposal.pk}/accept",
         lambda w: {},
         None,
     ),
-    "staff/disputes/<int:pk>/resolve": (
+    "staff/disputes/<id:pk>/resolve": (
         "support",
         lambda w: f"/staff/disputes/{_answered_dispute(w).pk}/resolve",
         lambda w: {"outcome": "refund", "decision": "Refunded: the work was not delivered as agreed."},
         None,
     ),
-    "staff/disputes/<int:pk>/message": (
+    "staff/disputes/<id:pk>/message": (
         "support",
         lambda w: f"/staff/disputes/{w.dispute.pk}/message",
         lambda w: {"body": "Support here."},
