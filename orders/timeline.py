@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from config.celery import enqueue_on_commit
+from config.text import clean_line
 
 from .models import Notification, TimelineEvent
 
@@ -21,8 +22,12 @@ def timeline_record(*, order, action, actor=None, milestone=None, from_state="",
 
 
 def notification_send(*, user, text, url="", email=True):
-    """An in-app notification now, and an email after the transaction commits."""
-    notification = Notification.objects.create(user=user, text=text[:300], url=url, email_wanted=email)
+    """An in-app notification now, and an email after the transaction commits.
+
+    The text is one clean line (``config.text.clean_line``): a name stored before names were cleaned
+    cannot reverse the words around it in the bell, the list or the email.
+    """
+    notification = Notification.objects.create(user=user, text=clean_line(text)[:300], url=url, email_wanted=email)
     if email:
         from .tasks import send_notification_email
 

@@ -192,3 +192,13 @@ def test_the_dashboard_dispute_and_staff_pages_isolate_names_and_titles(client, 
     for url in (reverse("staff_disputes"), reverse("staff_dispute", args=[dispute.pk])):
         html = text_only(client.get(url).content.decode())
         assert isolated(html, f"Phase{RLO} one") and isolated(html, f"Eve{RLO}") and isolated(html, f"Sam{RLO}"), url
+
+
+def test_a_notification_built_from_a_name_stored_before_cleaning_carries_no_bidi_control(db):
+    from orders.models import Notification
+    from orders.timeline import notification_send
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    notification_send(user=user, text="Sol\u202e Seller opened a dispute on “Logo”.", email=False)
+    assert Notification.objects.get(user=user).text == "Sol Seller opened a dispute on “Logo”."
