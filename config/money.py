@@ -154,9 +154,7 @@ class AmountField(forms.CharField):
     "1,234.50".
     """
 
-    def __init__(
-        self, *, min_cents: Limit = None, max_cents: Limit = None, allow_zero: bool = False, **kwargs
-    ) -> None:
+    def __init__(self, *, min_cents: Limit = None, max_cents: Limit = None, allow_zero: bool = False, **kwargs) -> None:
         self.min_cents, self.max_cents, self.allow_zero = min_cents, max_cents, allow_zero
         kwargs.setdefault("widget", forms.TextInput)
         kwargs.pop("max_length", None)  # the parser caps the length itself, with its own message

@@ -12,7 +12,6 @@ from .models import MAX_GIG_IMAGES, MAX_GIG_TAGS, MAX_MESSAGE_FILES, PackageTier
 from .selectors import Sort
 from .services import MAX_MESSAGE_LENGTH, PackageData
 
-
 # A gig's starting price, each package's price and a buyer's budget: $5 to $50,000.
 GIG_MIN_PRICE_CENTS = 500
 GIG_MAX_PRICE_CENTS = 5_000_000
