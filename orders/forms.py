@@ -65,8 +65,8 @@ class BasePlanFormSet(forms.BaseFormSet):
         )
 
     def clean(self):
-        if any(self.errors):
-            return
+        if any(self.errors) or not self.management_form.is_valid():
+            return  # the rows' own errors, or "could not be read", say what is wrong
         filled = [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)]
         most = settings.ORDERS_MAX_MILESTONES
         if not filled:

@@ -102,3 +102,9 @@ class WithdrawForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    def clean(self):
+        # The key is a hidden field: its own error would be shown nowhere. Say it above the form instead.
+        if self.errors.pop("idempotency_key", None):
+            self.add_error(None, "This form has expired. Reload the page and try again.")
+        return super().clean()
