@@ -45,7 +45,7 @@ class PlanItemForm(forms.Form):
         return PlanItem(d["title"], d["description"], d["amount"], d["delivery_days"], d["revisions_allowed"])
 
 
-def plural(count: int, word: str) -> str:
+def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
@@ -57,7 +57,7 @@ class BasePlanFormSet(forms.BaseFormSet):
         self.error_messages.update(
             {
                 # Django formats these with %(num)d; these are complete sentences (the number from settings).
-                "too_many_forms": f"A plan has at most {plural(settings.ORDERS_MAX_MILESTONES, 'milestone')}.",
+                "too_many_forms": f"A plan has at most {_plural(settings.ORDERS_MAX_MILESTONES, 'milestone')}.",
                 "too_few_forms": "Add at least one milestone.",
                 "missing_management_form": "The milestones could not be read: the page was incomplete or "
                 "out of date. Reload it and enter the plan again.",

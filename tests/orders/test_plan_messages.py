@@ -3,19 +3,26 @@
 import pytest
 from django.urls import reverse
 
+from marketplace import services as marketplace
 from orders.models import Offer
+from tests.factories import UserFactory
 
-from .test_pages import conversation, plan_post, row  # noqa: F401 - the fixture is used by name
+from .test_pages import plan_post, row
 
 pytestmark = pytest.mark.django_db
 
 
-def offer_page(client, conversation, data):  # noqa: F811
+@pytest.fixture
+def conversation(db):
+    return marketplace.conversation_start(buyer=UserFactory(), seller=UserFactory())
+
+
+def offer_page(client, conversation, data):
     client.force_login(conversation.seller)
     return client.post(reverse("orders:offer_new", args=[conversation.pk]), data)
 
 
-def test_seven_milestones_are_refused_in_words_about_milestones(client, conversation):  # noqa: F811
+def test_seven_milestones_are_refused_in_words_about_milestones(client, conversation):
     response = offer_page(client, conversation, plan_post(*[row()] * 7))
     page = response.content.decode()
     assert response.status_code == 200
@@ -24,7 +31,7 @@ def test_seven_milestones_are_refused_in_words_about_milestones(client, conversa
     assert not Offer.objects.exists()
 
 
-def test_the_number_comes_from_settings(client, conversation, settings):  # noqa: F811
+def test_the_number_comes_from_settings(client, conversation, settings):
     settings.ORDERS_MAX_MILESTONES = 3
     page = offer_page(client, conversation, plan_post(*[row()] * 4)).content.decode()
     assert "A plan has at most 3 milestones." in page and "Please submit" not in page
@@ -34,7 +41,7 @@ def test_the_number_comes_from_settings(client, conversation, settings):  # noqa
     assert not Offer.objects.exists()
 
 
-def test_a_tampered_row_count_is_refused_in_the_same_words(client, conversation):  # noqa: F811
+def test_a_tampered_row_count_is_refused_in_the_same_words(client, conversation):
     data = plan_post(*[row()] * 7)
     data["plan-TOTAL_FORMS"] = "9223372036854775808"
     page = offer_page(client, conversation, data).content.decode()
@@ -42,7 +49,7 @@ def test_a_tampered_row_count_is_refused_in_the_same_words(client, conversation)
     assert not Offer.objects.exists()
 
 
-def test_a_plan_without_its_hidden_counts_says_to_reload(client, conversation):  # noqa: F811
+def test_a_plan_without_its_hidden_counts_says_to_reload(client, conversation):
     data = plan_post(row())
     del data["plan-TOTAL_FORMS"]
     page = offer_page(client, conversation, data).content.decode()
