@@ -189,7 +189,7 @@ def _reset_link(world):
     from allauth.account.forms import default_token_generator
     from allauth.account.utils import user_pk_to_url_str
 
-    user = world.users["other"]
+    user = type(world.users["other"]).objects.get(pk=world.users["other"].pk)  # its last_login as stored now
     uidb36 = user_pk_to_url_str(user)
     return {
         "reset_key_path": f"/accounts/password/reset/key/{uidb36}-{default_token_generator.make_token(user)}/",
