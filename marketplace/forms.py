@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from config.money import AmountField
 from config.text import LineField
 from config.uploads import safe_name, validate_attachment, validate_image_upload
 
@@ -12,11 +13,9 @@ from .models import MAX_GIG_IMAGES, MAX_GIG_TAGS, MAX_MESSAGE_FILES, PackageTier
 from .selectors import Sort
 from .services import MAX_MESSAGE_LENGTH, PackageData
 
-
-def dollars_to_cents(value: Decimal | None) -> int | None:
-    if value is None:
-        return None
-    return int((value * 100).to_integral_value())
+# A gig's starting price, each package's price and a buyer's budget: $5 to $50,000.
+GIG_MIN_PRICE_CENTS = 500
+GIG_MAX_PRICE_CENTS = 5_000_000
 
 
 class MultipleFileInput(forms.FileInput):
@@ -60,12 +59,8 @@ class GigSearchForm(forms.Form):
 
     q = forms.CharField(label="Search", required=False, max_length=200)
     category = forms.ChoiceField(required=False)
-    min_price = forms.DecimalField(
-        label="Min ($)", required=False, min_value=0, max_digits=9, decimal_places=2, localize=False
-    )
-    max_price = forms.DecimalField(
-        label="Max ($)", required=False, min_value=0, max_digits=9, decimal_places=2, localize=False
-    )
+    min_price = AmountField(label="Min ($)", required=False, allow_zero=True, max_cents=GIG_MAX_PRICE_CENTS)
+    max_price = AmountField(label="Max ($)", required=False, allow_zero=True, max_cents=GIG_MAX_PRICE_CENTS)
     delivery = forms.ChoiceField(label="Delivery time", required=False, choices=DELIVERY_CHOICES)
     rating = forms.ChoiceField(label="Seller rating", required=False, choices=RATING_CHOICES)
     sort = forms.ChoiceField(label="Sort by", required=False, choices=Sort.CHOICES)
@@ -103,8 +98,8 @@ class GigSearchForm(forms.Form):
         return {
             "q": data.get("q") or "",
             "category": data.get("category"),
-            "min_price_cents": dollars_to_cents(data.get("min_price")),
-            "max_price_cents": dollars_to_cents(data.get("max_price")),
+            "min_price_cents": data.get("min_price"),
+            "max_price_cents": data.get("max_price"),
             "max_delivery_days": int(data["delivery"]) if data.get("delivery") else None,
             "min_rating": Decimal(data["rating"]) if data.get("rating") else None,
             "sort": data.get("sort") or Sort.RELEVANCE,
@@ -122,15 +117,15 @@ class GigSearchForm(forms.Form):
 
 
 def _money_field(label, required=False):
-    return forms.DecimalField(
+    return AmountField(
         label=label,
         required=required,
-        min_value=Decimal("5"),
-        max_value=Decimal("50000"),
-        max_digits=8,
-        decimal_places=2,
-        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
-        error_messages={"min_value": "The lowest price is $5.", "max_value": "The highest price is $50,000."},
+        min_cents=GIG_MIN_PRICE_CENTS,
+        max_cents=GIG_MAX_PRICE_CENTS,
+        error_messages={
+            "min_value": "The lowest price is $5.",
+            "max_value": "The highest price is $50,000.",
+        },
     )
 
 
@@ -166,7 +161,7 @@ class PackageForm(forms.Form):
             tier=self.tier,
             name=data["name"],
             description=data["description"],
-            price_cents=dollars_to_cents(data["price"]),
+            price_cents=data["price"],
             delivery_days=data["delivery_days"],
             revisions=data.get("revisions") if data.get("revisions") is not None else 1,
             features=[line.strip() for line in (data.get("features") or "").splitlines() if line.strip()],
@@ -236,7 +231,7 @@ class GigForm(forms.Form):
             "description": gig.description,
             "tags": ", ".join(t.name for t in gig.tags.all()),
             "pricing": "packages" if has_packages else "simple",
-            "price": Decimal(gig.price_cents) / 100,
+            "price": gig.price_cents,
             "delivery_days": gig.delivery_days,
             "offers_milestones": gig.offers_milestones,
         }
@@ -248,7 +243,7 @@ class GigForm(forms.Form):
         return {
             "name": package.name,
             "description": package.description,
-            "price": Decimal(package.price_cents) / 100,
+            "price": package.price_cents,
             "delivery_days": package.delivery_days,
             "revisions": package.revisions,
             "features": "\n".join(package.features),
@@ -320,7 +315,7 @@ class GigForm(forms.Form):
             "description": data["description"],
             "category": data["category"],
             "tags": data["tags"],
-            "price_cents": dollars_to_cents(data.get("price")),
+            "price_cents": data.get("price"),
             "delivery_days": data.get("delivery_days"),
             "packages": packages,
             "offers_milestones": data["offers_milestones"],
@@ -381,6 +376,6 @@ class CustomOfferRequestForm(forms.Form):
         data = self.cleaned_data
         return {
             "description": data["description"],
-            "budget_cents": dollars_to_cents(data.get("budget")),
+            "budget_cents": data.get("budget"),
             "delivery_days": data.get("delivery_days"),
         }

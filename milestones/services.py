@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Subquery
 from django_fsm import can_proceed
 
 from config import clock
+from config.money import format_cents
 from orders.exceptions import OrderError, StaleAction
 from orders.models import Order, OrderStatus
 from orders.timeline import notification_send, timeline_record
@@ -303,7 +304,7 @@ def milestone_funded(checkout):
     run_transition(milestone, "fund", milestone.order.buyer)
     notification_send(
         user=milestone.order.seller,
-        text=f"The buyer funded “{milestone.title}” ({milestone.amount_cents / 100:,.2f} USD in escrow).",
+        text=f"The buyer funded “{milestone.title}” ({format_cents(milestone.amount_cents)} in escrow).",
         url=_url(milestone),
     )
     order_activate_next(order=milestone.order)
@@ -645,9 +646,9 @@ def validate_plan_item(*, title, description, amount_cents, delivery_days, revis
     if not title.strip() or not description.strip():
         raise OrderError("Each milestone needs a title and a description of its deliverables.")
     if not isinstance(amount_cents, int) or amount_cents < settings.ORDERS_MIN_MILESTONE_CENTS:
-        raise OrderError(f"Each milestone must be at least {settings.ORDERS_MIN_MILESTONE_CENTS / 100:,.2f} USD.")
+        raise OrderError(f"Each milestone must be at least {format_cents(settings.ORDERS_MIN_MILESTONE_CENTS)}.")
     if amount_cents > settings.ORDERS_MAX_MILESTONE_CENTS:
-        raise OrderError(f"A milestone can be at most {settings.ORDERS_MAX_MILESTONE_CENTS / 100:,.2f} USD.")
+        raise OrderError(f"A milestone can be at most {format_cents(settings.ORDERS_MAX_MILESTONE_CENTS)}.")
     if not 1 <= delivery_days <= 365:
         raise OrderError("Delivery time must be between 1 and 365 days.")
     if not 0 <= revisions_allowed <= 20:
@@ -689,7 +690,7 @@ def milestone_propose(*, order_id, actor, title, description, amount_cents, deli
         actor=actor,
         action="milestone_proposed",
         to_state=State.PROPOSED,
-        detail=f"{title} — {amount_cents / 100:,.2f} USD",
+        detail=f"{title} — {format_cents(amount_cents)}",
     )
     notification_send(
         user=order.other_party(actor),
@@ -753,7 +754,7 @@ def plan_change_propose(
         milestone=milestone,
         actor=actor,
         action="change_proposed",
-        detail=f"{title} — {amount_cents / 100:,.2f} USD, {delivery_days} day(s)",
+        detail=f"{title} — {format_cents(amount_cents)}, {delivery_days} day(s)",
     )
     notification_send(
         user=milestone.order.other_party(actor),

@@ -15,9 +15,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from config import converters  # noqa: F401 - registers the <id:> path converter
+from config.money import AmountField
 from milestones.models import Milestone
 from payments.exceptions import PaymentError
-from payments.forms import AmountField
 from payments.selectors import escrow_balance_cents
 
 from .disputes import dispute_resolve

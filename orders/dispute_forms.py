@@ -2,9 +2,9 @@
 
 from django import forms
 
+from config.money import AmountField
 from config.uploads import validate_attachment
 from milestones.services import UploadedFile
-from payments.forms import AmountField
 
 from .disputes import MAX_FILES
 from .forms import MultipleFileField

@@ -3,16 +3,28 @@ from django.conf import settings
 
 from config import clock
 from config.converters import MAX_ID
+from config.money import AmountField
 from config.text import LineField
-from payments.forms import AmountField
 
 from .services import PlanItem
+
+
+def _min_milestone():
+    return settings.ORDERS_MIN_MILESTONE_CENTS
+
+
+def _max_milestone():
+    return settings.ORDERS_MAX_MILESTONE_CENTS
+
+
+def _max_payment():
+    return settings.PAYMENTS_MAX_CHECKOUT_CENTS
 
 
 class PlanItemForm(forms.Form):
     title = LineField(max_length=120)
     description = forms.CharField(label="Deliverables", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
-    amount = AmountField(label="Amount (USD)")
+    amount = AmountField(label="Amount (USD)", min_cents=_min_milestone, max_cents=_max_milestone)
     delivery_days = forms.IntegerField(label="Delivery (days)", min_value=1, max_value=365, required=False)
     due_date = forms.DateField(label="…or due date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     revisions_allowed = forms.IntegerField(label="Revisions", min_value=0, max_value=20, initial=1)
@@ -28,9 +40,6 @@ class PlanItemForm(forms.Form):
                 data["delivery_days"] = (due - today).days
         elif not days and "delivery_days" not in self.errors:
             self.add_error("delivery_days", "Give a delivery time in days or a due date.")
-        amount = data.get("amount")
-        if amount is not None and amount < settings.ORDERS_MIN_MILESTONE_CENTS:
-            self.add_error("amount", f"The minimum is {settings.ORDERS_MIN_MILESTONE_CENTS / 100:,.2f} USD.")
         return data
 
     def item(self) -> PlanItem:
@@ -38,16 +47,34 @@ class PlanItemForm(forms.Form):
         return PlanItem(d["title"], d["description"], d["amount"], d["delivery_days"], d["revisions_allowed"])
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 class BasePlanFormSet(forms.BaseFormSet):
+    """The milestones of an offer: every message it can show speaks of milestones, not of "forms"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.error_messages.update(
+            {
+                # Django formats these with %(num)d; these are complete sentences (the number from settings).
+                "too_many_forms": f"A plan has at most {_plural(settings.ORDERS_MAX_MILESTONES, 'milestone')}.",
+                "too_few_forms": "Add at least one milestone.",
+                "missing_management_form": "The milestones could not be read: the page was incomplete or "
+                "out of date. Reload it and enter the plan again.",
+            }
+        )
+
     def clean(self):
-        if any(self.errors):
-            return
+        if any(self.errors) or not self.management_form.is_valid():
+            return  # the rows' own errors, or "could not be read", say what is wrong
         filled = [f for f in self.forms if f.has_changed() and not self._should_delete_form(f)]
         most = settings.ORDERS_MAX_MILESTONES
         if not filled:
             raise forms.ValidationError("Add at least one milestone.")
         if len(filled) > most:
-            raise forms.ValidationError(f"A plan has at most {most} milestones.")
+            raise forms.ValidationError(self.error_messages["too_many_forms"], code="too_many_forms")
 
     def items(self):
         return [f.item() for f in self.forms if f.has_changed() and f.cleaned_data]
@@ -149,7 +176,7 @@ class ReplyForm(forms.Form):
 
 
 class TipForm(forms.Form):
-    amount = AmountField(label="Tip (USD)")
+    amount = AmountField(label="Tip (USD)", max_cents=_max_payment)
 
 
 class NotificationReadForm(forms.Form):

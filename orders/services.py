@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Avg, Count
 
 from config import clock
+from config.money import format_cents
 from marketplace import services as marketplace
 from marketplace.models import Conversation, Gig, GigPackage, GigStatus
 from milestones import services as milestones
@@ -76,13 +77,13 @@ def _new_offer(*, conversation, author, items, note, gig, previous=None):
     offer.message = marketplace.message_send(
         conversation=conversation,
         sender=author,
-        body=f"Sent {kind}: {len(items)} milestone(s), {total / 100:,.2f} USD in total.",
+        body=f"Sent {kind}: {len(items)} milestone(s), {format_cents(total)} in total.",
         kind="offer",
     )
     offer.save(update_fields=["message"])
     notification_send(
         user=conversation.other_party(author),
-        text=f"{author.public_name} sent you {kind} ({total / 100:,.2f} USD). It expires in "
+        text=f"{author.public_name} sent you {kind} ({format_cents(total)}). It expires in "
         f"{settings.OFFER_EXPIRY.days} days.",
         url=_offer_url(offer),
     )

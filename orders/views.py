@@ -321,7 +321,7 @@ def offer_counter(request, pk):
         {
             "title": p.title,
             "description": p.description,
-            "amount": f"{p.amount_cents / 100:.2f}",
+            "amount": p.amount_cents,  # cents: the amount field shows them as "1,234.50"
             "delivery_days": p.delivery_days,
             "revisions_allowed": p.revisions_allowed,
         }

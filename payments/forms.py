@@ -1,67 +1,21 @@
 """Forms: parse what people type into integer cents and tidy card details."""
 
 import uuid
-from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.conf import settings
 
 from config import clock
+from config.money import AmountField, parse_cents
 
 from .providers.sandbox import normalise_card_number
-from .templatetags.money import money
+
+__all__ = ["AmountField", "CardForm", "TipForm", "WithdrawForm", "parse_amount_to_cents"]
 
 
 def parse_amount_to_cents(text, *, allow_zero: bool = False) -> int:
-    """ "25", "25.5", "$1,234.56" → cents. Refuses negatives, zero (unless allowed), junk and fractions of a cent."""
-    cleaned = str(text or "").strip().replace(",", "").replace("$", "").replace(" ", "")
-    if not cleaned:
-        raise forms.ValidationError("Enter an amount.", code="required")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise forms.ValidationError(
-            "Enter the amount as a number in dollars and cents, like 25 or 25.50.", code="invalid"
-        ) from None
-    if not value.is_finite():
-        raise forms.ValidationError("Enter the amount as a number in dollars and cents, like 25 or 25.50.")
-    if value < 0 or (value == 0 and not allow_zero):
-        raise forms.ValidationError(
-            "The amount cannot be negative." if allow_zero else "The amount must be greater than zero.",
-            code="min_value",
-        )
-    if value != value.quantize(Decimal("0.01")):
-        raise forms.ValidationError("Use at most two decimal places (whole cents).", code="invalid")
-    cents = int(value * 100)
-    if cents > settings.PAYMENTS_MAX_CHECKOUT_CENTS:
-        raise forms.ValidationError(
-            f"The amount can be at most {money(settings.PAYMENTS_MAX_CHECKOUT_CENTS)}.", code="max_value"
-        )
-    return cents
-
-
-class AmountField(forms.CharField):
-    """A dollars-and-cents text box whose cleaned value is integer cents (``None`` when left empty).
-
-    ``allow_zero=True`` accepts 0.00 (e.g. a seller's share of nothing in a dispute split).
-    """
-
-    def __init__(self, *, allow_zero: bool = False, **kwargs):
-        self.allow_zero = allow_zero
-        kwargs.setdefault("max_length", 20)
-        kwargs.setdefault("error_messages", {"required": "Enter an amount."})
-        super().__init__(**kwargs)
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.update({"inputmode": "decimal", "autocomplete": "off", "placeholder": "0.00"})
-        return attrs
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value in self.empty_values:
-            return None
-        return parse_amount_to_cents(value, allow_zero=self.allow_zero)
+    """ "25", "25.5", "$1,234.56" → cents, up to the largest single payment: ``config.money.parse_cents``."""
+    return parse_cents(text, allow_zero=allow_zero, max_cents=settings.PAYMENTS_MAX_CHECKOUT_CENTS)
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -126,13 +80,21 @@ class CardForm(forms.Form):
         return cvc
 
 
+def _max_payment():
+    return settings.PAYMENTS_MAX_CHECKOUT_CENTS
+
+
+def _min_payout():
+    return settings.PAYMENTS_MIN_PAYOUT_CENTS
+
+
 class TipForm(forms.Form):
-    amount = AmountField(label="Tip amount (USD)")
+    amount = AmountField(label="Tip amount (USD)", max_cents=_max_payment)
     note = forms.CharField(label="Note (optional)", max_length=100, required=False)
 
 
 class WithdrawForm(forms.Form):
-    amount = AmountField(label="Amount to withdraw (USD)")
+    amount = AmountField(label="Amount to withdraw (USD)", min_cents=_min_payout, max_cents=_max_payment)
     # One key per form shown: submitting the same form twice never pays out twice.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 
@@ -140,3 +102,9 @@ class WithdrawForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    def clean(self):
+        # The key is a hidden field: its own error would be shown nowhere. Say it above the form instead.
+        if self.errors.pop("idempotency_key", None):
+            self.add_error(None, "This form has expired. Reload the page and try again.")
+        return super().clean()

@@ -1,10 +1,12 @@
-"""The one place money is formatted: ``{% load money %}{{ amount_cents|money }}``."""
+"""The money template filter: ``{% load money %}{{ amount_cents|money }}`` (formatting is ``config.money``'s)."""
 
 from django import template
 
+from config.money import CURRENCY_SYMBOL, format_cents
+
 register = template.Library()
 
-CURRENCY_SYMBOL = "$"
+__all__ = ["CURRENCY_SYMBOL", "money"]
 
 
 @register.filter
@@ -12,7 +14,4 @@ def money(cents):
     """Integer cents to "$1,234.56" ("−$3.00" for negatives); blank stays blank."""
     if cents is None or cents == "":
         return ""
-    cents = int(cents)
-    sign = "−" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{CURRENCY_SYMBOL}{whole:,}.{part:02d}"
+    return format_cents(int(cents))

@@ -16,9 +16,15 @@
   var smallFee = parseInt(form.dataset.smallFeeCents, 10);
   var smallThreshold = parseInt(form.dataset.smallThresholdCents, 10);
 
+  // The grammar of config/money.py (the server's one parser): an optional "$", digits with real
+  // thousands separators only, a dot and at most two decimals. Anything else shows no total.
+  var AMOUNT = /^\$?(?:([1-9][0-9]{0,2}(?:,[0-9]{3})+|[0-9]+)(?:\.([0-9]{0,2}))?|\.([0-9]{1,2}))$/;
   function cents(value) {
-    var n = Number(String(value || "").replace(/[$,\s]/g, ""));
-    return isFinite(n) && n > 0 ? Math.round(n * 100) : 0;
+    var m = AMOUNT.exec(String(value || "").trim());
+    if (!m) { return 0; }
+    var whole = parseInt((m[1] || "0").replace(/,/g, ""), 10);
+    var part = ((m[2] || m[3] || "") + "00").slice(0, 2);
+    return whole * 100 + parseInt(part, 10);
   }
   function fmt(c) {
     return "$" + (c / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });

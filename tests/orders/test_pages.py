@@ -66,10 +66,10 @@ def test_seller_sends_an_offer_from_the_conversation(client, conversation):
     [
         ([], "Add at least one milestone."),
         ([row()] * 7, "at most 6"),
-        ([row(amount="0")], "more than zero"),
-        ([row(amount="-5")], "more than zero"),
-        ([row(amount="ten")], "number"),
-        ([row(amount="4.99")], "minimum is 5.00"),
+        ([row(amount="0")], "at least $5.00"),
+        ([row(amount="-5")], "cannot be negative"),
+        ([row(amount="ten")], "like 1250 or 1,250.50"),
+        ([row(amount="4.99")], "at least $5.00"),
         ([row(days="", due="2020-01-01")], "must be in the future"),
         ([row(days="")], "delivery time in days or a due date"),
     ],
@@ -276,7 +276,7 @@ def test_tip_after_completion_goes_to_checkout(client):
     response = client.post(reverse("orders:tip", args=[order.pk]), {"amount": "15"})
     assert "/payments/checkout/" in response["Location"]
     bad = client.post(reverse("orders:tip", args=[order.pk]), {"amount": "-3"}, follow=True)
-    assert "greater than zero" in bad.content.decode()
+    assert "cannot be negative" in bad.content.decode()
     client.force_login(order.seller)
     refused = client.post(reverse("orders:tip", args=[order.pk]), {"amount": "15"}, follow=True)
     assert "Only the buyer can tip" in refused.content.decode()
