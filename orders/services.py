@@ -383,7 +383,9 @@ def notifications_mark_read(*, user, pk=None) -> int:
     """Mark one notification (or all) of ``user`` as read."""
     from .models import Notification
 
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    mine = Notification.objects.filter(user=user)
     if pk is not None:
-        qs = qs.filter(pk=pk)
-    return qs.update(read_at=clock.now())
+        mine = mine.filter(pk=pk)
+        if not mine.exists():
+            raise OrderError("That notification could not be found, so nothing was marked as read.")
+    return mine.filter(read_at__isnull=True).update(read_at=clock.now())

@@ -469,7 +469,11 @@ def notifications_read(request):
     if "id" in form.errors:  # not a number (``id=abc``): nothing to look up
         messages.error(request, "That notification could not be found, so nothing was marked as read.")
         return redirect("notifications")
-    services.notifications_mark_read(user=request.user, pk=form.cleaned_data["id"])
+    try:
+        services.notifications_mark_read(user=request.user, pk=form.cleaned_data["id"])
+    except OrderError as exc:
+        messages.error(request, str(exc))
+        return redirect("notifications")
     target = form.cleaned_data.get("next") or ""
     # Only a path on this site (a bare word would be taken for a URL name by redirect()).
     if target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

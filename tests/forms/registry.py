@@ -31,7 +31,7 @@ from config import clock
 from config.money import AmountField
 from marketplace.models import Category, Gig, GigPackage, Message
 from milestones.models import Milestone, PlanChange
-from orders.models import Dispute, Offer, Review, SettlementProposal
+from orders.models import Dispute, Notification, Offer, Review, SettlementProposal
 from payments.models import Checkout, Payout
 from tests.factories import PASSWORD, UserFactory
 
@@ -634,6 +634,15 @@ SUBMISSIONS = [
         fields=_form("orders.forms.ReplyForm"),
         valid=lambda c: {"reply": "Thank you!"},
         watch=lambda c: list(Review.objects.filter(pk=c.review.pk).values_list("reply")),
+    ),
+    Submission(
+        "notifications_read",
+        forms=("orders.forms.NotificationReadForm",),
+        url=lambda c: "/notifications/read",
+        user="buyer",
+        fields=_form("orders.forms.NotificationReadForm"),
+        valid=lambda c: {"id": str(c.notification.pk), "next": "/dashboard/"},
+        watch=lambda c: list(Notification.objects.filter(user=c.users["buyer"]).values_list("pk", "read_at")),
     ),
     Submission(
         "order_tip",

@@ -294,3 +294,16 @@ def test_the_order_pages_empty_forms_are_rendered_once_and_as_django_renders_the
     assert _blank_form.cache_info().misses == len(ORDER_PAGE_FORMS)
     client.get(order.get_absolute_url())
     assert _blank_form.cache_info().misses == len(ORDER_PAGE_FORMS)
+
+
+def test_marking_someone_elses_notification_read_says_it_was_not_found(client):
+    from orders.models import Notification
+    from orders.timeline import notification_send
+    from tests.factories import UserFactory
+
+    mine, theirs = UserFactory(), UserFactory()
+    other = notification_send(user=theirs, text="Not yours", email=False)
+    client.force_login(mine)
+    page = client.post("/notifications/read", {"id": str(other.pk)}, follow=True).content.decode()
+    assert "could not be found" in page
+    assert Notification.objects.get(pk=other.pk).read_at is None
