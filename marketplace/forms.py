@@ -6,6 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from config.money import AmountField
+from config.numbers import WholeNumberField
 from config.text import LineField
 from config.uploads import safe_name, validate_attachment, validate_image_upload
 
@@ -135,8 +136,8 @@ class PackageForm(forms.Form):
     name = LineField(max_length=60, required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. Starter"}))
     description = forms.CharField(max_length=600, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     price = _money_field("Price ($)")
-    delivery_days = forms.IntegerField(label="Delivery (days)", required=False, min_value=1, max_value=365)
-    revisions = forms.IntegerField(required=False, min_value=0, max_value=20, initial=1)
+    delivery_days = WholeNumberField(label="Delivery (days)", required=False, min_value=1, max_value=365)
+    revisions = WholeNumberField(required=False, min_value=0, max_value=20, initial=1)
     features = forms.CharField(
         label="What is included",
         required=False,
@@ -187,7 +188,7 @@ class GigForm(forms.Form):
     )
     pricing = forms.ChoiceField(choices=PRICING_CHOICES, initial="simple", widget=forms.RadioSelect)
     price = _money_field("Starting price ($)")
-    delivery_days = forms.IntegerField(label="Delivery (days)", required=False, min_value=1, max_value=365)
+    delivery_days = WholeNumberField(label="Delivery (days)", required=False, min_value=1, max_value=365)
     offers_milestones = forms.BooleanField(
         label="I offer milestone plans (the work split into phases, each paid on approval)", required=False
     )
@@ -368,9 +369,7 @@ class CustomOfferRequestForm(forms.Form):
         error_messages={"min_length": "Describe the work in a few sentences (at least 20 characters)."},
     )
     budget = _money_field("Your budget ($, optional)")
-    delivery_days = forms.IntegerField(
-        label="Wanted within (days, optional)", required=False, min_value=1, max_value=365
-    )
+    delivery_days = WholeNumberField(label="Wanted within (days, optional)", required=False, min_value=1, max_value=365)
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data

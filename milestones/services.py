@@ -113,7 +113,7 @@ _OPEN_REQUESTS = {
 }
 
 
-def milestone_requests_close(milestone) -> int:
+def milestone_requests_close(milestone, *, kinds=tuple(_OPEN_REQUESTS)) -> int:
     """Close every request still waiting on ``milestone`` (it has just ended); returns how many.
 
     A request that outlives its milestone could otherwise still be accepted: an extension moving the due
@@ -122,7 +122,8 @@ def milestone_requests_close(milestone) -> int:
     """
     closed = 0
     now = clock.now()
-    for name, model in _OPEN_REQUESTS.items():
+    for name in kinds:
+        model = _OPEN_REQUESTS[name]
         if getattr(milestone, name, True):
             closed += model.objects.filter(milestone=milestone, status=RequestStatus.PENDING).update(
                 status=RequestStatus.CLOSED, decided_at=now
@@ -164,6 +165,17 @@ def run_transition(milestone, name, actor, *, expected_state=None, detail="", **
     milestone.save()
     if milestone.state in FINAL_STATES:
         milestone_requests_close(milestone)
+    elif from_state == State.IN_PROGRESS:
+        # a mutual cancellation is agreed only while the work is in progress: once delivered (or
+        # disputed) the request can no longer be accepted, so it closes rather than show a dead button
+        milestone_requests_close(milestone, kinds=("open_cancellation_requests",))
+    if from_state == State.AWAITING_FUNDING and milestone.state != State.FUNDED:
+        payments.checkouts_close(
+            purpose="milestone",
+            reference_id=milestone.pk,
+            reason=f"The milestone is now “{milestone.get_state_display()}”: it no longer needs funding. "
+            "Nothing was charged.",
+        )
     timeline_record(
         order=milestone.order,
         milestone=milestone,
@@ -299,8 +311,10 @@ def milestone_funded(checkout):
     from payments.exceptions import PaymentError
 
     milestone = lock_milestone(checkout.reference_id)
-    if milestone.state != State.AWAITING_FUNDING or milestone.amount_cents != checkout.amount_cents:
-        raise PaymentError("This milestone no longer needs funding.")
+    if milestone.state != State.AWAITING_FUNDING:
+        raise PaymentError(f"This milestone is “{milestone.get_state_display()}” and no longer needs funding.")
+    if milestone.amount_cents != checkout.amount_cents:
+        raise PaymentError("The milestone's amount changed while you were paying, so this payment could not fund it.")
     run_transition(milestone, "fund", milestone.order.buyer)
     notification_send(
         user=milestone.order.seller,
@@ -780,6 +794,13 @@ def plan_change_decide(*, change_id, actor, accept: bool) -> PlanChange:
             raise StaleAction("This milestone has started meanwhile; the change can no longer apply.")
         if milestone.state == State.FUNDED and change.amount_cents != milestone.amount_cents:
             raise StaleAction("This milestone was funded meanwhile; its amount can no longer change.")
+        if change.amount_cents != milestone.amount_cents:
+            payments.checkouts_close(
+                purpose="milestone",
+                reference_id=milestone.pk,
+                reason="The milestone's amount changed, so this checkout can no longer be paid; nothing was "
+                "charged. Fund the milestone again from the order page.",
+            )
         for field in ("title", "description", "amount_cents", "delivery_days", "revisions_allowed"):
             setattr(milestone, field, getattr(change, field))
         milestone.save(update_fields=["title", "description", "amount_cents", "delivery_days", "revisions_allowed"])

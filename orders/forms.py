@@ -4,6 +4,7 @@ from django.conf import settings
 from config import clock
 from config.converters import MAX_ID
 from config.money import AmountField
+from config.numbers import WholeNumberField
 from config.text import LineField
 
 from .services import PlanItem
@@ -25,9 +26,9 @@ class PlanItemForm(forms.Form):
     title = LineField(max_length=120)
     description = forms.CharField(label="Deliverables", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
     amount = AmountField(label="Amount (USD)", min_cents=_min_milestone, max_cents=_max_milestone)
-    delivery_days = forms.IntegerField(label="Delivery (days)", min_value=1, max_value=365, required=False)
+    delivery_days = WholeNumberField(label="Delivery (days)", min_value=1, max_value=365, required=False)
     due_date = forms.DateField(label="…or due date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    revisions_allowed = forms.IntegerField(label="Revisions", min_value=0, max_value=20, initial=1)
+    revisions_allowed = WholeNumberField(label="Revisions", min_value=0, max_value=20, initial=1)
 
     def clean(self):
         data = super().clean()
@@ -156,7 +157,7 @@ class RevisionForm(forms.Form):
 
 
 class ExtensionForm(forms.Form):
-    days = forms.IntegerField(label="Extra days", min_value=1, max_value=60)
+    days = WholeNumberField(label="Extra days", min_value=1, max_value=60)
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -182,5 +183,5 @@ class TipForm(forms.Form):
 class NotificationReadForm(forms.Form):
     """The bell's "mark read" buttons: one notification (``id``; none means all) and where to go next."""
 
-    id = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    id = WholeNumberField(required=False, min_value=1, max_value=MAX_ID)
     next = forms.CharField(required=False, max_length=2000)

@@ -1,5 +1,6 @@
 """Forms: parse what people type into integer cents and tidy card details."""
 
+import re
 import uuid
 
 from django import forms
@@ -59,11 +60,10 @@ class CardForm(forms.Form):
 
     def clean_expiry(self):
         text = self.cleaned_data["expiry"].replace(" ", "")
-        try:
-            month_text, year_text = text.split("/")
-            month, year = int(month_text), int(year_text)
-        except ValueError:
-            raise forms.ValidationError("Enter the expiry date as MM/YY.") from None
+        match = re.fullmatch(r"([0-9]{1,2})/([0-9]{2}|[0-9]{4})", text)
+        if match is None:
+            raise forms.ValidationError("Enter the expiry date as MM/YY.")
+        month, year = int(match[1]), int(match[2])
         if year < 100:
             year += 2000
         if not 1 <= month <= 12:
@@ -71,6 +71,8 @@ class CardForm(forms.Form):
         today = clock.now().date()
         if (year, month) < (today.year, today.month):
             raise forms.ValidationError("This card has expired.")
+        if year > today.year + 20:  # no card is issued for longer: a typo
+            raise forms.ValidationError("Check the expiry year: enter the date as MM/YY.")
         return f"{month:02d}/{year % 100:02d}"
 
     def clean_cvc(self):

@@ -70,6 +70,7 @@ __all__ = [
     "balances_for",
     "checkout_create",
     "checkout_pay",
+    "checkouts_close",
     "checkouts_recover",
     "earnings_clear",
     "earnings_hold",
@@ -196,6 +197,15 @@ def checkout_create(
             except IntegrityError:
                 continue  # a concurrent request opened one first: reuse it on the next pass
     raise PaymentError("The checkout could not be opened. Please try again.")
+
+
+def checkouts_close(*, purpose: str, reference_id: int, reason: str) -> int:
+    """What these checkouts paid for can no longer be bought as they stand (the milestone was cancelled, its
+    amount changed): every OPEN one is closed with ``reason``, which its page then shows instead of a pay
+    button. A checkout being paid by card right now is left to its charge, which is then credited."""
+    return Checkout.objects.filter(purpose=purpose, reference_id=reference_id, status=CheckoutStatus.OPEN).update(
+        status=CheckoutStatus.CANCELLED, failure_message=reason[:300]
+    )
 
 
 def _purpose_of(checkout: Checkout) -> Purpose:
@@ -605,6 +615,7 @@ def tip_send(
     """
     if seller is None or not seller.is_active:
         raise PaymentError("This seller cannot receive tips.")
+    _refuse_staff_payee(seller)
     description = f"Tip for {seller.public_name}" + (f": {note}" if note else "")
     return checkout_create(
         buyer=buyer,
@@ -617,10 +628,17 @@ def tip_send(
     )
 
 
+def _refuse_staff_payee(payee) -> None:
+    # Support staff decide disputes: nobody may pay them (a tip could be a bribe).
+    if payee.is_staff or payee.is_superuser:
+        raise PaymentError("Support staff and administrators cannot receive tips; nothing was charged.")
+
+
 def tip_validate(checkout: Checkout) -> None:
     payee = checkout.payee
     if payee is None or not payee.is_active:
         raise PaymentError("This seller cannot receive tips any more; nothing was charged.")
+    _refuse_staff_payee(payee)
     if payee.pk == checkout.buyer_id:
         raise PaymentError("You cannot tip yourself.")
 

@@ -38,8 +38,10 @@ def checkout(request, checkout_uuid):
             messages.info(request, "This checkout is already paid. Nothing more was charged or taken.")
             return redirect(checkout.get_receipt_url())
         if checkout.status == CheckoutStatus.CANCELLED:
-            messages.error(request, "This checkout was replaced by a newer one; nothing was charged.")
-            return redirect("payments:history")
+            messages.error(
+                request, checkout.failure_message or "This checkout was replaced by a newer one; nothing was charged."
+            )
+            return redirect(_return_url(request, checkout))
         if not use_balance:
             card_form = CardForm(request.POST)
         if use_balance or card_form.is_valid():
