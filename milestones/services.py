@@ -170,11 +170,9 @@ def run_transition(milestone, name, actor, *, expected_state=None, detail="", **
         # disputed) the request can no longer be accepted, so it closes rather than show a dead button
         milestone_requests_close(milestone, kinds=("open_cancellation_requests",))
     if from_state == State.AWAITING_FUNDING and milestone.state != State.FUNDED:
-        payments.checkouts_close(
-            purpose="milestone",
-            reference_id=milestone.pk,
-            reason=f"The milestone is now “{milestone.get_state_display()}”: it no longer needs funding. "
-            "Nothing was charged.",
+        _checkouts_close_after_commit(
+            milestone.pk,
+            f"The milestone is now “{milestone.get_state_display()}”: it no longer needs funding. Nothing was charged.",
         )
     timeline_record(
         order=milestone.order,
@@ -186,6 +184,18 @@ def run_transition(milestone, name, actor, *, expected_state=None, detail="", **
         detail=detail,
     )
     return milestone
+
+
+def _checkouts_close_after_commit(milestone_id, reason):
+    """Close the milestone's open funding checkouts once this transaction has committed.
+
+    Not inside it: a balance payment locks its checkout, then the order; closing the checkout while this
+    transaction holds the order would take the two locks the other way round (a deadlock the raced pairs
+    found). A payment that holds the checkout meanwhile fails its own check and leaves it open to close.
+    """
+    transaction.on_commit(
+        lambda: payments.checkouts_close(purpose="milestone", reference_id=milestone_id, reason=reason), robust=True
+    )
 
 
 def _party(milestone, actor, *roles):
@@ -795,10 +805,9 @@ def plan_change_decide(*, change_id, actor, accept: bool) -> PlanChange:
         if milestone.state == State.FUNDED and change.amount_cents != milestone.amount_cents:
             raise StaleAction("This milestone was funded meanwhile; its amount can no longer change.")
         if change.amount_cents != milestone.amount_cents:
-            payments.checkouts_close(
-                purpose="milestone",
-                reference_id=milestone.pk,
-                reason="The milestone's amount changed, so this checkout can no longer be paid; nothing was "
+            _checkouts_close_after_commit(
+                milestone.pk,
+                "The milestone's amount changed, so this checkout can no longer be paid; nothing was "
                 "charged. Fund the milestone again from the order page.",
             )
         for field in ("title", "description", "amount_cents", "delivery_days", "revisions_allowed"):

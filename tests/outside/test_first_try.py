@@ -22,11 +22,12 @@ def _client(user):
     return client
 
 
-def test_a_checkout_for_a_cancelled_milestone_says_so_instead_of_offering_to_pay():
+def test_a_checkout_for_a_cancelled_milestone_says_so_instead_of_offering_to_pay(django_capture_on_commit_callbacks):
     order = make_order(10000, 20000)
     second = ms(order, 2)
     checkout = milestone_services.milestone_fund_checkout(milestone=second, actor=order.buyer)
-    milestone_services.milestone_cancel(milestone_id=second.pk, actor=order.buyer)
+    with django_capture_on_commit_callbacks(execute=True):
+        milestone_services.milestone_cancel(milestone_id=second.pk, actor=order.buyer)
     checkout.refresh_from_db()
     assert checkout.status == CheckoutStatus.CANCELLED
     page = _client(order.buyer).get(checkout.get_absolute_url()).content.decode()
@@ -36,7 +37,7 @@ def test_a_checkout_for_a_cancelled_milestone_says_so_instead_of_offering_to_pay
     assert "Waiting for payment" not in history or checkout.description not in history
 
 
-def test_a_checkout_whose_milestone_amount_changed_is_closed_with_a_way_back():
+def test_a_checkout_whose_milestone_amount_changed_is_closed_with_a_way_back(django_capture_on_commit_callbacks):
     order = make_order(10000, 20000)
     second = ms(order, 2)
     checkout = milestone_services.milestone_fund_checkout(milestone=second, actor=order.buyer)
@@ -49,7 +50,8 @@ def test_a_checkout_whose_milestone_amount_changed_is_closed_with_a_way_back():
         delivery_days=3,
         revisions_allowed=1,
     )
-    milestone_services.plan_change_decide(change_id=change.pk, actor=order.buyer, accept=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        milestone_services.plan_change_decide(change_id=change.pk, actor=order.buyer, accept=True)
     checkout.refresh_from_db()
     assert checkout.status == CheckoutStatus.CANCELLED and "amount changed" in checkout.failure_message
     response = _client(order.buyer).post(checkout.get_absolute_url(), {"pay_with": "balance"}, follow=True)
