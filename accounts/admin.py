@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import FormSubmission, User
+from config.admin import ReadOnlyAdmin
+
+from .models import FormSubmission, Notification, StaffAction, User
 
 
 @admin.register(User)
@@ -34,3 +36,37 @@ class FormSubmissionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ("user", "text", "created_at", "read_at")
+    list_filter = ("read_at",)
+    search_fields = ("user__email", "text")
+    readonly_fields = ("user", "text", "url", "created_at", "read_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(StaffAction)
+class StaffActionAdmin(ReadOnlyAdmin):
+    """The staff audit log: append-only."""
+
+    list_display = ("created_at", "staff", "action", "order_id", "milestone_id", "dispute_id", "target", "detail")
+    list_filter = ("action", "created_at")
+    search_fields = ("staff__email", "detail", "reason", "target", "=order_id", "=dispute_id")
+    list_select_related = ("staff",)
+    date_hierarchy = "created_at"
+    readonly_fields = (
+        "created_at",
+        "staff",
+        "action",
+        "order_id",
+        "milestone_id",
+        "dispute_id",
+        "target",
+        "detail",
+        "reason",
+        "data",
+    )

@@ -87,3 +87,57 @@ class FormSubmission(models.Model):
 
     def __str__(self):
         return f"{self.key} by user {self.user_id}"
+
+
+class Notification(models.Model):
+    """An in-app notice (the bell); most are also emailed."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    text = models.CharField(max_length=300)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Email is sent by a Celery task after commit; a sweep resends what a broker
+    # outage dropped (email_wanted and not emailed yet).
+    email_wanted = models.BooleanField(default=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "orders_notification"  # moved from the orders app with its table
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "read_at"]),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(email_wanted=True, emailed_at=None),
+                name="notification_unsent",
+            ),
+        ]
+
+    def __str__(self):
+        return self.text
+
+
+class StaffAction(models.Model):
+    """The audit log of support staff and admins: who did what, when, to what, and why."""
+
+    staff = models.ForeignKey(User, on_delete=models.PROTECT, related_name="staff_actions")
+    action = models.CharField(max_length=40, db_index=True)
+    # What it was about, by id (the apps above this one own those rows): a log outlives what it names.
+    order_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    milestone_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    dispute_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    target = models.CharField(max_length=120, blank=True, help_text="Anything else it acted on, e.g. “gig 12”.")
+    detail = models.TextField(blank=True, help_text="What was done (amounts, outcome).")
+    reason = models.TextField(blank=True, help_text="Why: the decision or note the staff member wrote.")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+
+    class Meta:
+        db_table = "orders_staffaction"  # moved from the orders app with its table
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "staff action (audit log)"
+        verbose_name_plural = "staff actions (audit log)"
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.staff} {self.action}"

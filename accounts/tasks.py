@@ -11,3 +11,10 @@ def purge_unverified_signups() -> int:
 @shared_task
 def purge_form_submissions() -> int:
     return services.form_submissions_purge()
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_notification_email(notification_id):
+    from .notifications import notification_email
+
+    return notification_email(notification_id)

@@ -38,7 +38,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from accounts.models import User
+from accounts.models import Notification, User
 from marketplace.demo import GIGS as DEMO_GIGS
 from marketplace.models import (
     Category,
@@ -51,8 +51,8 @@ from marketplace.models import (
     level_for,
 )
 from marketplace.services import gig_ratings_sync
-from milestones.models import Delivery, Milestone, RevisionRequest, State
-from orders.models import Notification, Offer, OfferMilestone, OfferStatus, Order, OrderStatus, Review, TimelineEvent
+from milestones.models import Delivery, Milestone, Order, OrderStatus, RevisionRequest, State, TimelineEvent
+from orders.models import Offer, OfferMilestone, OfferStatus, Review
 from payments import fees
 from payments.models import (
     AccountKind,
@@ -493,6 +493,7 @@ class Builder:
                         "created_at": sent,
                         "expires_at": sent + timedelta(days=7),
                         "decided_at": p["start"],
+                        "order_id": order_id,
                     }
                 )
                 for position, item in enumerate(p["items"], start=1):
@@ -517,7 +518,6 @@ class Builder:
                         "seller_id": p["seller"].pk,
                         "gig_id": p["gig"].pk,
                         "conversation_id": conv_id,
-                        "offer_id": offer_id,
                         "title": p["gig"].title[:140],
                         "status": status,
                         "created_at": p["start"],
@@ -525,8 +525,6 @@ class Builder:
                     }
                 )
             copy_rows(Message, messages)
-            copy_rows(Offer, offers)
-            copy_rows(OfferMilestone, plan_rows, with_id=False)
 
             # milestones, with their timestamps walked forward from the order's start
             total_milestones = sum(len(p["items"]) for p in plans)
@@ -605,6 +603,8 @@ class Builder:
                 if p["story"] in ("completed", "cancelled"):
                     order["ended_at"] = last_closed or p["start"]
             self.counters.add("orders", copy_rows(Order, orders))
+            copy_rows(Offer, offers)  # each accepted offer names its order
+            copy_rows(OfferMilestone, plan_rows, with_id=False)
             self.counters.add("milestones", copy_rows(Milestone, milestones))
 
             self._timeline_and_work(schedule, orders, plans)

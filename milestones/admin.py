@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from config.admin import ReadOnlyAdmin
 from orders.admin_transitions import MilestoneTransitionsAdminMixin
 
 from .models import (
@@ -8,8 +9,10 @@ from .models import (
     DeliveryFile,
     ExtensionRequest,
     Milestone,
+    Order,
     PlanChange,
     RevisionRequest,
+    TimelineEvent,
 )
 from .timers import next_event
 
@@ -140,3 +143,39 @@ class RevisionRequestAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class TimelineInline(admin.TabularInline):
+    model = TimelineEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "actor", "action", "milestone", "from_state", "to_state", "detail")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("id", "title", "buyer", "seller", "status", "created_at", "ended_at")
+    list_filter = ("status", "created_at")
+    search_fields = ("=id", "title", "buyer__email", "seller__email")
+    list_select_related = ("buyer", "seller")
+    date_hierarchy = "created_at"
+    readonly_fields = ("buyer", "seller", "gig", "conversation", "offer", "status", "created_at", "ended_at")
+    inlines = [TimelineInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "order", "milestone", "actor", "action", "from_state", "to_state")
+    list_filter = ("action",)
+    search_fields = ("order__title", "actor__email", "detail")
+    readonly_fields = ("order", "milestone", "actor", "action", "from_state", "to_state", "detail", "created_at")

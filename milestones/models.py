@@ -11,11 +11,54 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from config import clock
 from config.text import LineCharField
 from config.uploads import private_upload_to
+
+
+class OrderStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Order(models.Model):
+    """An agreed plan between a buyer and a seller: its milestones run in sequence."""
+
+    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_bought")
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_sold")
+    gig = models.ForeignKey("marketplace.Gig", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
+    conversation = models.ForeignKey("marketplace.Conversation", on_delete=models.PROTECT, related_name="orders")
+    title = LineCharField(max_length=140)
+    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.ACTIVE, db_index=True)
+    created_at = models.DateTimeField(default=clock.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "orders_order"  # created by the orders app; the model moved here with its table
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(buyer=models.F("seller")), name="order_not_self"),
+        ]
+
+    def __str__(self):
+        return f"Order #{self.pk}: {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("orders:detail", args=[self.pk])
+
+    def party_role(self, user):
+        if user.pk == self.buyer_id:
+            return "buyer"
+        if user.pk == self.seller_id:
+            return "seller"
+        return None
+
+    def other_party(self, user):
+        return self.seller if user.pk == self.buyer_id else self.buyer
 
 
 class State(models.TextChoices):
@@ -102,7 +145,7 @@ def _no_other_active_milestone(milestone):
 
 
 class Milestone(ConcurrentTransitionMixin, models.Model):
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="milestones")
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="milestones")
     position = models.PositiveSmallIntegerField()
     title = LineCharField(max_length=120)
     description = models.TextField("deliverables", max_length=4000)
@@ -458,3 +501,31 @@ class TimerMark(models.Model):
 
     def __str__(self):
         return f"{self.kind} #{self.target_id} @ {self.moment:%Y-%m-%d %H:%M}"
+
+
+class TimelineEvent(models.Model):
+    """Who did what, when, from which state to which: the order's history."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    milestone = models.ForeignKey("Milestone", on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20, blank=True)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
+
+    class Meta:
+        db_table = "orders_timelineevent"  # moved from the orders app with its table
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    @property
+    def actor_label(self):
+        return self.actor.public_name if self.actor_id else "System"
+
+    @property
+    def action_label(self):
+        return self.action.replace("_", " ")

@@ -12,11 +12,12 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django_fsm import can_proceed
 
+from accounts.notifications import notification_send
 from config import clock
 from config.money import format_cents
-from orders.exceptions import OrderError, StaleAction
-from orders.models import Order, OrderStatus
-from orders.timeline import notification_send, timeline_record
+from milestones.exceptions import OrderError, StaleAction
+from milestones.models import Order, OrderStatus
+from milestones.timeline import timeline_record
 from payments import services as payments
 
 from .models import (

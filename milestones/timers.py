@@ -15,10 +15,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
+from accounts.notifications import notification_send
 from config import clock
 from config.paging import after_row
 from orders.models import Review
-from orders.timeline import notification_send
 
 from . import services
 from .models import State, TimerMark
@@ -259,7 +259,7 @@ def sweep_review_publication(*, now=None, batch_size=None) -> int:
 
 
 def sweep_notification_emails(*, now=None, batch_size=None) -> int:
-    from orders.timeline import notification_emails_resend
+    from accounts.notifications import notification_emails_resend
 
     return notification_emails_resend(now=now or clock.now(), batch_size=batch_size or settings.TIMER_BATCH_SIZE)
 

@@ -1,21 +1,11 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
 
+from accounts.models import StaffAction
 from config.admin import ReadOnlyAdmin
 
 from .admin_transitions import operator_buttons, staff_case_link
-from .models import (
-    Dispute,
-    DisputeAttachment,
-    DisputeMessage,
-    Notification,
-    Offer,
-    OfferMilestone,
-    Order,
-    Review,
-    SettlementProposal,
-    StaffAction,
-    TimelineEvent,
-)
+from .models import Dispute, DisputeAttachment, DisputeMessage, Offer, OfferMilestone, Review, SettlementProposal
 
 
 class OfferMilestoneInline(admin.TabularInline):
@@ -53,59 +43,12 @@ class OfferAdmin(admin.ModelAdmin):
         return False
 
 
-class TimelineInline(admin.TabularInline):
-    model = TimelineEvent
-    extra = 0
-    can_delete = False
-    fields = ("created_at", "actor", "action", "milestone", "from_state", "to_state", "detail")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
-    list_display = ("id", "title", "buyer", "seller", "status", "created_at", "ended_at")
-    list_filter = ("status", "created_at")
-    search_fields = ("=id", "title", "buyer__email", "seller__email")
-    list_select_related = ("buyer", "seller")
-    date_hierarchy = "created_at"
-    readonly_fields = ("buyer", "seller", "gig", "conversation", "offer", "status", "created_at", "ended_at")
-    inlines = [TimelineInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(TimelineEvent)
-class TimelineEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "order", "milestone", "actor", "action", "from_state", "to_state")
-    list_filter = ("action",)
-    search_fields = ("order__title", "actor__email", "detail")
-    readonly_fields = ("order", "milestone", "actor", "action", "from_state", "to_state", "detail", "created_at")
-
-
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
     list_display = ("order", "author", "recipient", "rating", "about_seller", "published_at")
     list_filter = ("rating", "about_seller")
     search_fields = ("author__email", "recipient__email", "text")
     readonly_fields = ("order", "author", "recipient", "about_seller", "rating", "created_at", "published_at")
-
-    def has_add_permission(self, request):
-        return False
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("user", "text", "created_at", "read_at")
-    list_filter = ("read_at",)
-    search_fields = ("user__email", "text")
-    readonly_fields = ("user", "text", "url", "created_at", "read_at")
 
     def has_add_permission(self, request):
         return False
@@ -136,12 +79,6 @@ class DisputeMessageInline(_ReadOnlyInline):
 class SettlementProposalInline(_ReadOnlyInline):
     model = SettlementProposal
     fields = ("created_at", "proposed_by", "outcome", "seller_amount_cents", "buyer_amount_cents", "status", "note")
-    readonly_fields = fields
-
-
-class StaffActionInline(_ReadOnlyInline):
-    model = StaffAction
-    fields = ("created_at", "staff", "action", "detail", "reason")
     readonly_fields = fields
 
 
@@ -176,9 +113,10 @@ class DisputeAdmin(ReadOnlyAdmin):
         "created_at",
         "closed_at",
         "milestone_actions",
+        "audit_log",
     )
     readonly_fields = fields
-    inlines = [DisputeMessageInline, SettlementProposalInline, StaffActionInline]
+    inlines = [DisputeMessageInline, SettlementProposalInline]
 
     @admin.display(description="resolution center")
     def case(self, obj):
@@ -187,6 +125,18 @@ class DisputeAdmin(ReadOnlyAdmin):
     @admin.display(description="operator actions")
     def milestone_actions(self, obj):
         return operator_buttons(obj.milestone)
+
+    @admin.display(description="staff actions (audit log)")
+    def audit_log(self, obj):
+        rows = StaffAction.objects.filter(dispute_id=obj.pk).select_related("staff").order_by("created_at")
+        return (
+            format_html_join(
+                "\n",
+                "<p>{} · {} · {}: {} <em>{}</em></p>",
+                ((f"{r.created_at:%Y-%m-%d %H:%M}", r.staff, r.action, r.detail, r.reason) for r in rows),
+            )
+            or "—"
+        )
 
 
 @admin.register(DisputeMessage)
@@ -228,15 +178,3 @@ class SettlementProposalAdmin(ReadOnlyAdmin):
         "created_at",
         "decided_at",
     )
-
-
-@admin.register(StaffAction)
-class StaffActionAdmin(ReadOnlyAdmin):
-    """The staff audit log: append-only."""
-
-    list_display = ("created_at", "staff", "action", "order", "milestone", "dispute", "detail")
-    list_filter = ("action", "created_at")
-    search_fields = ("staff__email", "detail", "reason", "=order__id", "=dispute__id")
-    list_select_related = ("staff", "order", "milestone", "dispute")
-    date_hierarchy = "created_at"
-    readonly_fields = ("created_at", "staff", "action", "order", "milestone", "dispute", "detail", "reason", "data")

@@ -14,16 +14,17 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.permissions import is_support
 from config import converters  # noqa: F401 - registers the <id:> path converter
 from config.money import AmountField
+from milestones.exceptions import OrderError
 from milestones.models import Milestone
 from payments.exceptions import PaymentError
 from payments.selectors import escrow_balance_cents
 
 from .disputes import dispute_resolve
-from .exceptions import OrderError
 from .models import ACTIVE_DISPUTE_STATUSES, Dispute, DisputeOutcome
-from .operations import is_support, staff_milestone_cancel
+from .operations import staff_milestone_cancel
 
 # transition name -> (button label, dispute outcome or None)
 OPERATOR_TRANSITIONS = {

@@ -9,11 +9,11 @@ from accounts.models import User
 from marketplace import services as marketplace
 from marketplace.models import Gig
 from milestones import services as milestones
+from milestones.models import Order
 from payments import services as payments
 from payments.providers.sandbox import CARD_SUCCEEDS
 
 from . import services
-from .models import Order
 from .services import PlanItem
 
 ACTIVE_PLAN = [

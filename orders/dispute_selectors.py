@@ -4,7 +4,9 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 
-from milestones.models import Delivery, Milestone, RevisionRequest
+from accounts.models import StaffAction
+from accounts.permissions import is_support
+from milestones.models import Delivery, Milestone, RevisionRequest, TimelineEvent
 from payments.models import AccountKind, LedgerAccount
 from payments.selectors import escrow_balance_cents
 
@@ -15,10 +17,7 @@ from .models import (
     DisputeStatus,
     SettlementProposal,
     SettlementStatus,
-    StaffAction,
-    TimelineEvent,
 )
-from .operations import is_support
 
 QUEUE_FILTERS = {
     "active": ("Open and waiting", list(ACTIVE_DISPUTE_STATUSES)),
@@ -144,7 +143,7 @@ def staff_case(*, pk):
         .order_by("-created_at", "-id")[:CASE_PAGE_MESSAGES]
     )[::-1]
     proposals = list(SettlementProposal.objects.filter(dispute=dispute).select_related("proposed_by"))
-    audit = list(StaffAction.objects.filter(dispute=dispute).select_related("staff"))
+    audit = list(StaffAction.objects.filter(dispute_id=dispute.pk).select_related("staff"))
     parties = [order.buyer_id, order.seller_id]
     others = Dispute.objects.filter(Q(order__buyer_id__in=parties) | Q(order__seller_id__in=parties)).exclude(
         pk=dispute.pk

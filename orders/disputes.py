@@ -19,7 +19,11 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from accounts.audit import staff_action_record
+from accounts.notifications import notification_send
+from accounts.permissions import is_support
 from config import clock
+from milestones.exceptions import OrderError, StaleAction
 from milestones.models import SYSTEM, State
 from milestones.services import (
     _after_close,
@@ -29,11 +33,11 @@ from milestones.services import (
     lock_milestone,
     run_transition,
 )
+from milestones.timeline import timeline_record
 from payments import services as payments
 from payments.exceptions import PaymentError
 from payments.templatetags.money import money
 
-from .exceptions import OrderError, StaleAction
 from .models import (
     ACTIVE_DISPUTE_STATUSES,
     Dispute,
@@ -47,8 +51,6 @@ from .models import (
     SettlementProposal,
     SettlementStatus,
 )
-from .operations import is_support, staff_action_record
-from .timeline import notification_send, timeline_record
 
 logger = logging.getLogger(__name__)
 

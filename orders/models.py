@@ -1,4 +1,4 @@
-"""Offers (versioned milestone plans), orders, their timeline, reviews and notifications."""
+"""Offers (versioned milestone plans), reviews and disputes: what happens before and after an order."""
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -42,6 +42,10 @@ class Offer(models.Model):
     created_at = models.DateTimeField(default=clock.now)
     expires_at = models.DateTimeField(db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # the order made when this version was accepted
+    order = models.OneToOneField(
+        "milestones.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="offer"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -81,75 +85,6 @@ class OfferMilestone(models.Model):
         return self.title
 
 
-class OrderStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class Order(models.Model):
-    buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_bought")
-    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_sold")
-    gig = models.ForeignKey("marketplace.Gig", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
-    conversation = models.ForeignKey("marketplace.Conversation", on_delete=models.PROTECT, related_name="orders")
-    offer = models.OneToOneField(Offer, on_delete=models.PROTECT, null=True, blank=True, related_name="order")
-    title = LineCharField(max_length=140)
-    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.ACTIVE, db_index=True)
-    created_at = models.DateTimeField(default=clock.now)
-    ended_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.CheckConstraint(condition=~models.Q(buyer=models.F("seller")), name="order_not_self"),
-        ]
-
-    def __str__(self):
-        return f"Order #{self.pk}: {self.title}"
-
-    def get_absolute_url(self):
-        return reverse("orders:detail", args=[self.pk])
-
-    def party_role(self, user):
-        if user.pk == self.buyer_id:
-            return "buyer"
-        if user.pk == self.seller_id:
-            return "seller"
-        return None
-
-    def other_party(self, user):
-        return self.seller if user.pk == self.buyer_id else self.buyer
-
-
-class TimelineEvent(models.Model):
-    """Who did what, when, from which state to which: the order's history."""
-
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
-    milestone = models.ForeignKey(
-        "milestones.Milestone", on_delete=models.CASCADE, null=True, blank=True, related_name="events"
-    )
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
-    action = models.CharField(max_length=40)
-    from_state = models.CharField(max_length=20, blank=True)
-    to_state = models.CharField(max_length=20, blank=True)
-    detail = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=clock.now, db_index=True)
-
-    class Meta:
-        ordering = ["created_at", "pk"]
-
-    def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
-
-    @property
-    def actor_label(self):
-        return self.actor.public_name if self.actor_id else "System"
-
-    @property
-    def action_label(self):
-        return self.action.replace("_", " ")
-
-
 class Review(models.Model):
     """A rating one party gives the other after an order ends.
 
@@ -157,7 +92,7 @@ class Review(models.Model):
     is written, and moves to "now" for both when the second one arrives.
     """
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="reviews")
+    order = models.ForeignKey("milestones.Order", on_delete=models.PROTECT, related_name="reviews")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews_written")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews_received")
     about_seller = models.BooleanField(help_text="True when the buyer reviews the seller.")
@@ -181,34 +116,6 @@ class Review(models.Model):
     @property
     def is_published(self):
         return self.published_at <= clock.now()
-
-
-class Notification(models.Model):
-    """An in-app notice (the bell); most are also emailed."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    text = models.CharField(max_length=300)
-    url = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=clock.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-    # Email is sent by a Celery task after commit; a sweep resends what a broker
-    # outage dropped (email_wanted and not emailed yet).
-    email_wanted = models.BooleanField(default=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [
-            models.Index(fields=["user", "read_at"]),
-            models.Index(
-                fields=["created_at"],
-                condition=models.Q(email_wanted=True, emailed_at=None),
-                name="notification_unsent",
-            ),
-        ]
-
-    def __str__(self):
-        return self.text
 
 
 # --- Disputes: the resolution center ---------------------------------------
@@ -249,7 +156,7 @@ class Dispute(models.Model):
     withdrawal puts the milestone back.
     """
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
+    order = models.ForeignKey("milestones.Order", on_delete=models.PROTECT, related_name="disputes")
     milestone = models.ForeignKey("milestones.Milestone", on_delete=models.PROTECT, related_name="disputes")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes_opened")
     reason = models.CharField(max_length=20, choices=DisputeReason.choices)
@@ -389,27 +296,3 @@ class SettlementProposal(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} proposed on dispute #{self.dispute_id} ({self.get_status_display()})"
-
-
-class StaffAction(models.Model):
-    """The audit log of support staff: who did what, when, on which case, and why."""
-
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff_actions")
-    action = models.CharField(max_length=40, db_index=True)
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    milestone = models.ForeignKey(
-        "milestones.Milestone", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, null=True, blank=True, related_name="staff_actions")
-    detail = models.TextField(blank=True, help_text="What was done (amounts, outcome).")
-    reason = models.TextField(blank=True, help_text="Why: the decision or note the staff member wrote.")
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=clock.now, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = "staff action (audit log)"
-        verbose_name_plural = "staff actions (audit log)"
-
-    def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.staff} {self.action}"

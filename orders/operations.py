@@ -1,54 +1,23 @@
-"""Support staff and operators: who counts as support, the audit log, and staff actions outside disputes.
-
-Support staff are active ``is_staff`` users in the "Support" group (created by
-``orders/migrations/0004_support_group.py``); superusers count as support too,
-because they can do everything in the Django admin anyway.
-"""
+"""Support staff and operators: staff actions outside disputes (who counts as support:
+``accounts.permissions``; the audit log: ``accounts.audit``)."""
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 
-from milestones.models import State
+from accounts.audit import staff_action_record
+from accounts.notifications import notification_send
+from accounts.permissions import is_support
+from milestones.exceptions import OrderError, StaleAction
+from milestones.models import Order, OrderStatus, State
 from milestones.services import _after_close, _refund_all, _url, lock_milestone, role_of, run_transition
 from payments.models import AccountKind, Earning, EarningStatus, LedgerAccount
 
-from .exceptions import OrderError, StaleAction
-from .models import DisputeStatus, Order, OrderStatus, StaffAction
-from .timeline import notification_send
-
-SUPPORT_GROUP = "Support"
-
-
-def is_support(user) -> bool:
-    """True for active staff in the Support group (and superusers); cached on the user object."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return False
-    cached = getattr(user, "_is_support", None)
-    if cached is None:
-        cached = bool(
-            user.is_active and user.is_staff and (user.is_superuser or user.groups.filter(name=SUPPORT_GROUP).exists())
-        )
-        user._is_support = cached
-    return cached
+from .models import DisputeStatus
 
 
 def require_support(user):
     if not is_support(user):
         raise OrderError("Only support staff can do that.")
-
-
-def staff_action_record(*, staff, action, detail="", reason="", order=None, milestone=None, dispute=None, data=None):
-    """One line of the staff audit log (who, when, what, why); call inside the action's transaction."""
-    return StaffAction.objects.create(
-        staff=staff,
-        action=action,
-        order=order,
-        milestone=milestone,
-        dispute=dispute,
-        detail=detail,
-        reason=reason,
-        data=data or {},
-    )
 
 
 # Transitions an operator may trigger from the Django admin, and who the FSM must allow.

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 
+from accounts.models import Notification
 from config import clock
 from milestones.models import (
     ACTIVE_STATES,
@@ -12,14 +13,17 @@ from milestones.models import (
     Delivery,
     ExtensionRequest,
     Milestone,
+    Order,
+    OrderStatus,
     PlanChange,
     RequestStatus,
     RevisionRequest,
     State,
+    TimelineEvent,
 )
 from milestones.timers import next_event
 
-from .models import Notification, Offer, OfferStatus, Order, OrderStatus, Review, TimelineEvent
+from .models import Offer, OfferStatus, Review
 
 ORDER_PAGE_MESSAGES = 50
 

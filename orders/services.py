@@ -7,16 +7,17 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Avg, Count
 
+from accounts.notifications import notification_send
 from config import clock
 from config.money import format_cents
 from marketplace import services as marketplace
 from marketplace.models import Conversation, Gig, GigPackage, GigStatus
 from milestones import services as milestones
-from milestones.models import Milestone
+from milestones.exceptions import OrderError, StaleAction
+from milestones.models import Milestone, Order, OrderStatus
+from milestones.timeline import timeline_record
 
-from .exceptions import OrderError, StaleAction
-from .models import Offer, OfferMilestone, OfferStatus, Order, OrderStatus, Review
-from .timeline import notification_send, timeline_record
+from .models import Offer, OfferMilestone, OfferStatus, Review
 
 
 @dataclass(frozen=True)
@@ -136,9 +137,10 @@ def offer_counter(*, offer_id, actor, items, note="") -> Offer:
 
 
 def _create_order(*, buyer, seller, conversation, gig, offer, title, items, proposer, acceptor):
-    order = Order.objects.create(
-        buyer=buyer, seller=seller, gig=gig, conversation=conversation, offer=offer, title=title[:140]
-    )
+    order = Order.objects.create(buyer=buyer, seller=seller, gig=gig, conversation=conversation, title=title[:140])
+    if offer is not None:
+        offer.order = order
+        offer.save(update_fields=["order"])
     timeline_record(order=order, actor=acceptor, action="order_created", to_state=OrderStatus.ACTIVE)
     for position, item in enumerate(items, start=1):
         milestone = Milestone.objects.create(
@@ -381,7 +383,7 @@ def tip_checkout_start(*, order_id, actor, amount_cents):
 
 def notifications_mark_read(*, user, pk=None) -> int:
     """Mark one notification (or all) of ``user`` as read."""
-    from .models import Notification
+    from accounts.models import Notification
 
     mine = Notification.objects.filter(user=user)
     if pk is not None:

@@ -9,16 +9,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.once import once_per_form_key
+from accounts.permissions import is_support
 from config.uploads import serve_private_file
 from marketplace.models import MessageAttachment
+from milestones.exceptions import OrderError
 from payments.exceptions import PaymentError
 
 from . import disputes
 from .dispute_forms import DisputeMessageForm, ResolveForm
 from .dispute_selectors import staff_case, staff_queue
-from .exceptions import OrderError
 from .models import Dispute
-from .operations import is_support
 
 
 def support_required(view):

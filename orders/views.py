@@ -15,12 +15,12 @@ from accounts.once import once_per_form_key
 from config.uploads import serve_private_file
 from marketplace.selectors import conversation_for_user
 from milestones import services as milestone_services
+from milestones.exceptions import OrderError
 from milestones.lifecycle import lifecycle_diagram
 from milestones.models import CancellationRequest, DeliveryFile, ExtensionRequest, Milestone, PlanChange
 from payments.exceptions import PaymentError
 
 from . import selectors, services
-from .exceptions import OrderError
 from .forms import (
     DeliveryForm,
     ExtensionForm,

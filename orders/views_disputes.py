@@ -7,16 +7,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.once import once_per_form_key
+from accounts.permissions import is_support
 from config.uploads import serve_private_file
+from milestones.exceptions import OrderError
 from milestones.models import Milestone
 from payments.exceptions import PaymentError
 
 from . import disputes
 from .dispute_forms import DisputeMessageForm, DisputeOpenForm, SettlementForm
 from .dispute_selectors import dispute_page, latest_dispute_for_milestone
-from .exceptions import OrderError
 from .models import Dispute, DisputeAttachment, DisputeReason, SettlementProposal
-from .operations import is_support
 
 
 def _errors(request, form):

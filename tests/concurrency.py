@@ -4,7 +4,7 @@ import threading
 
 from django.db import connections
 
-from orders.exceptions import OrderError
+from milestones.exceptions import OrderError
 
 
 def race(*actions):

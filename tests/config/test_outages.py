@@ -11,8 +11,8 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from accounts.tasks import send_notification_email
 from config.celery import enqueue
-from orders.tasks import send_notification_email
 
 pytestmark = pytest.mark.redis
 

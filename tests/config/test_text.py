@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from accounts.models import User
 from config.text import BIDI_CONTROLS, INVISIBLE, LineField, clean_line
 from marketplace.models import Gig, Tag
-from milestones.models import Milestone, PlanChange
-from orders.models import OfferMilestone, Order
+from milestones.models import Milestone, Order, PlanChange
+from orders.models import OfferMilestone
 from tests.factories import UserFactory
 
 RLO = "\u202e"

@@ -5,7 +5,8 @@ import re
 import pytest
 
 from marketplace import services as marketplace
-from orders.models import Order, OrderStatus, Review
+from milestones.models import Order, OrderStatus
+from orders.models import Review
 from payments.providers.sandbox import CARD_SUCCEEDS
 from tests.factories import PASSWORD, UserFactory
 

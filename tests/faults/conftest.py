@@ -4,8 +4,8 @@ from collections import Counter
 
 from django.core.management import call_command
 
-from milestones.models import Milestone, State
-from orders.models import Notification, TimelineEvent
+from accounts.models import Notification
+from milestones.models import Milestone, State, TimelineEvent
 from payments.models import AccountKind, Earning, LedgerTransaction, TransactionKind
 from payments.services import escrow_balance_cents
 

@@ -13,10 +13,10 @@ import redis
 from django.core import mail
 from django.test import Client
 
+from accounts.models import Notification
 from config.celery import app as celery_app
 from milestones import timers
-from milestones.models import State
-from orders.models import Notification, TimelineEvent
+from milestones.models import State, TimelineEvent
 from payments import services as payments
 from payments.models import Earning, EarningStatus, LedgerTransaction, TransactionKind
 from payments.providers.sandbox import CARD_SUCCEEDS

@@ -5,9 +5,9 @@ import pytest
 from django.db import OperationalError, connection
 from django.test import Client
 
+from accounts.models import Notification
 from milestones import services
-from milestones.models import State
-from orders.models import Notification, TimelineEvent
+from milestones.models import State, TimelineEvent
 from payments import services as payments
 from payments.models import Earning, LedgerTransaction, TransactionKind
 from tests.orders.builders import deliver, fund, make_order, ms

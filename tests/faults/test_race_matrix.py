@@ -29,9 +29,9 @@ from django.db import close_old_connections, connection
 from config import clock as project_clock
 from milestones import services as milestone_services
 from milestones import timers
+from milestones.exceptions import OrderError
 from milestones.models import Milestone
 from orders import disputes
-from orders.exceptions import OrderError
 from payments import services as payments
 from payments.checkout import registered_purposes
 from payments.exceptions import PaymentError

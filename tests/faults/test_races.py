@@ -11,8 +11,8 @@ from django.db import connections
 from django.test import Client
 
 from milestones import services, timers
-from milestones.models import State
-from orders.models import Dispute, TimelineEvent
+from milestones.models import State, TimelineEvent
+from orders.models import Dispute
 from payments import services as payments
 from tests.concurrency import race
 from tests.factories import UserFactory

@@ -27,14 +27,14 @@ from django.core.management import call_command
 from django.db import DatabaseError
 from django.test import Client
 
-from accounts.models import User
+from accounts.models import Notification, User
 from config.celery import app as celery_app
 from marketplace import services as marketplace
 from marketplace.models import Message
 from milestones import services as milestone_services
-from milestones.models import State
+from milestones.models import Order, OrderStatus, State
 from orders import services as order_services
-from orders.models import Notification, Offer, Order, OrderStatus
+from orders.models import Offer
 from orders.services import PlanItem
 from payments import services as payments
 from payments.models import Checkout

@@ -27,11 +27,12 @@ from django.apps import apps
 from django.conf import settings
 
 from accounts.forms import ProfileForm
+from accounts.models import Notification
 from config import clock
 from config.money import AmountField
 from marketplace.models import Category, Gig, GigPackage, Message
 from milestones.models import Milestone, PlanChange
-from orders.models import Dispute, Notification, Offer, Review, SettlementProposal
+from orders.models import Dispute, Offer, Review, SettlementProposal
 from payments.models import Checkout, Payout
 from tests.factories import PASSWORD, UserFactory
 

@@ -4,10 +4,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from accounts.models import Notification
 from config.celery import app as celery_app
 from milestones import timers
 from milestones.models import State
-from orders.models import Notification
 from payments.providers.sandbox import CARD_SUCCEEDS
 from tests.orders.builders import make_order, ms
 

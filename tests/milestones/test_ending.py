@@ -4,9 +4,8 @@ import pytest
 from django.test import Client
 
 from milestones import services
-from milestones.models import RequestStatus, State
-from orders.exceptions import OrderError, StaleAction
-from orders.models import OrderStatus, TimelineEvent
+from milestones.exceptions import OrderError, StaleAction
+from milestones.models import OrderStatus, RequestStatus, State, TimelineEvent
 from payments import services as payments
 from payments.integrity import ledger_breaches
 from tests.orders.builders import approve, deliver, fund, make_order, ms

@@ -8,8 +8,7 @@ transition to ``Milestone`` without listing it here fails ``test_every_transitio
 import pytest
 
 from milestones.lifecycle import transitions
-from milestones.models import SYSTEM, Milestone, State
-from orders.models import Order
+from milestones.models import SYSTEM, Milestone, Order, State
 from tests.factories import UserFactory
 
 B, S, OTHER, T, Y = "buyer", "seller", "other", "staff", "system"

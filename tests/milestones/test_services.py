@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
+from accounts.models import Notification
 from milestones import services
-from milestones.models import State
-from orders.exceptions import OrderError, StaleAction
-from orders.models import Notification, OrderStatus
+from milestones.exceptions import OrderError, StaleAction
+from milestones.models import OrderStatus, State
 from payments import services as payments
 from tests.orders.builders import approve, deliver, fund, make_order, ms
 

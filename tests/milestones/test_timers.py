@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
+from accounts.models import Notification
 from milestones import services, timers
 from milestones.models import State, TimerMark
-from orders.models import Notification, OfferStatus
+from orders.models import OfferStatus
 from payments import services as payments
 from tests.orders.builders import deliver, fund, make_offer, make_order, ms
 

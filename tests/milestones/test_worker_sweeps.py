@@ -13,8 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from milestones.models import State
-from orders.models import TimelineEvent
+from milestones.models import State, TimelineEvent
 from payments import services as payments
 from tests.orders.builders import deliver, fund, make_order, ms
 

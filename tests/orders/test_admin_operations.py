@@ -5,9 +5,10 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
 
+from accounts.models import StaffAction
 from milestones.models import Milestone, State
 from orders import disputes
-from orders.models import Dispute, DisputeStatus, StaffAction
+from orders.models import Dispute, DisputeStatus
 from payments import services as payments
 from tests.factories import UserFactory
 from tests.orders.builders import fund, make_order, ms

@@ -5,10 +5,11 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
+from accounts.models import Notification, StaffAction
 from milestones import services as milestone_services
-from milestones.models import State
+from milestones.exceptions import OrderError, StaleAction
+from milestones.models import OrderStatus, State, TimelineEvent
 from orders import disputes
-from orders.exceptions import OrderError, StaleAction
 from orders.models import (
     Dispute,
     DisputeEscalation,
@@ -16,11 +17,7 @@ from orders.models import (
     DisputeOutcome,
     DisputeReason,
     DisputeStatus,
-    Notification,
-    OrderStatus,
     SettlementStatus,
-    StaffAction,
-    TimelineEvent,
 )
 from orders.tasks import escalate_disputes
 from payments import services as payments
@@ -145,10 +142,10 @@ def test_support_messages_reach_both_parties_and_are_audit_logged():
     assert Notification.objects.filter(user=order.buyer, text__startswith="Support wrote").exists()
     assert Notification.objects.filter(user=order.seller, text__startswith="Support wrote").exists()
     log = StaffAction.objects.get()
-    assert (log.staff, log.action, log.dispute, log.reason) == (
+    assert (log.staff, log.action, log.dispute_id, log.reason) == (
         staff,
         "dispute_message",
-        dispute,
+        dispute.pk,
         "Please send the brief.",
     )
     with pytest.raises(OrderError):
@@ -291,7 +288,7 @@ def test_a_resolution_moves_exactly_the_stated_amounts(outcome, seller_share, st
     assert balances(order.buyer).buyer_balance_cents == buyer_balance
     assert dispute.seller_amount_cents + dispute.buyer_amount_cents == 10000
     log = StaffAction.objects.get(action="dispute_resolve")
-    assert (log.staff, log.dispute, log.reason) == (staff, dispute, dispute.decision)
+    assert (log.staff, log.dispute_id, log.reason) == (staff, dispute.pk, dispute.decision)
     assert log.data["seller_amount_cents"] == dispute.seller_amount_cents
     for person in (order.buyer, order.seller):
         assert Notification.objects.filter(user=person, text__contains="is resolved").exists()

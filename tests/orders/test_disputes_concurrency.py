@@ -3,10 +3,11 @@
 import pytest
 from django.core.management import call_command
 
+from accounts.models import StaffAction
 from milestones import services as milestone_services
 from milestones.models import State
 from orders import disputes
-from orders.models import Dispute, DisputeStatus, StaffAction
+from orders.models import Dispute, DisputeStatus
 from payments import services as payments
 from tests.concurrency import race
 from tests.orders.builders import ms

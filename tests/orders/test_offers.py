@@ -1,10 +1,10 @@
 import pytest
 
 from marketplace import services as marketplace
-from milestones.models import State
+from milestones.exceptions import OrderError, StaleAction
+from milestones.models import Order, State, TimelineEvent
 from orders import services
-from orders.exceptions import OrderError, StaleAction
-from orders.models import Offer, OfferStatus, Order, TimelineEvent
+from orders.models import Offer, OfferStatus
 from tests.factories import UserFactory
 
 from .builders import make_offer, plan

@@ -5,12 +5,13 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from accounts.models import Notification
 from marketplace import services as marketplace
 from marketplace.categories import ensure_category_tree
 from marketplace.models import Category
 from marketplace.services import PackageData
-from milestones.models import State
-from orders.models import Notification, Offer, Order, OrderStatus
+from milestones.models import Order, OrderStatus, State
+from orders.models import Offer
 from tests.factories import UserFactory
 
 from .builders import approve, deliver, fund, make_offer, make_order, ms
@@ -297,8 +298,8 @@ def test_the_order_pages_empty_forms_are_rendered_once_and_as_django_renders_the
 
 
 def test_marking_someone_elses_notification_read_says_it_was_not_found(client):
-    from orders.models import Notification
-    from orders.timeline import notification_send
+    from accounts.models import Notification
+    from accounts.notifications import notification_send
     from tests.factories import UserFactory
 
     mine, theirs = UserFactory(), UserFactory()

@@ -5,10 +5,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
+from accounts.models import StaffAction
 from marketplace.models import MessageAttachment
 from milestones.models import State
 from orders import disputes
-from orders.models import Dispute, DisputeStatus, StaffAction
+from orders.models import Dispute, DisputeStatus
 from payments import services as payments
 from payments.models import LedgerTransaction
 from tests.factories import UserFactory

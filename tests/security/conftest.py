@@ -6,9 +6,10 @@ import uuid
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from accounts.models import Notification
 from marketplace.models import Gig, Message
-from milestones.models import CancellationRequest, ExtensionRequest, Milestone, PlanChange
-from orders.models import Dispute, DisputeMessage, Notification, Offer, Order, Review, SettlementProposal, TimelineEvent
+from milestones.models import CancellationRequest, ExtensionRequest, Milestone, Order, PlanChange, TimelineEvent
+from orders.models import Dispute, DisputeMessage, Offer, Review, SettlementProposal
 from payments.models import Checkout, LedgerTransaction, Payout
 
 

@@ -17,9 +17,10 @@ from django.urls import resolve
 from accounts.models import FormSubmission
 from accounts.once import ALREADY_SENT, FIELD, new_key
 from marketplace.models import Category, Gig, Message
+from milestones.models import Order
 from orders import disputes
 from orders import services as order_services
-from orders.models import Dispute, DisputeMessage, Offer, Order, Review
+from orders.models import Dispute, DisputeMessage, Offer, Review
 from payments.models import Checkout
 from tests.factories import UserFactory
 from tests.marketplace.conftest import image_file

@@ -195,8 +195,8 @@ def test_the_dashboard_dispute_and_staff_pages_isolate_names_and_titles(client, 
 
 
 def test_a_notification_built_from_a_name_stored_before_cleaning_carries_no_bidi_control(db):
-    from orders.models import Notification
-    from orders.timeline import notification_send
+    from accounts.models import Notification
+    from accounts.notifications import notification_send
     from tests.factories import UserFactory
 
     user = UserFactory()

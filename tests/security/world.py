@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.models import Notification
 from marketplace import services as marketplace
 from marketplace.categories import ensure_category_tree
 from marketplace.models import Category, PackageTier
@@ -24,7 +25,7 @@ from milestones.models import DeliveryFile
 from milestones.services import UploadedFile
 from orders import disputes
 from orders import services as order_services
-from orders.models import DisputeAttachment, Notification
+from orders.models import DisputeAttachment
 from payments.models import Checkout, CheckoutStatus
 from tests.factories import UserFactory
 from tests.marketplace.conftest import image_file

@@ -1,24 +1,21 @@
-"""Writing the order's history and telling people: used by every service."""
+"""Telling people: the bell, and an email after the transaction commits (every app notifies through here).
+
+A notification is written in the same transaction as what it tells of, so nothing is told that did not
+happen; its email is sent by a Celery task after the commit, and ``notification_emails_resend`` (a sweep)
+sends what a broker outage dropped, once.
+"""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 
+from config import clock
 from config.celery import enqueue_on_commit
 from config.text import clean_line
 
-from .models import Notification, TimelineEvent
-
-
-def timeline_record(*, order, action, actor=None, milestone=None, from_state="", to_state="", detail=""):
-    return TimelineEvent.objects.create(
-        order=order,
-        milestone=milestone,
-        actor=actor if getattr(actor, "pk", None) else None,
-        action=action,
-        from_state=from_state or "",
-        to_state=to_state or "",
-        detail=detail,
-    )
+from .models import Notification
 
 
 def notification_send(*, user, text, url="", email=True):
@@ -29,7 +26,7 @@ def notification_send(*, user, text, url="", email=True):
     """
     notification = Notification.objects.create(user=user, text=clean_line(text)[:300], url=url, email_wanted=email)
     if email:
-        from .tasks import send_notification_email
+        from .tasks import send_notification_email  # the task module imports this one
 
         enqueue_on_commit(send_notification_email, notification.pk)
     return notification
@@ -37,10 +34,6 @@ def notification_send(*, user, text, url="", email=True):
 
 def notification_email(notification_id):
     """Send one notification's email once (the Celery task and the resend sweep call this)."""
-    from django.db import transaction
-
-    from config import clock
-
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True)
@@ -64,10 +57,6 @@ def notification_email(notification_id):
 
 def notification_emails_resend(*, now=None, older_than=None, batch_size=200) -> int:
     """Send the emails a broker outage dropped: wanted, unsent, older than a couple of minutes."""
-    from datetime import timedelta
-
-    from config import clock
-
     now = now or clock.now()
     cutoff = now - (older_than or timedelta(minutes=2))
     sent = 0
