@@ -18,3 +18,11 @@ def send_notification_email(notification_id):
     from .notifications import notification_email
 
     return notification_email(notification_id)
+
+
+@shared_task(acks_late=True)
+def run_sweeps() -> dict:
+    """This app's timer sweeps once (emails a broker outage dropped); safe to run twice."""
+    from config import sweeps
+
+    return sweeps.run("accounts")

@@ -368,9 +368,17 @@ FUNDING_REMINDER_AFTER = timedelta(days=env_int("FUNDING_REMINDER_AFTER_DAYS", 2
 TIMER_CATCH_UP = timedelta(days=env_int("TIMER_CATCH_UP_DAYS", 30))
 TIMER_BATCH_SIZE = env_int("TIMER_BATCH_SIZE", 500)
 TIMER_SWEEP_SECONDS = env_int("TIMER_SWEEP_SECONDS", 60)
-# One beat entry runs every sweep (milestones.timers.run_all: auto-approval,
-# reminders, deadlines, offer expiry, clearance, dispute deadlines, emails).
-CELERY_BEAT_SCHEDULE["timers-sweep"] = {
-    "task": "milestones.tasks.run_sweeps",
-    "schedule": timedelta(seconds=TIMER_SWEEP_SECONDS),
-}
+# Each app's timer sweeps (config.sweeps; ``manage.py run_timers`` runs them all at once) run from the
+# app's own beat entry every TIMER_SWEEP_SECONDS: auto-approval, reminders and deadlines (milestones),
+# offer expiry, review publication and dispute deadlines (orders), clearance and card payments whose
+# outcome is unknown (payments), notification emails a broker outage dropped (accounts).
+for _app, _entry in (
+    ("milestones", "timers-sweep"),
+    ("orders", "orders-sweeps"),
+    ("payments", "payments-sweeps"),
+    ("accounts", "accounts-sweeps"),
+):
+    CELERY_BEAT_SCHEDULE[_entry] = {
+        "task": f"{_app}.tasks.run_sweeps",
+        "schedule": timedelta(seconds=TIMER_SWEEP_SECONDS),
+    }

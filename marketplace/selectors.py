@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 
 from config.paging import OneQueryPaginator
 
+from . import hooks
 from .models import (
     Category,
     Conversation,
@@ -316,18 +317,14 @@ def attachment_for_user(*, user, conversation_pk: int, pk: int) -> MessageAttach
     )
 
 
-# --- Reviews (the orders app owns them) --------------------------------------------
+# --- Reviews (the orders app owns them and registers how to read them: marketplace.hooks) ----------
 
 
 def reviews_for_gig(*, gig) -> list:
     """Published reviews of the gig's seller from orders of this gig (one query, reviewer joined)."""
-    from orders.selectors import published_reviews_about
-
-    return published_reviews_about(seller=gig.seller, gig=gig)
+    return hooks.published_reviews(seller=gig.seller, gig=gig)
 
 
 def reviews_for_seller(*, seller) -> list:
     """Published reviews of the seller from all their orders (one query, reviewer joined)."""
-    from orders.selectors import published_reviews_about
-
-    return published_reviews_about(seller=seller)
+    return hooks.published_reviews(seller=seller)

@@ -12,7 +12,7 @@ from accounts.once import once_per_form_key
 from config.converters import MAX_ID
 from config.uploads import serve_private_file
 
-from . import selectors, services
+from . import hooks, selectors, services
 from .contact_filter import off_platform_reasons
 from .exceptions import MarketplaceError
 from .forms import ContactForm, CustomOfferRequestForm, GigForm, GigSearchForm, MessageForm
@@ -295,9 +295,7 @@ def conversation(request, pk):
     elif conv.unread_for(request.user):
         services.conversation_mark_read(conversation=conv, user=request.user)
     page = selectors.conversation_messages(conversation=conv, before=_id_or_none(request.GET.get("before")))
-    from orders.selectors import attach_offers  # the orders app draws offer cards in the thread
-
-    attach_offers(page.messages)
+    hooks.decorate_messages(page.messages)  # e.g. the orders app's offer cards
     return render(
         request,
         "marketplace/conversation.html",

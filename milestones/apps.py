@@ -7,9 +7,10 @@ class MilestonesConfig(AppConfig):
     def ready(self):
         # Funding a milestone is a payments checkout purpose: the charge, the
         # escrow posting and the transition to "funded" happen in one transaction.
+        from config import sweeps
         from payments.checkout import register_purpose
 
-        from . import services
+        from . import services, timers
 
         register_purpose(
             "milestone",
@@ -17,3 +18,5 @@ class MilestonesConfig(AppConfig):
             on_paid=services.milestone_funded,
             posting="escrow",
         )
+        for order, (name, sweep) in enumerate(timers.SWEEPS.items(), start=1):
+            sweeps.register("milestones", name, sweep, order=order * 10)

@@ -20,6 +20,7 @@ from milestones.models import Order, OrderStatus
 from milestones.timeline import timeline_record
 from payments import services as payments
 
+from . import hooks
 from .models import (
     ACTIVE_STATES,
     FINAL_STATES,
@@ -275,9 +276,7 @@ def order_refresh_status(*, order: Order) -> Order:
                 url=order.get_absolute_url(),
             )
         if new_status == OrderStatus.COMPLETED:
-            from orders.services import seller_stats_refresh
-
-            transaction.on_commit(lambda: seller_stats_refresh(seller=order.seller), robust=True)
+            hooks.order_completed(order)
     return order
 
 

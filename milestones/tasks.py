@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
-from . import timers
+from config import sweeps
 
 
 @shared_task(acks_late=True)
 def run_sweeps() -> dict:
-    """Every timer sweep once; safe to run twice or on two workers at once."""
-    return timers.run_all()
+    """This app's timer sweeps once (auto-approval, reminders, deadlines); safe to run twice or at once."""
+    return sweeps.run("milestones")

@@ -12,13 +12,11 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from accounts.notifications import notification_send
-from config import clock
+from config import clock, sweeps
 from config.paging import after_row
-from orders.models import Review
 
 from . import services
 from .models import State, TimerMark
@@ -26,7 +24,7 @@ from .models import State, TimerMark
 logger = logging.getLogger(__name__)
 
 
-def _batches(queryset, time_field: str, batch_size: int) -> Iterator[list[tuple[int, datetime]]]:
+def batches(queryset, time_field: str, batch_size: int) -> Iterator[list[tuple[int, datetime]]]:
     """(pk, due time) of matching rows, oldest first, ``batch_size`` at a time."""
     last = None
     while True:
@@ -41,7 +39,7 @@ def _batches(queryset, time_field: str, batch_size: int) -> Iterator[list[tuple[
         last = (rows[-1][1], rows[-1][0])
 
 
-def _mark(kind: str, target_id: int, moment: datetime) -> bool:
+def timer_mark(kind: str, target_id: int, moment: datetime) -> bool:
     """Record that (kind, target, moment) fired; False if it already had."""
     try:
         with transaction.atomic():
@@ -55,7 +53,7 @@ def _remind(kind: str, milestone_id: int, moment: datetime, send: Callable) -> b
     """Lock the milestone, re-check with ``send`` (returns False if no longer due), mark, send."""
     with transaction.atomic():
         milestone = services.lock_milestone(milestone_id)
-        if not _mark(kind, milestone_id, moment):
+        if not timer_mark(kind, milestone_id, moment):
             return False
         if send(milestone) is False:
             transaction.set_rollback(True)  # not due any more: forget the mark too
@@ -76,7 +74,7 @@ def sweep_auto_approve(*, now=None, batch_size=None) -> int:
 
     due = Milestone.objects.filter(state=State.DELIVERED, auto_approve_at__lte=now)
     done = 0
-    for rows in _batches(due, "auto_approve_at", batch_size):
+    for rows in batches(due, "auto_approve_at", batch_size):
         for pk, _moment in rows:
             try:
                 if services.milestone_auto_approve(milestone_id=pk) is not None:
@@ -110,7 +108,7 @@ def sweep_review_reminders(*, now=None, batch_size=None) -> int:
         return send
 
     window = delivered.filter(delivered_at__lte=now - after, delivered_at__gt=now - settings.TIMER_CATCH_UP)
-    for rows in _batches(window, "delivered_at", batch_size):
+    for rows in batches(window, "delivered_at", batch_size):
         for pk, moment in rows:
             sent += _remind("review_after_delivery", pk, moment, after_delivery(moment))
 
@@ -127,7 +125,7 @@ def sweep_review_reminders(*, now=None, batch_size=None) -> int:
         return send
 
     soon = delivered.filter(auto_approve_at__lte=now + before, auto_approve_at__gt=now)
-    for rows in _batches(soon, "auto_approve_at", batch_size):
+    for rows in batches(soon, "auto_approve_at", batch_size):
         for pk, moment in rows:
             sent += _remind("review_before_auto_approve", pk, moment, before_auto(moment))
     return sent
@@ -150,7 +148,7 @@ def sweep_deadlines(*, now=None, batch_size=None) -> int:
 
         return send
 
-    for rows in _batches(
+    for rows in batches(
         working.filter(due_at__gt=now, due_at__lte=now + settings.DUE_SOON_REMINDER_BEFORE), "due_at", batch_size
     ):
         for pk, moment in rows:
@@ -175,7 +173,7 @@ def sweep_deadlines(*, now=None, batch_size=None) -> int:
         return send
 
     overdue = working.filter(due_at__lte=now, due_at__gt=now - settings.TIMER_CATCH_UP)
-    for rows in _batches(overdue, "due_at", batch_size):
+    for rows in batches(overdue, "due_at", batch_size):
         for pk, moment in rows:
             sent += _remind("late", pk, moment, late(moment))
 
@@ -196,7 +194,7 @@ def sweep_deadlines(*, now=None, batch_size=None) -> int:
     cancellable = working.filter(
         state=State.IN_PROGRESS, due_at__lte=now - grace, due_at__gt=now - grace - settings.TIMER_CATCH_UP
     )
-    for rows in _batches(cancellable, "due_at", batch_size):
+    for rows in batches(cancellable, "due_at", batch_size):
         for pk, moment in rows:
             sent += _remind("late_cancel_open", pk, moment, cancel_open(moment))
     return sent
@@ -225,43 +223,10 @@ def sweep_funding_reminders(*, now=None, batch_size=None) -> int:
         funding_due_at__gt=now - settings.FUNDING_REMINDER_AFTER - settings.TIMER_CATCH_UP,
     )
     sent = 0
-    for rows in _batches(waiting, "funding_due_at", batch_size):
+    for rows in batches(waiting, "funding_due_at", batch_size):
         for pk, moment in rows:
             sent += _remind("funding_reminder", pk, moment, send_for(moment))
     return sent
-
-
-def sweep_offer_expiry(*, now=None, batch_size=None) -> int:
-    from orders.services import offers_expire
-
-    return offers_expire(now=now or clock.now(), batch_size=batch_size or settings.TIMER_BATCH_SIZE)
-
-
-def sweep_review_publication(*, now=None, batch_size=None) -> int:
-    """When a blind review's window ends, it becomes public: refresh the seller's rating once."""
-    now = now or clock.now()
-    batch_size = batch_size or settings.TIMER_BATCH_SIZE
-    from orders.services import seller_stats_refresh
-
-    due = Review.objects.filter(
-        about_seller=True, published_at__lte=now, published_at__gt=now - settings.TIMER_CATCH_UP
-    )
-    done = 0
-    for rows in _batches(due, "published_at", batch_size):
-        sellers = set()
-        for pk, moment in rows:
-            if _mark("review_published", pk, moment):
-                sellers.add(Review.objects.filter(pk=pk).values_list("recipient_id", flat=True).first())
-                done += 1
-        for seller in get_user_model().objects.filter(pk__in=sellers):
-            seller_stats_refresh(seller=seller)
-    return done
-
-
-def sweep_notification_emails(*, now=None, batch_size=None) -> int:
-    from accounts.notifications import notification_emails_resend
-
-    return notification_emails_resend(now=now or clock.now(), batch_size=batch_size or settings.TIMER_BATCH_SIZE)
 
 
 SWEEPS = {
@@ -269,22 +234,12 @@ SWEEPS = {
     "review_reminders": sweep_review_reminders,
     "deadlines": sweep_deadlines,
     "funding_reminders": sweep_funding_reminders,
-    "offer_expiry": sweep_offer_expiry,
-    "review_publication": sweep_review_publication,
-    "notification_emails": sweep_notification_emails,
 }
 
 
 def run_all(*, now=None) -> dict[str, int]:
-    """Every timer sweep once (the other apps' sweeps included), in a fixed order."""
-    from orders.disputes import disputes_escalate
-    from payments.services import checkouts_recover, earnings_clear
-
-    results = {name: sweep(now=now) for name, sweep in SWEEPS.items()}
-    results["clearance"] = earnings_clear(now=now)
-    results["card_payments_recovered"] = checkouts_recover(now=now)
-    results["dispute_deadlines"] = disputes_escalate(now=now)
-    return results
+    """Every app's sweeps once, in their fixed order (``manage.py run_timers`` and the tests)."""
+    return sweeps.run(now=now)
 
 
 # --- what happens next (admin, staff and order page) ----------------------------

@@ -3,3 +3,19 @@ from django.apps import AppConfig
 
 class OrdersConfig(AppConfig):
     name = "orders"
+
+    def ready(self):
+        from config import sweeps
+        from marketplace import hooks as marketplace
+        from milestones import hooks as milestones
+
+        from .selectors import attach_offers, published_reviews_about
+        from .services import on_order_completed
+        from .timers import SWEEPS
+
+        marketplace.register_reviews_source(published_reviews_about)
+        marketplace.register_message_decorator(attach_offers)
+        milestones.register_order_completed(on_order_completed)
+
+        for (name, order), sweep in SWEEPS.items():
+            sweeps.register("orders", name, sweep, order=order)

@@ -341,6 +341,11 @@ def review_reply(*, review_id, actor, reply) -> Review:
     return review
 
 
+def on_order_completed(order):
+    """Registered with the milestones app: an order that completed recounts its seller's stats."""
+    seller_stats_refresh(seller=order.seller)
+
+
 def seller_stats_refresh(*, seller):
     """Recompute the seller's completed orders, on-time rate and rating from orders and reviews."""
     orders = Order.objects.filter(seller=seller, status=OrderStatus.COMPLETED)

@@ -1,9 +1,11 @@
+"""Celery entry points of the orders app."""
+
 from celery import shared_task
 
+from config import sweeps
 
-@shared_task
-def escalate_disputes():
-    """Beat: open disputes left unanswered past their deadline go to support staff (safe to run twice)."""
-    from .disputes import disputes_escalate
 
-    return disputes_escalate()
+@shared_task(acks_late=True)
+def run_sweeps() -> dict:
+    """This app's timer sweeps once (offer expiry, review publication, dispute deadlines); safe to run twice."""
+    return sweeps.run("orders")

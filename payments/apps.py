@@ -7,7 +7,11 @@ class PaymentsConfig(AppConfig):
 
     def ready(self):
         # Tips are paid through the shared checkout like everything else.
+        from config import sweeps
+
         from .checkout import register_purpose
-        from .services import tip_on_paid, tip_validate
+        from .services import checkouts_recover, earnings_clear, tip_on_paid, tip_validate
 
         register_purpose("tip", on_paid=tip_on_paid, validate=tip_validate, posting="tip", service_fee=False)
+        sweeps.register("payments", "clearance", earnings_clear, order=80)
+        sweeps.register("payments", "card_payments_recovered", checkouts_recover, order=90)

@@ -2,13 +2,15 @@
 
 from celery import shared_task
 
+from config import sweeps
+
 from . import services
 
 
-@shared_task
-def clear_earnings() -> int:
-    """Pending earnings whose clearance date has passed become available."""
-    return services.earnings_clear()
+@shared_task(acks_late=True)
+def run_sweeps() -> dict:
+    """This app's timer sweeps once: clearance of due earnings, card payments whose outcome is unknown."""
+    return sweeps.run("payments")
 
 
 @shared_task

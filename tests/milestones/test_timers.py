@@ -8,6 +8,7 @@ from django.core.management import call_command
 from accounts.models import Notification
 from milestones import services, timers
 from milestones.models import State, TimerMark
+from orders import timers as order_timers
 from orders.models import OfferStatus
 from payments import services as payments
 from tests.orders.builders import deliver, fund, make_offer, make_order, ms
@@ -123,7 +124,7 @@ def test_funding_reminder_two_days_after_the_next_milestone_became_due(clock):
 def test_offer_expiry_sweep(clock):
     offer = make_offer(10000)
     clock.advance(days=7)
-    assert timers.sweep_offer_expiry() == 1
+    assert order_timers.sweep_offer_expiry() == 1
     offer.refresh_from_db()
     assert offer.status == OfferStatus.EXPIRED
 

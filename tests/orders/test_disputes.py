@@ -19,7 +19,7 @@ from orders.models import (
     DisputeStatus,
     SettlementStatus,
 )
-from orders.tasks import escalate_disputes
+from orders.tasks import run_sweeps
 from payments import services as payments
 from payments.models import Earning, LedgerTransaction
 from tests.factories import UserFactory
@@ -425,7 +425,7 @@ def test_unanswered_disputes_reach_staff_after_the_deadline(clock):
     clock.advance(days=3, hours=23)
     assert disputes.disputes_escalate() == 0
     clock.advance(hours=1, minutes=1)
-    assert escalate_disputes() == 1  # the Celery task runs the sweep
+    assert run_sweeps()["dispute_deadlines"] == 1  # the Celery task runs the sweep
     assert disputes.disputes_escalate() == 0  # twice changes nothing
 
     unanswered.refresh_from_db()

@@ -65,7 +65,7 @@ def test_the_sweep_works_in_bounded_batches(buyer, seller, clock):
 
 def test_the_celery_task_runs_the_sweep(released, seller, clock):
     clock.advance(days=15)
-    assert tasks.clear_earnings.apply().get() == 1
+    assert tasks.run_sweeps.apply().get()["clearance"] == 1
     assert balances_for(seller).available_cents == 8000
 
 

@@ -1,0 +1,32 @@
+"""What higher apps plug into the marketplace (they register in their ``AppConfig.ready()``).
+
+The marketplace shows things it does not own: reviews (written after orders) on gig pages and seller
+profiles, and offer cards among a conversation's messages. The app that owns them registers how to
+read them, so this app never imports a higher one.
+"""
+
+from collections.abc import Callable
+
+_reviews_source: Callable | None = None
+_message_decorators: list[Callable] = []
+
+
+def register_reviews_source(source: Callable) -> None:
+    """``source(seller=..., gig=None)`` -> the published reviews of the seller (of one gig's orders)."""
+    global _reviews_source
+    _reviews_source = source
+
+
+def register_message_decorator(decorate: Callable) -> None:
+    """``decorate(messages)`` adds what it owns to a page of a conversation's messages, in one query."""
+    if decorate not in _message_decorators:
+        _message_decorators.append(decorate)
+
+
+def published_reviews(*, seller, gig=None) -> list:
+    return _reviews_source(seller=seller, gig=gig) if _reviews_source is not None else []
+
+
+def decorate_messages(messages) -> None:
+    for decorate in _message_decorators:
+        decorate(messages)
