@@ -18,13 +18,15 @@ from config.text import clean_line
 from .models import Notification
 
 
-def notification_send(*, user, text, url="", email=True):
+def notification_send(*, user=None, user_id=None, text, url="", email=True):
     """An in-app notification now, and an email after the transaction commits.
 
     The text is one clean line (``config.text.clean_line``): a name stored before names were cleaned
     cannot reverse the words around it in the bell, the list or the email.
     """
-    notification = Notification.objects.create(user=user, text=clean_line(text)[:300], url=url, email_wanted=email)
+    notification = Notification.objects.create(
+        user_id=user.pk if user is not None else user_id, text=clean_line(text)[:300], url=url, email_wanted=email
+    )
     if email:
         from .tasks import send_notification_email  # the task module imports this one
 

@@ -332,6 +332,7 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # --- Orders and milestones (defaults from shared/DOMAIN.md) ----------------
 ORDERS_MAX_MILESTONES = env_int("ORDERS_MAX_MILESTONES", 6)
 ORDERS_MIN_MILESTONE_CENTS = env_int("ORDERS_MIN_MILESTONE_CENTS", 500)
+TIPS_MIN_CENTS = env_int("TIPS_MIN_CENTS", 100)  # the smallest tip, on every tip path (payments.services.tip_send)
 ORDERS_MAX_MILESTONE_CENTS = env_int("ORDERS_MAX_MILESTONE_CENTS", 5_000_000)
 OFFER_EXPIRY = timedelta(days=env_int("OFFER_EXPIRY_DAYS", 7))
 MILESTONE_REVIEW_WINDOW = timedelta(days=env_int("MILESTONE_REVIEW_DAYS", 3))

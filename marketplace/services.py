@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 from PIL import Image, ImageOps
 
+from accounts.notifications import notification_send
 from config import clock
 from config.text import clean_line
 from config.uploads import safe_name, validate_attachment, validate_image_upload
@@ -584,6 +585,15 @@ def message_send(*, conversation: Conversation, sender, body: str, files=(), kin
     except BaseException:
         _remove_stored(stored)
         raise
+    if kind == MessageKind.TEXT:
+        # the other side is told in the bell (not by email: a conversation would send one per message)
+        receiver_id = locked.seller_id if sender.pk == locked.buyer_id else locked.buyer_id
+        notification_send(
+            user_id=receiver_id,
+            text=f"New message from {sender.public_name}: {_preview(body, files, kind)}",
+            url=locked.get_absolute_url(),
+            email=False,
+        )
     return message
 
 

@@ -1,8 +1,8 @@
 from django.contrib import admin
 
 from config.admin import ReadOnlyAdmin
-from orders.admin_transitions import MilestoneTransitionsAdminMixin
 
+from .admin_operator import MilestoneTransitionsAdminMixin
 from .models import (
     CancellationRequest,
     Delivery,

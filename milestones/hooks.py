@@ -16,3 +16,18 @@ def register_order_completed(listener: Callable) -> None:
 def order_completed(order) -> None:
     for listener in _order_completed:
         transaction.on_commit(lambda listener=listener: listener(order), robust=True)
+
+
+# Operator actions: how support takes a step marked ``operator=True`` in the process declaration from the
+# admin. ``handler(milestone=, actor=, reason=, seller_amount_cents=, expected_state=)`` runs the service;
+# ``available(milestone)`` says whether it applies now (beyond the state machine); ``split`` asks for the
+# seller's share.
+_operator_actions: dict = {}
+
+
+def register_operator_action(name, handler, *, available=None, split=False) -> None:
+    _operator_actions[name] = (handler, available, split)
+
+
+def operator_action(name):
+    return _operator_actions.get(name)

@@ -1,25 +1,16 @@
 """The milestone lifecycle read back from the code, for the help page and tests.
 
 ``transitions()`` lists every (source, name, target, who) declared on
-``Milestone.state``; ``lifecycle_diagram()`` lays them out as an SVG.
+``Milestone.state`` (who: from the process declaration); ``steps()`` joins each step of the process
+declaration with the states it leaves and enters; ``lifecycle_diagram()`` lays them out as an SVG.
 """
 
 from dataclasses import dataclass
 
 from django_fsm import RETURN_VALUE
 
+from . import process
 from .models import Milestone, State
-
-WHO = {
-    "only_buyer": "buyer",
-    "only_seller": "seller",
-    "only_buyer_or_seller": "buyer or seller",
-    "only_buyer_or_seller_or_staff": "buyer, seller or staff",
-    "only_staff_or_system": "staff or settlement",
-    "only_system": "system",
-    "_counterparty_of_proposer": "the other side",
-    "_proposer": "proposer",
-}
 
 # grid positions (column, row) of each state in the drawing
 LAYOUT = {
@@ -49,10 +40,32 @@ def transitions():
     edges = []
     for t in field.get_all_transitions(Milestone):
         targets = t.target.allowed_states if isinstance(t.target, RETURN_VALUE) else [t.target]
-        who = WHO.get(getattr(t.permission, "__name__", ""), "anyone")
+        who = process.who_text(process.transition_steps()[t.name])
         for target in targets:
             edges.append(Edge(str(t.source), t.name, str(target), who))
     return sorted(edges, key=lambda e: (list(LAYOUT).index(e.source), e.name, e.target))
+
+
+@dataclass(frozen=True)
+class StepRow:
+    step: process.Step
+    label: str
+    who: str
+    sources: tuple[str, ...]
+    target: str
+
+
+def steps() -> list[StepRow]:
+    """Every step of the process declaration, with its states read from the state machine (the help page)."""
+    edges = transitions()
+    rows = []
+    for step in process.STEPS.values():
+        mine = [e for e in edges if e.name == step.transition]
+        sources = tuple(dict.fromkeys(State(e.source).label for e in mine))
+        targets = " or ".join(dict.fromkeys(State(e.target).label for e in mine))
+        label = step.label.replace("{amount}", "the milestone").replace("Fund the milestone", "Fund")
+        rows.append(StepRow(step, label, process.who_text(step), sources, targets or "(no change)"))
+    return rows
 
 
 def lifecycle_diagram():

@@ -110,21 +110,16 @@ def role_of(milestone, user):
     return Actor.OTHER
 
 
-def _is(*roles):
+def allowed(step):
+    """A transition's permission: whoever its step in the process declaration (``process.STEPS``) names."""
+
     def permission(milestone, user):
-        return role_of(milestone, user) in roles
+        from . import process
 
-    permission.__name__ = "only_" + "_or_".join(roles)
+        return process.allows(step, milestone, user)
+
+    permission.__name__ = f"allowed_{step}"
     return permission
-
-
-def _counterparty_of_proposer(milestone, user):
-    role = role_of(milestone, user)
-    return role in (Actor.BUYER, Actor.SELLER) and user.pk != milestone.proposed_by_id
-
-
-def _proposer(milestone, user):
-    return role_of(milestone, user) in (Actor.BUYER, Actor.SELLER) and user.pk == milestone.proposed_by_id
 
 
 def _has_revisions_left(milestone):
@@ -219,20 +214,20 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
 
     # --- the lifecycle ----------------------------------------------------
     # proposed: a plan change waiting for the other side
-    @transition(state, source=State.PROPOSED, target=State.AWAITING_FUNDING, permission=_counterparty_of_proposer)
+    @transition(state, source=State.PROPOSED, target=State.AWAITING_FUNDING, permission=allowed("accept"))
     def accept(self):
         self.accepted_at = clock.now()
 
-    @transition(state, source=State.PROPOSED, target=State.CANCELLED, permission=_counterparty_of_proposer)
+    @transition(state, source=State.PROPOSED, target=State.CANCELLED, permission=allowed("decline"))
     def decline(self):
         self.closed_at = clock.now()
 
-    @transition(state, source=State.PROPOSED, target=State.CANCELLED, permission=_proposer)
+    @transition(state, source=State.PROPOSED, target=State.CANCELLED, permission=allowed("withdraw"))
     def withdraw(self):
         self.closed_at = clock.now()
 
     # funding and activation
-    @transition(state, source=State.AWAITING_FUNDING, target=State.FUNDED, permission=_is(Actor.BUYER))
+    @transition(state, source=State.AWAITING_FUNDING, target=State.FUNDED, permission=allowed("fund"))
     def fund(self):
         self.funded_at = clock.now()
 
@@ -241,7 +236,7 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         source=State.FUNDED,
         target=State.IN_PROGRESS,
         conditions=[_no_other_active_milestone],
-        permission=_is(Actor.SYSTEM),
+        permission=allowed("start"),
     )
     def start(self):
         self.started_at = clock.now()
@@ -252,7 +247,7 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         state,
         source=[State.IN_PROGRESS, State.REVISION_REQUESTED],
         target=State.DELIVERED,
-        permission=_is(Actor.SELLER),
+        permission=allowed("deliver"),
     )
     def deliver(self):
         self.delivered_at = clock.now()
@@ -265,13 +260,13 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         source=State.DELIVERED,
         target=State.REVISION_REQUESTED,
         conditions=[_has_revisions_left],
-        permission=_is(Actor.BUYER),
+        permission=allowed("request_revision"),
     )
     def request_revision(self):
         self.revisions_used += 1
         self.auto_approve_at = None  # the review window pauses until the next delivery
 
-    @transition(state, source=State.DELIVERED, target=State.APPROVED, permission=_is(Actor.BUYER))
+    @transition(state, source=State.DELIVERED, target=State.APPROVED, permission=allowed("approve"))
     def approve(self):
         self.approved_at = self.closed_at = clock.now()
         self.auto_approve_at = None
@@ -281,7 +276,7 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         source=State.DELIVERED,
         target=State.APPROVED,
         conditions=[_review_window_over],
-        permission=_is(Actor.SYSTEM),
+        permission=allowed("auto_approve"),
     )
     def auto_approve(self):
         self.approved_at = self.closed_at = clock.now()
@@ -292,20 +287,20 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         state,
         source=[State.IN_PROGRESS, State.DELIVERED, State.REVISION_REQUESTED],
         target=State.DISPUTED,
-        permission=_is(Actor.BUYER, Actor.SELLER),
+        permission=allowed("open_dispute"),
     )
     def open_dispute(self):
         self.auto_approve_at = None  # frozen while the dispute is open
 
-    @transition(state, source=State.DISPUTED, target=State.APPROVED, permission=_is(Actor.STAFF, Actor.SYSTEM))
+    @transition(state, source=State.DISPUTED, target=State.APPROVED, permission=allowed("resolve_release"))
     def resolve_release(self):
         self.approved_at = self.closed_at = clock.now()
 
-    @transition(state, source=State.DISPUTED, target=State.CANCELLED, permission=_is(Actor.STAFF, Actor.SYSTEM))
+    @transition(state, source=State.DISPUTED, target=State.CANCELLED, permission=allowed("resolve_refund"))
     def resolve_refund(self):
         self.closed_at = clock.now()
 
-    @transition(state, source=State.DISPUTED, target=State.SETTLED, permission=_is(Actor.STAFF, Actor.SYSTEM))
+    @transition(state, source=State.DISPUTED, target=State.SETTLED, permission=allowed("resolve_split"))
     def resolve_split(self):
         self.closed_at = clock.now()
 
@@ -314,7 +309,7 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         state,
         source=State.DISPUTED,
         target=RETURN_VALUE(State.IN_PROGRESS, State.DELIVERED, State.REVISION_REQUESTED),
-        permission=_is(Actor.BUYER, Actor.SELLER),
+        permission=allowed("withdraw_dispute"),
     )
     def withdraw_dispute(self, *, back_to):
         if back_to == State.DELIVERED:
@@ -327,12 +322,12 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         state,
         source=[State.AWAITING_FUNDING, State.FUNDED],
         target=State.CANCELLED,
-        permission=_is(Actor.BUYER, Actor.SELLER, Actor.STAFF),  # staff: an operator's cancel from the admin
+        permission=allowed("cancel"),
     )
     def cancel(self):
         self.closed_at = clock.now()
 
-    @transition(state, source=State.IN_PROGRESS, target=State.CANCELLED, permission=_is(Actor.BUYER, Actor.SELLER))
+    @transition(state, source=State.IN_PROGRESS, target=State.CANCELLED, permission=allowed("mutual_cancel"))
     def mutual_cancel(self):
         """Taken by the side that accepts the other side's cancellation request."""
         self.closed_at = clock.now()
@@ -342,7 +337,7 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
         source=State.IN_PROGRESS,
         target=State.CANCELLED,
         conditions=[_late_grace_passed],
-        permission=_is(Actor.BUYER),
+        permission=allowed("cancel_late"),
     )
     def cancel_late(self):
         self.closed_at = clock.now()

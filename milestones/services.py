@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django_fsm import can_proceed
 
-from accounts.notifications import notification_send
+from accounts.audit import staff_action_record
+from accounts.permissions import is_support
 from config import clock
 from config.money import format_cents
 from milestones.exceptions import OrderError, StaleAction
@@ -20,7 +21,7 @@ from milestones.models import Order, OrderStatus
 from milestones.timeline import timeline_record
 from payments import services as payments
 
-from . import hooks
+from . import hooks, process
 from .models import (
     ACTIVE_STATES,
     FINAL_STATES,
@@ -38,34 +39,10 @@ from .models import (
     role_of,
 )
 
-ACTION_LABELS = {
-    "accept": "accept",
-    "decline": "decline",
-    "withdraw": "withdraw",
-    "fund": "fund",
-    "start": "start",
-    "deliver": "deliver",
-    "request_revision": "request a revision of",
-    "approve": "approve",
-    "auto_approve": "auto-approve",
-    "open_dispute": "open a dispute on",
-    "resolve_release": "release",
-    "resolve_refund": "refund",
-    "resolve_split": "split",
-    "withdraw_dispute": "withdraw the dispute on",
-    "cancel": "cancel",
-    "mutual_cancel": "cancel",
-    "cancel_late": "cancel for lateness",
-}
 
-CONDITION_MESSAGES = {
-    "request_revision": (
-        "No revisions are left on this milestone. You can approve it, open a dispute, "
-        "or ask the seller to grant an extra revision."
-    ),
-    "start": "Another milestone of this order is still in progress.",
-    "auto_approve": "The review window has not ended yet.",
-}
+def _verb(name):
+    step = process.transition_steps().get(name)
+    return step.verb if step else name
 
 
 @dataclass(frozen=True)
@@ -142,11 +119,15 @@ def _check_expected(milestone, expected_state):
         )
 
 
-def run_transition(milestone, name, actor, *, expected_state=None, detail="", **kwargs):
-    """Take transition ``name`` as ``actor`` (a user or SYSTEM) and record it."""
+def run_transition(
+    milestone, name, actor, *, expected_state=None, detail="", step=None, notice=None, announce=True, **kwargs
+):
+    """Take transition ``name`` as ``actor`` (a user or SYSTEM), record it, and send the notices of its step in
+    the process declaration (``step``: another step that takes the same transition; ``notice``: the details
+    its texts name; ``announce=False``: the caller sends them itself, once it knows those details)."""
     _check_expected(milestone, expected_state)
     method = getattr(milestone, name)
-    label = ACTION_LABELS.get(name, name)
+    label = _verb(name)
     if not can_proceed(method, check_conditions=False):
         raise StaleAction(
             f"You can’t {label} a milestone that is “{milestone.get_state_display()}”. Nothing was changed."
@@ -161,7 +142,8 @@ def run_transition(milestone, name, actor, *, expected_state=None, detail="", **
                 "You can cancel for lateness only once the milestone is late"
                 + (f" and the grace period has passed (from {when:%d %b %Y, %H:%M} UTC)." if when else ".")
             )
-        raise OrderError(CONDITION_MESSAGES.get(name, f"You can’t {label} this milestone now."))
+        refusal = process.transition_steps()[name].refusal if name in process.transition_steps() else ""
+        raise OrderError(refusal or f"You can’t {label} this milestone now.")
     from_state = milestone.state
     method(**kwargs)
     milestone.save()
@@ -185,6 +167,10 @@ def run_transition(milestone, name, actor, *, expected_state=None, detail="", **
         to_state=milestone.state,
         detail=detail,
     )
+    announced = process.STEPS[step or name]
+    if announce and set(announced.details) <= set(notice or {}):
+        # (a step whose notices name more than the milestone is announced by the service that has the details)
+        process.announce_step(step or name, milestone, actor, **(notice or {}))
     return milestone
 
 
@@ -200,18 +186,19 @@ def _checkouts_close_after_commit(milestone_id, reason):
     )
 
 
-def _party(milestone, actor, *roles):
+def party_check(milestone, actor, *roles):
+    """``actor``'s role on the order, if it is one of ``roles`` (usually ``process.parties(step)``)."""
     role = role_of(milestone, actor)
     if role not in roles:
         raise OrderError("Only the " + " or ".join(roles) + " of this order can do that.")
     return role
 
 
-def _url(milestone):
+def milestone_url(milestone):
     return milestone.order.get_absolute_url() + f"#milestone-{milestone.pk}"
 
 
-def _is_top_rated(seller):
+def seller_is_top_rated(seller):
     """From the stats ``lock_milestone`` loaded with the seller (no query then)."""
     from marketplace.models import SellerLevel
     from marketplace.selectors import stats_of
@@ -236,23 +223,13 @@ def order_activate_next(*, order: Order) -> Milestone | None:
     nxt.order = order
     if nxt.state == State.FUNDED:
         run_transition(nxt, "start", SYSTEM)
-        notification_send(
-            user=order.seller,
-            text=f"Milestone “{nxt.title}” has started. It is due {nxt.due_at:%d %b, %H:%M} UTC.",
-            url=_url(nxt),
-        )
-        notification_send(user=order.buyer, text=f"Milestone “{nxt.title}” has started.", url=_url(nxt), email=False)
         return nxt
     if nxt.funding_due_at is None:
         # from now on the buyer is expected to fund it (the funding reminder counts from here)
         nxt.funding_due_at = clock.now()
         nxt.save(update_fields=["funding_due_at"])
         if any(m.state in PAID_STATES for m in milestones):
-            notification_send(
-                user=order.buyer,
-                text=f"Fund the next milestone “{nxt.title}” so the seller can start.",
-                url=_url(nxt),
-            )
+            process.announce("fund_next", milestone=nxt)
     return None
 
 
@@ -268,19 +245,18 @@ def order_refresh_status(*, order: Order) -> Order:
         order.ended_at = clock.now()
         order.save(update_fields=["status", "ended_at"])
         timeline_record(order=order, action=f"order_{new_status}", from_state=old, to_state=new_status)
-        for person in (order.buyer, order.seller):
-            notification_send(
-                user=person,
-                text=f"Order #{order.pk} is {order.get_status_display().lower()}."
-                + (" You can now leave a review." if new_status == OrderStatus.COMPLETED else ""),
-                url=order.get_absolute_url(),
-            )
+        process.announce(
+            "order_ended",
+            order=order,
+            status=order.get_status_display().lower(),
+            review_text=" You can now leave a review." if new_status == OrderStatus.COMPLETED else "",
+        )
         if new_status == OrderStatus.COMPLETED:
             hooks.order_completed(order)
     return order
 
 
-def _after_close(milestone):
+def order_after_close(milestone):
     order_activate_next(order=milestone.order)
     order_refresh_status(order=milestone.order)
 
@@ -289,7 +265,7 @@ def _after_close(milestone):
 def milestone_fund_checkout(*, milestone: Milestone, actor):
     """Open (or reuse) the buyer's checkout for this milestone's escrow."""
     milestone = Milestone.objects.select_related("order").get(pk=milestone.pk)
-    _party(milestone, actor, "buyer")
+    party_check(milestone, actor, "buyer")
     if milestone.state != State.AWAITING_FUNDING:
         raise StaleAction(f"This milestone is “{milestone.get_state_display()}”: there is nothing to fund.")
     return payments.checkout_create(
@@ -299,7 +275,7 @@ def milestone_fund_checkout(*, milestone: Milestone, actor):
         amount_cents=milestone.amount_cents,
         description=f"Order #{milestone.order_id}, milestone {milestone.position}: {milestone.title}",
         payee=milestone.order.seller,
-        return_url=_url(milestone),
+        return_url=milestone_url(milestone),
     )
 
 
@@ -326,11 +302,6 @@ def milestone_funded(checkout):
     if milestone.amount_cents != checkout.amount_cents:
         raise PaymentError("The milestone's amount changed while you were paying, so this payment could not fund it.")
     run_transition(milestone, "fund", milestone.order.buyer)
-    notification_send(
-        user=milestone.order.seller,
-        text=f"The buyer funded “{milestone.title}” ({format_cents(milestone.amount_cents)} in escrow).",
-        url=_url(milestone),
-    )
     order_activate_next(order=milestone.order)
 
 
@@ -338,7 +309,7 @@ def milestone_funded(checkout):
 @transaction.atomic
 def milestone_deliver(*, milestone_id, actor, message, links="", files=(), expected_state=None) -> Delivery:
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "seller")
+    party_check(milestone, actor, "seller")
     if not message.strip():
         raise OrderError("Describe what you are delivering.")
     number = milestone.deliveries.count() + 1
@@ -346,27 +317,18 @@ def milestone_deliver(*, milestone_id, actor, message, links="", files=(), expec
     delivery = Delivery.objects.create(milestone=milestone, number=number, message=message, links=links)
     for upload in files:
         DeliveryFile.objects.create(delivery=delivery, file=upload.file, name=upload.name, size=upload.file.size)
-    notification_send(
-        user=milestone.order.buyer,
-        text=f"{actor.public_name} delivered “{milestone.title}”. Review it by "
-        f"{milestone.auto_approve_at:%d %b, %H:%M} UTC or it is approved automatically.",
-        url=_url(milestone),
-    )
     return delivery
 
 
 @transaction.atomic
 def milestone_request_revision(*, milestone_id, actor, feedback, expected_state=None) -> RevisionRequest:
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "buyer")
+    party_check(milestone, actor, "buyer")
     if not feedback.strip():
         raise OrderError("Tell the seller what to change: feedback is required.")
     delivery = milestone.deliveries.order_by("-number").first()
     run_transition(milestone, "request_revision", actor, expected_state=expected_state, detail=feedback[:500])
     request = RevisionRequest.objects.create(milestone=milestone, delivery=delivery, feedback=feedback)
-    notification_send(
-        user=milestone.order.seller, text=f"The buyer asked for a revision of “{milestone.title}”.", url=_url(milestone)
-    )
     return request
 
 
@@ -374,23 +336,18 @@ def milestone_request_revision(*, milestone_id, actor, feedback, expected_state=
 def milestone_grant_revision(*, milestone_id, actor) -> Milestone:
     """The seller gives one more revision than agreed (when the allowance is used up)."""
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "seller")
-    if milestone.is_final:
-        raise StaleAction("This milestone is closed.")
+    party_check(milestone, actor, *process.parties("grant_revision"))
+    process.require("grant_revision", milestone, stale=StaleAction)
     milestone.extra_revisions += 1
     milestone.save(update_fields=["extra_revisions"])
     timeline_record(order=milestone.order, milestone=milestone, actor=actor, action="grant_revision")
-    notification_send(
-        user=milestone.order.buyer,
-        text=f"The seller granted an extra revision on “{milestone.title}”.",
-        url=_url(milestone),
-    )
+    process.announce_step("grant_revision", milestone, actor)
     return milestone
 
 
 def _release(milestone, actor, action, *, end_order=False):
-    run_transition(milestone, action, actor)
-    top_rated = _is_top_rated(milestone.order.seller)
+    run_transition(milestone, action, actor, announce=not end_order)
+    top_rated = seller_is_top_rated(milestone.order.seller)
     if end_order:
         order = milestone.order
         others = list(order.milestones.select_for_update().order_by("position"))
@@ -402,20 +359,15 @@ def _release(milestone, actor, action, *, end_order=False):
         )
         ended = _cancel_unstarted(order, actor, detail="order ended at approval", milestones=others)
         timeline_record(order=milestone.order, actor=actor, action="order_stopped", detail="at approval")
-        notification_send(
-            user=milestone.order.seller,
-            text=f"“{milestone.title}” was approved: your earnings are pending clearance. The buyer ended the order "
-            f"here{f': {ended} milestone(s) that had not started were cancelled' if ended else ''}.",
-            url=_url(milestone),
+        process.announce_step(
+            "approve_end",
+            milestone,
+            actor,
+            ended_text=f": {ended} milestone(s) that had not started were cancelled" if ended else "",
         )
         order_refresh_status(order=milestone.order)
     else:
-        notification_send(
-            user=milestone.order.seller,
-            text=f"“{milestone.title}” was approved: your earnings are pending clearance.",
-            url=_url(milestone),
-        )
-        _after_close(milestone)
+        order_after_close(milestone)
     # The money moves last, in the same transaction: the release locks the platform's revenue account,
     # which every approval shares, so taking it just before the commit keeps approvals from queueing
     # on it while the rest of the work is done (measured by ``make bench``).
@@ -429,7 +381,7 @@ def _release(milestone, actor, action, *, end_order=False):
 @transaction.atomic
 def milestone_approve(*, milestone_id, actor, expected_state=None) -> Milestone:
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "buyer")
+    party_check(milestone, actor, "buyer")
     _check_expected(milestone, expected_state)
     return _release(milestone, actor, "approve")
 
@@ -444,7 +396,7 @@ def milestone_approve_and_end(*, milestone_id, actor, expected_state=None) -> Mi
     can only be taken back through a dispute, so this ends only what has not started.
     """
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "buyer")
+    party_check(milestone, actor, "buyer")
     _check_expected(milestone, expected_state)
     return _release(milestone, actor, "approve", end_order=True)
 
@@ -462,9 +414,8 @@ def milestone_auto_approve(*, milestone_id) -> Milestone | None:
 @transaction.atomic
 def extension_request(*, milestone_id, actor, days, reason) -> ExtensionRequest:
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "seller")
-    if milestone.state not in (State.IN_PROGRESS, State.REVISION_REQUESTED):
-        raise StaleAction("You can ask for more time only on a milestone you are working on.")
+    party_check(milestone, actor, *process.parties("extension"))
+    process.require("extension", milestone, stale=StaleAction)
     if milestone.extension_requests.filter(status=RequestStatus.PENDING).exists():
         raise OrderError("There is already an extension request waiting for the buyer.")
     if not 1 <= int(days) <= 60:
@@ -479,18 +430,14 @@ def extension_request(*, milestone_id, actor, days, reason) -> ExtensionRequest:
         action="extension_requested",
         detail=f"{days} more day(s): {reason[:300]}",
     )
-    notification_send(
-        user=milestone.order.buyer,
-        text=f"The seller asks for {days} more day(s) on “{milestone.title}”.",
-        url=_url(milestone),
-    )
+    process.announce_step("extension", milestone, actor, days=days)
     return ext
 
 
 @transaction.atomic
 def extension_decide(*, extension_id, actor, accept: bool) -> ExtensionRequest:
     milestone, ext = _lock_request(ExtensionRequest, extension_id, "extension request")
-    _party(milestone, actor, "buyer")
+    party_check(milestone, actor, "buyer")
     _decide(ext, actor=actor, accept=accept, proposer_id=ext.requested_by_id, refusal="")
     if accept and milestone.due_at:
         from datetime import timedelta
@@ -505,11 +452,7 @@ def extension_decide(*, extension_id, actor, accept: bool) -> ExtensionRequest:
         action="extension_accepted" if accept else "extension_declined",
         detail=f"{ext.days} day(s)",
     )
-    notification_send(
-        user=milestone.order.seller,
-        text=f"The buyer {'accepted' if accept else 'declined'} your extension on “{milestone.title}”.",
-        url=_url(milestone),
-    )
+    process.announce("extension_accepted" if accept else "extension_declined", milestone=milestone, actor=actor)
     return ext
 
 
@@ -539,7 +482,7 @@ def _decide(request, *, actor, accept, proposer_id, refusal):
 
 
 # --- cancellations ---------------------------------------------------------
-def _refund_all(milestone, destination="balance"):
+def milestone_escrow_refund(milestone, destination="balance"):
     if payments.escrow_balance_cents(milestone_id=milestone.pk) > 0:
         payments.escrow_refund(milestone_id=milestone.pk, buyer=milestone.order.buyer, destination=destination)
 
@@ -548,13 +491,10 @@ def _refund_all(milestone, destination="balance"):
 def milestone_cancel(*, milestone_id, actor, expected_state=None) -> Milestone:
     """Cancel a milestone that has not started; a funded one is refunded in full."""
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, *process.parties("cancel"))
     run_transition(milestone, "cancel", actor, expected_state=expected_state)
-    _refund_all(milestone)
-    notification_send(
-        user=milestone.order.other_party(actor), text=f"“{milestone.title}” was cancelled.", url=_url(milestone)
-    )
-    _after_close(milestone)
+    milestone_escrow_refund(milestone)
+    order_after_close(milestone)
     return milestone
 
 
@@ -562,24 +502,18 @@ def milestone_cancel(*, milestone_id, actor, expected_state=None) -> Milestone:
 def milestone_cancel_late(*, milestone_id, actor, expected_state=None) -> Milestone:
     """The buyer cancels a late milestone alone once the grace period passed; escrow comes back."""
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "buyer")
+    party_check(milestone, actor, *process.parties("cancel_late"))
     run_transition(milestone, "cancel_late", actor, expected_state=expected_state, detail="late")
-    _refund_all(milestone)
-    notification_send(
-        user=milestone.order.seller,
-        text=f"The buyer cancelled the late milestone “{milestone.title}”; the escrow was refunded.",
-        url=_url(milestone),
-    )
-    _after_close(milestone)
+    milestone_escrow_refund(milestone)
+    order_after_close(milestone)
     return milestone
 
 
 @transaction.atomic
 def cancellation_request(*, milestone_id, actor, reason) -> CancellationRequest:
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "buyer", "seller")
-    if milestone.state != State.IN_PROGRESS:
-        raise StaleAction("A mutual cancellation can be asked only while the milestone is in progress.")
+    party_check(milestone, actor, *process.parties("cancellation"))
+    process.require("cancellation", milestone, stale=StaleAction)
     if milestone.cancellation_requests.filter(status=RequestStatus.PENDING).exists():
         raise OrderError("A cancellation request is already waiting for an answer.")
     if not reason.strip():
@@ -588,18 +522,14 @@ def cancellation_request(*, milestone_id, actor, reason) -> CancellationRequest:
     timeline_record(
         order=milestone.order, milestone=milestone, actor=actor, action="cancellation_requested", detail=reason[:300]
     )
-    notification_send(
-        user=milestone.order.other_party(actor),
-        text=f"{actor.public_name} asks to cancel “{milestone.title}”.",
-        url=_url(milestone),
-    )
+    process.announce_step("cancellation", milestone, actor)
     return request
 
 
 @transaction.atomic
 def cancellation_decide(*, request_id, actor, accept: bool) -> CancellationRequest:
     milestone, request = _lock_request(CancellationRequest, request_id, "cancellation request")
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, "buyer", "seller")
     _decide(
         request,
         actor=actor,
@@ -608,17 +538,15 @@ def cancellation_decide(*, request_id, actor, accept: bool) -> CancellationReque
         refusal="The other side must answer your cancellation request.",
     )
     if request.status == RequestStatus.ACCEPTED:
-        run_transition(milestone, "mutual_cancel", actor, detail="mutual cancellation")
-        _refund_all(milestone)
-        _after_close(milestone)
+        run_transition(milestone, "mutual_cancel", actor, detail="mutual cancellation", announce=False)
+        milestone_escrow_refund(milestone)
+        order_after_close(milestone)
     else:
         timeline_record(
             order=milestone.order, milestone=milestone, actor=actor, action=f"cancellation_{request.status}"
         )
-    notification_send(
-        user=milestone.order.other_party(actor),
-        text=f"Cancellation of “{milestone.title}”: {request.get_status_display().lower()}.",
-        url=_url(milestone),
+    process.announce(
+        "cancellation_decided", milestone=milestone, actor=actor, status=request.get_status_display().lower()
     )
     return request
 
@@ -632,17 +560,26 @@ def order_stop(*, order_id, actor) -> Order:
     if order.status != OrderStatus.ACTIVE:
         raise StaleAction(f"This order is already {order.get_status_display().lower()}; nothing was changed.")
     milestones = list(order.milestones.select_for_update().order_by("position"))
-    if not any(m.state in PAID_STATES for m in milestones):
-        raise OrderError("You can end the order early once at least one milestone is approved.")
-    if any(m.state in ACTIVE_STATES for m in milestones):
-        raise OrderError(
-            "A milestone is still in progress or in review. Approve it, agree a cancellation with the seller, "
-            "or open a dispute first."
-        )
+    refusal = order_stop_refusal(milestones)
+    if refusal:
+        raise OrderError(refusal)
     _cancel_unstarted(order, actor, detail="order ended early", milestones=milestones)
     timeline_record(order=order, actor=actor, action="order_stopped")
     order_refresh_status(order=order)
     return order
+
+
+def order_stop_refusal(milestones) -> str:
+    """Why an active order with these milestones cannot be ended early now ("" if it can): the service's rule,
+    which the order page also asks before it offers "End order"."""
+    if not any(m.state in PAID_STATES for m in milestones):
+        return "You can end the order early once at least one milestone is approved."
+    if any(m.state in ACTIVE_STATES for m in milestones):
+        return (
+            "A milestone is still in progress or in review. Approve it, agree a cancellation with the seller, "
+            "or open a dispute first."
+        )
+    return ""
 
 
 def _cancel_unstarted(order, actor, *, detail, milestones=None) -> int:
@@ -654,11 +591,11 @@ def _cancel_unstarted(order, actor, *, detail, milestones=None) -> int:
     for milestone in milestones:
         milestone.order = order
         if milestone.state in (State.AWAITING_FUNDING, State.FUNDED):
-            run_transition(milestone, "cancel", actor, detail=detail)
-            _refund_all(milestone)
+            run_transition(milestone, "cancel", actor, detail=detail, announce=False)
+            milestone_escrow_refund(milestone)
         elif milestone.state == State.PROPOSED:
             name = "withdraw" if milestone.proposed_by_id == actor.pk else "decline"
-            run_transition(milestone, name, actor, detail=detail)
+            run_transition(milestone, name, actor, detail=detail, announce=False)
         else:
             continue
         ended += 1
@@ -716,11 +653,7 @@ def milestone_propose(*, order_id, actor, title, description, amount_cents, deli
         to_state=State.PROPOSED,
         detail=f"{title} — {format_cents(amount_cents)}",
     )
-    notification_send(
-        user=order.other_party(actor),
-        text=f"{actor.public_name} proposes a new milestone “{title}”.",
-        url=_url(milestone),
-    )
+    process.announce("milestone_proposed", milestone=milestone, actor=actor)
     return milestone
 
 
@@ -730,14 +663,8 @@ def milestone_proposal_decide(*, milestone_id, actor, decision, expected_state=N
     if decision not in ("accept", "decline", "withdraw"):
         raise OrderError("Unknown decision.")
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, "buyer", "seller")
     run_transition(milestone, decision, actor, expected_state=expected_state)
-    past = {"accept": "accepted", "decline": "declined", "withdraw": "withdrawn"}[decision]
-    notification_send(
-        user=milestone.order.other_party(actor),
-        text=f"The proposed milestone “{milestone.title}” was {past}.",
-        url=_url(milestone),
-    )
     if decision == "accept":
         order_activate_next(order=milestone.order)
     else:
@@ -750,9 +677,9 @@ def plan_change_propose(
     *, milestone_id, actor, title, description, amount_cents, delivery_days, revisions_allowed
 ) -> PlanChange:
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, *process.parties("change"))
     if milestone.state not in (State.AWAITING_FUNDING, State.FUNDED):
-        raise StaleAction("Only a milestone that has not started can be changed.")
+        raise StaleAction(process.step("change").refusal)
     validate_plan_item(
         title=title,
         description=description,
@@ -780,18 +707,14 @@ def plan_change_propose(
         action="change_proposed",
         detail=f"{title} — {format_cents(amount_cents)}, {delivery_days} day(s)",
     )
-    notification_send(
-        user=milestone.order.other_party(actor),
-        text=f"{actor.public_name} proposes a change to “{milestone.title}”.",
-        url=_url(milestone),
-    )
+    process.announce_step("change", milestone, actor)
     return change
 
 
 @transaction.atomic
 def plan_change_decide(*, change_id, actor, accept: bool) -> PlanChange:
     milestone, change = _lock_request(PlanChange, change_id, "change")
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, "buyer", "seller")
     _decide(
         change,
         actor=actor,
@@ -814,9 +737,57 @@ def plan_change_decide(*, change_id, actor, accept: bool) -> PlanChange:
             setattr(milestone, field, getattr(change, field))
         milestone.save(update_fields=["title", "description", "amount_cents", "delivery_days", "revisions_allowed"])
     timeline_record(order=milestone.order, milestone=milestone, actor=actor, action=f"change_{change.status}")
-    notification_send(
-        user=milestone.order.other_party(actor),
-        text=f"The change to “{milestone.title}” was {change.get_status_display().lower()}.",
-        url=_url(milestone),
-    )
+    process.announce("change_decided", milestone=milestone, actor=actor, status=change.get_status_display().lower())
     return change
+
+
+# --- support ---------------------------------------------------------------
+# Transitions an operator may trigger from the Django admin, and who the FSM must allow.
+# "cancel" is a party's transition: support takes it on the buyer's behalf (recorded as such).
+ADMIN_CANCEL_STATES = (State.AWAITING_FUNDING, State.FUNDED)
+
+
+@transaction.atomic
+def staff_milestone_cancel(*, milestone_id, actor, reason, expected_state=None):
+    """Support cancels a milestone that has not started (a funded one is refunded in full to the buyer).
+
+    The FSM lets support staff take ``cancel``; the timeline and the audit log
+    name the staff member.
+    """
+    if not is_support(actor):
+        raise OrderError("Only support staff can do that.")
+    if not (reason or "").strip():
+        raise OrderError("Write why the milestone is cancelled; both parties see it.")
+    milestone = lock_milestone(milestone_id)
+    if role_of(milestone, actor) in ("buyer", "seller"):
+        raise OrderError("You are a party to this order; another support agent must act on it.")
+    if expected_state is not None and milestone.state != expected_state:
+        raise StaleAction(
+            f"This milestone changed meanwhile: it is now “{milestone.get_state_display()}”. Nothing was done."
+        )
+    if milestone.state not in ADMIN_CANCEL_STATES:
+        raise StaleAction(
+            "Only a milestone that has not started can be cancelled here; "
+            f"this one is “{milestone.get_state_display()}”."
+        )
+    from_state = milestone.state
+    run_transition(milestone, "cancel", actor, detail=f"cancelled by support: {reason[:300]}", announce=False)
+    milestone_escrow_refund(milestone)
+    staff_action_record(
+        staff=actor,
+        action="milestone_cancel",
+        order=milestone.order,
+        milestone=milestone,
+        detail=f"Cancelled milestone “{milestone.title}” ({from_state}); any escrow refunded to the buyer's balance.",
+        reason=reason,
+    )
+    process.announce("staff_cancelled", milestone=milestone, actor=actor, detail=reason[:150])
+    order_after_close(milestone)
+    return milestone
+
+
+def _operator_cancel(*, milestone, actor, reason, expected_state=None, **_):
+    return staff_milestone_cancel(milestone_id=milestone.pk, actor=actor, reason=reason, expected_state=expected_state)
+
+
+hooks.register_operator_action("cancel", _operator_cancel)

@@ -14,11 +14,10 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from accounts.notifications import notification_send
 from config import clock, sweeps
 from config.paging import after_row
 
-from . import services
+from . import process, services
 from .models import State, TimerMark
 
 logger = logging.getLogger(__name__)
@@ -61,10 +60,6 @@ def _remind(kind: str, milestone_id: int, moment: datetime, send: Callable) -> b
         return True
 
 
-def _url(milestone):
-    return milestone.order.get_absolute_url() + f"#milestone-{milestone.pk}"
-
-
 # --- the sweeps ----------------------------------------------------------------
 def sweep_auto_approve(*, now=None, batch_size=None) -> int:
     """Deliveries the buyer did not review in the window are approved (money released once)."""
@@ -98,12 +93,7 @@ def sweep_review_reminders(*, now=None, batch_size=None) -> int:
         def send(m):
             if m.state != State.DELIVERED or m.delivered_at != moment:
                 return False
-            notification_send(
-                user=m.order.buyer,
-                text=f"Reminder: “{m.title}” was delivered a day ago. Approve it or ask for a revision before "
-                f"{m.auto_approve_at:%d %b, %H:%M} UTC, when it is approved automatically.",
-                url=_url(m),
-            )
+            process.announce("review_reminder", milestone=m)
 
         return send
 
@@ -116,11 +106,7 @@ def sweep_review_reminders(*, now=None, batch_size=None) -> int:
         def send(m):
             if m.state != State.DELIVERED or m.auto_approve_at != moment:
                 return False
-            notification_send(
-                user=m.order.buyer,
-                text=f"“{m.title}” will be approved automatically on {m.auto_approve_at:%d %b, %H:%M} UTC.",
-                url=_url(m),
-            )
+            process.announce("auto_approve_soon", milestone=m)
 
         return send
 
@@ -144,7 +130,7 @@ def sweep_deadlines(*, now=None, batch_size=None) -> int:
         def send(m):
             if m.state not in (State.IN_PROGRESS, State.REVISION_REQUESTED) or m.due_at != moment:
                 return False
-            notification_send(user=m.order.seller, text=f"“{m.title}” is due {m.due_at:%d %b, %H:%M} UTC.", url=_url(m))
+            process.announce("due_soon", milestone=m)
 
         return send
 
@@ -158,17 +144,7 @@ def sweep_deadlines(*, now=None, batch_size=None) -> int:
         def send(m):
             if m.state not in (State.IN_PROGRESS, State.REVISION_REQUESTED) or m.due_at != moment:
                 return False
-            grace = m.due_at + settings.MILESTONE_LATE_CANCEL_GRACE
-            notification_send(
-                user=m.order.seller,
-                text=f"“{m.title}” is late. Deliver it or ask the buyer for more time.",
-                url=_url(m),
-            )
-            notification_send(
-                user=m.order.buyer,
-                text=f"“{m.title}” is late. From {grace:%d %b, %H:%M} UTC you can cancel it and get your money back.",
-                url=_url(m),
-            )
+            process.announce("late", milestone=m)
 
         return send
 
@@ -181,12 +157,7 @@ def sweep_deadlines(*, now=None, batch_size=None) -> int:
         def send(m):
             if m.state != State.IN_PROGRESS or m.due_at != moment:
                 return False
-            notification_send(
-                user=m.order.buyer,
-                text=f"“{m.title}” is more than a day late: you can now cancel "
-                "it and get the escrow back, or keep waiting.",
-                url=_url(m),
-            )
+            process.announce("late_cancel_open", milestone=m)
 
         return send
 
@@ -210,9 +181,7 @@ def sweep_funding_reminders(*, now=None, batch_size=None) -> int:
         def send(m):
             if m.state != State.AWAITING_FUNDING or m.funding_due_at != moment:
                 return False
-            notification_send(
-                user=m.order.buyer, text=f"The seller is waiting: fund “{m.title}” so work can continue.", url=_url(m)
-            )
+            process.announce("funding_reminder", milestone=m)
 
         return send
 

@@ -1,10 +1,11 @@
 from django.contrib import admin
-from django.utils.html import format_html_join
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import StaffAction
 from config.admin import ReadOnlyAdmin
+from milestones.admin_operator import operator_buttons
 
-from .admin_transitions import operator_buttons, staff_case_link
 from .models import Dispute, DisputeAttachment, DisputeMessage, Offer, OfferMilestone, Review, SettlementProposal
 
 
@@ -177,4 +178,12 @@ class SettlementProposalAdmin(ReadOnlyAdmin):
         "status",
         "created_at",
         "decided_at",
+    )
+
+
+def staff_case_link(dispute):
+    return format_html(
+        '<a href="{}">Open case #{} in the Resolution Center</a>',
+        reverse("staff_dispute", args=[dispute.pk]),
+        dispute.pk,
     )

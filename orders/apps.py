@@ -9,6 +9,8 @@ class OrdersConfig(AppConfig):
         from marketplace import hooks as marketplace
         from milestones import hooks as milestones
 
+        from .disputes import active_dispute, operator_resolve
+        from .models import DisputeOutcome
         from .selectors import attach_offers, published_reviews_about
         from .services import on_order_completed
         from .timers import SWEEPS
@@ -16,6 +18,14 @@ class OrdersConfig(AppConfig):
         marketplace.register_reviews_source(published_reviews_about)
         marketplace.register_message_decorator(attach_offers)
         milestones.register_order_completed(on_order_completed)
+        for name, outcome in (
+            ("resolve_release", DisputeOutcome.RELEASE),
+            ("resolve_refund", DisputeOutcome.REFUND),
+            ("resolve_split", DisputeOutcome.SPLIT),
+        ):
+            milestones.register_operator_action(
+                name, operator_resolve(outcome), available=active_dispute, split=outcome == DisputeOutcome.SPLIT
+            )
 
         for (name, order), sweep in SWEEPS.items():
             sweeps.register("orders", name, sweep, order=order)

@@ -20,18 +20,17 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.audit import staff_action_record
-from accounts.notifications import notification_send
 from accounts.permissions import is_support
 from config import clock
+from milestones import process
 from milestones.exceptions import OrderError, StaleAction
 from milestones.models import SYSTEM, State
 from milestones.services import (
-    _after_close,
-    _is_top_rated,
-    _party,
-    _url,
     lock_milestone,
+    order_after_close,
+    party_check,
     run_transition,
+    seller_is_top_rated,
 )
 from milestones.timeline import timeline_record
 from payments import services as payments
@@ -137,12 +136,18 @@ def _close_with_outcome(dispute, milestone, *, outcome, seller_amount_cents, act
         raise StaleAction("Nothing is held in escrow for this milestone any more; nothing was moved.")
     seller_cents, buyer_cents = _split_amounts(outcome, held, seller_amount_cents)
     terms = terms_text(outcome, seller_cents, buyer_cents)
-    run_transition(milestone, RESOLVE_TRANSITIONS[outcome], actor, detail=f"{terms}. {decision}"[:2000])
+    run_transition(
+        milestone,
+        RESOLVE_TRANSITIONS[outcome],
+        actor,
+        detail=f"{terms}. {decision}"[:2000],
+        notice={"terms": terms, "url": _dispute_url(dispute)},
+    )
     order = milestone.order
     try:
         if outcome == DisputeOutcome.RELEASE:
             payments.escrow_release(
-                milestone_id=milestone.pk, seller=order.seller, top_rated=_is_top_rated(order.seller)
+                milestone_id=milestone.pk, seller=order.seller, top_rated=seller_is_top_rated(order.seller)
             )
         elif outcome == DisputeOutcome.REFUND:
             payments.escrow_refund(milestone_id=milestone.pk, buyer=order.buyer, destination="balance")
@@ -152,7 +157,7 @@ def _close_with_outcome(dispute, milestone, *, outcome, seller_amount_cents, act
                 seller=order.seller,
                 buyer=order.buyer,
                 seller_amount_cents=seller_cents,
-                top_rated=_is_top_rated(order.seller),
+                top_rated=seller_is_top_rated(order.seller),
             )
     except PaymentError as exc:  # the whole transaction rolls back: the milestone stays disputed
         raise OrderError(f"The money could not be moved: {exc.message} Nothing was changed.") from exc
@@ -167,13 +172,7 @@ def _close_with_outcome(dispute, milestone, *, outcome, seller_amount_cents, act
     dispute.closed_at = clock.now()
     dispute.save()
     _lapse_proposals(dispute)
-    for person in (order.buyer, order.seller):
-        notification_send(
-            user=person,
-            text=f"The dispute on “{milestone.title}” is resolved: {terms}.",
-            url=_dispute_url(dispute),
-        )
-    _after_close(milestone)
+    order_after_close(milestone)
     return dispute
 
 
@@ -182,7 +181,7 @@ def _close_with_outcome(dispute, milestone, *, outcome, seller_amount_cents, act
 def dispute_open(*, milestone_id, actor, reason, description, files=(), expected_state=None) -> Dispute:
     """A party opens a dispute: the milestone becomes ``disputed`` (auto-approval frozen), clearance is held."""
     milestone = lock_milestone(milestone_id)
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, "buyer", "seller")
     if reason not in DisputeReason.values:
         raise OrderError("Choose the reason for the dispute.")
     if not (description or "").strip():
@@ -190,7 +189,12 @@ def dispute_open(*, milestone_id, actor, reason, description, files=(), expected
     state_before = milestone.state
     label = DisputeReason(reason).label
     run_transition(
-        milestone, "open_dispute", actor, expected_state=expected_state, detail=f"{label}: {description[:300]}"
+        milestone,
+        "open_dispute",
+        actor,
+        expected_state=expected_state,
+        detail=f"{label}: {description[:300]}",
+        announce=False,  # once the case exists: the notice links to it and names its answer deadline
     )
     now = clock.now()
     dispute = Dispute.objects.create(
@@ -205,11 +209,12 @@ def dispute_open(*, milestone_id, actor, reason, description, files=(), expected
     )
     _add_message(dispute, actor, DisputeMessageKind.OPENING, description, files)
     payments.earnings_hold(milestone_id=milestone.pk, hold=True)
-    other = milestone.order.other_party(actor)
-    notification_send(
-        user=other,
-        text=f"{actor.public_name} opened a dispute on “{milestone.title}” ({label.lower()}). "
-        f"Answer by {dispute.answer_due_at:%d %b, %H:%M} UTC, or support decides without your side.",
+    process.announce_step(
+        "open_dispute",
+        milestone,
+        actor,
+        reason=label.lower(),
+        answer_due=dispute.answer_due_at,
         url=_dispute_url(dispute),
     )
     return dispute
@@ -220,7 +225,7 @@ def dispute_open(*, milestone_id, actor, reason, description, files=(), expected
 def dispute_answer(*, dispute_id, actor, body, files=()) -> DisputeMessage:
     """The other party gives their side (once); a late answer still reaches staff."""
     dispute, milestone = _lock_dispute(dispute_id)
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
     if actor.pk == dispute.opened_by_id:
         raise OrderError("You opened this dispute; the other side answers it. Add a message instead.")
@@ -234,11 +239,7 @@ def dispute_answer(*, dispute_id, actor, body, files=()) -> DisputeMessage:
     timeline_record(
         order=milestone.order, milestone=milestone, actor=actor, action="dispute_answered", detail=body[:300]
     )
-    notification_send(
-        user=dispute.opened_by,
-        text=f"{actor.public_name} answered your dispute on “{milestone.title}”.",
-        url=_dispute_url(dispute),
-    )
+    process.announce("dispute_answered", milestone=milestone, actor=actor, url=_dispute_url(dispute))
     return message
 
 
@@ -249,7 +250,7 @@ def dispute_message(*, dispute_id, actor, body, files=()) -> DisputeMessage:
     order = milestone.order
     staff = actor.pk not in (order.buyer_id, order.seller_id) and is_support(actor)
     if not staff:
-        _party(milestone, actor, "buyer", "seller")
+        party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
     if not (body or "").strip():
         raise OrderError("Write a message.")
@@ -265,15 +266,12 @@ def dispute_message(*, dispute_id, actor, body, files=()) -> DisputeMessage:
             detail="Wrote to both parties in the case thread.",
             reason=body[:2000],
         )
-        recipients = (order.buyer, order.seller)
-    else:
-        recipients = (order.other_party(actor),)
-    for person in recipients:
-        notification_send(
-            user=person,
-            text=f"{'Support' if staff else actor.public_name} wrote in the dispute on “{milestone.title}”.",
-            url=_dispute_url(dispute),
-        )
+    process.announce(
+        "dispute_support_message" if staff else "dispute_message",
+        milestone=milestone,
+        actor=actor,
+        url=_dispute_url(dispute),
+    )
     return message
 
 
@@ -281,7 +279,7 @@ def dispute_message(*, dispute_id, actor, body, files=()) -> DisputeMessage:
 def dispute_ask_staff(*, dispute_id, actor) -> Dispute:
     """A party asks support to decide (once the other side answered, or the answer is overdue)."""
     dispute, milestone = _lock_dispute(dispute_id)
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
     if dispute.status == DisputeStatus.WAITING_FOR_STAFF:
         raise StaleAction("Support already has this case.")
@@ -301,13 +299,7 @@ def _escalate(dispute, milestone, escalation, *, actor=None):
     dispute.save(update_fields=["status", "escalation", "escalated_at"])
     label = DisputeEscalation(escalation).label
     timeline_record(order=milestone.order, milestone=milestone, actor=actor, action="dispute_escalated", detail=label)
-    for person in (milestone.order.buyer, milestone.order.seller):
-        notification_send(
-            user=person,
-            text=f"The dispute on “{milestone.title}” went to support ({label.lower()}). "
-            "You can still agree a settlement until support decides.",
-            url=_dispute_url(dispute),
-        )
+    process.announce("dispute_escalated", milestone=milestone, how=label.lower(), url=_dispute_url(dispute))
 
 
 # --- settlements between the parties ------------------------------------------
@@ -315,7 +307,7 @@ def _escalate(dispute, milestone, escalation, *, actor=None):
 def settlement_propose(*, dispute_id, actor, outcome, seller_amount_cents=None, note="") -> SettlementProposal:
     """A party proposes how to end the case (release, refund, or a split by amount); replaces a pending one."""
     dispute, milestone = _lock_dispute(dispute_id)
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
     held = _held_cents(milestone)
     if held <= 0:
@@ -334,11 +326,7 @@ def settlement_propose(*, dispute_id, actor, outcome, seller_amount_cents=None, 
     )
     terms = terms_text(outcome, seller_cents, buyer_cents)
     timeline_record(order=milestone.order, milestone=milestone, actor=actor, action="settlement_proposed", detail=terms)
-    notification_send(
-        user=milestone.order.other_party(actor),
-        text=f"{actor.public_name} proposes to settle the dispute on “{milestone.title}”: {terms}.",
-        url=_dispute_url(dispute),
-    )
+    process.announce("settlement_proposed", milestone=milestone, actor=actor, terms=terms, url=_dispute_url(dispute))
     return proposal
 
 
@@ -357,7 +345,7 @@ def _lock_proposal(proposal_id):
 def settlement_accept(*, proposal_id, actor) -> Dispute:
     """The other party accepts: the case closes without staff (the system takes the resolve_* transition)."""
     dispute, milestone, proposal = _lock_proposal(proposal_id)
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
     if actor.pk == proposal.proposed_by_id:
         raise OrderError("The other side must accept your proposal.")
@@ -388,16 +376,18 @@ def settlement_accept(*, proposal_id, actor) -> Dispute:
 def settlement_decline(*, proposal_id, actor) -> SettlementProposal:
     """The other party declines a proposal, or its author withdraws it."""
     dispute, milestone, proposal = _lock_proposal(proposal_id)
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
     mine = actor.pk == proposal.proposed_by_id
     proposal.status = SettlementStatus.WITHDRAWN if mine else SettlementStatus.DECLINED
     proposal.decided_at = clock.now()
     proposal.save(update_fields=["status", "decided_at"])
     timeline_record(order=milestone.order, milestone=milestone, actor=actor, action=f"settlement_{proposal.status}")
-    notification_send(
-        user=milestone.order.other_party(actor),
-        text=f"The settlement proposal on “{milestone.title}” was {proposal.get_status_display().lower()}.",
+    process.announce(
+        "settlement_decided",
+        milestone=milestone,
+        actor=actor,
+        status=proposal.get_status_display().lower(),
         url=_dispute_url(dispute),
     )
     return proposal
@@ -408,24 +398,26 @@ def settlement_decline(*, proposal_id, actor) -> SettlementProposal:
 def dispute_withdraw(*, dispute_id, actor) -> Dispute:
     """The opener drops the case: the milestone goes back to where it was, holds are released."""
     dispute, milestone = _lock_dispute(dispute_id)
-    _party(milestone, actor, "buyer", "seller")
+    party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
     if actor.pk != dispute.opened_by_id:
         raise OrderError("Only the one who opened the dispute can withdraw it.")
     if milestone.state != State.DISPUTED:
         raise StaleAction(f"This milestone is “{milestone.get_state_display()}”, not disputed; nothing was done.")
-    run_transition(milestone, "withdraw_dispute", actor, detail="dispute withdrawn", back_to=dispute.state_before)
+    run_transition(
+        milestone,
+        "withdraw_dispute",
+        actor,
+        detail="dispute withdrawn",
+        back_to=dispute.state_before,
+        notice={"state": State(dispute.state_before).label},
+    )
     payments.earnings_hold(milestone_id=milestone.pk, hold=False)
     dispute.status = DisputeStatus.WITHDRAWN
     dispute.closed_at = clock.now()
     dispute.save(update_fields=["status", "closed_at"])
     _lapse_proposals(dispute)
-    notification_send(
-        user=milestone.order.other_party(actor),
-        text=f"{actor.public_name} withdrew the dispute on “{milestone.title}”; the milestone is "
-        f"“{milestone.get_state_display()}” again.",
-        url=_url(milestone),
-    )
+
     return dispute
 
 
@@ -519,3 +511,26 @@ def disputes_escalate(*, now=None, batch_size=500) -> int:
             except OrderError:  # never expected; one bad case must not stop the sweep
                 logger.exception("dispute %s could not be escalated", pk)
         last_pk = ids[-1]
+
+
+# --- the admin's operator actions (registered in OrdersConfig.ready) ---------------------------------------
+def active_dispute(milestone):
+    return Dispute.objects.filter(milestone=milestone, status__in=ACTIVE_DISPUTE_STATUSES).first()
+
+
+def operator_resolve(outcome):
+    """Support resolves a milestone's open dispute from the admin (the same service as the staff page)."""
+
+    def handler(*, milestone, actor, reason, seller_amount_cents=None, **_):
+        dispute = active_dispute(milestone)
+        if dispute is None:
+            raise OrderError("This milestone has no open dispute.")
+        return dispute_resolve(
+            dispute_id=dispute.pk,
+            actor=actor,
+            outcome=outcome,
+            decision=reason,
+            seller_amount_cents=seller_amount_cents,
+        )
+
+    return handler

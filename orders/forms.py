@@ -6,6 +6,7 @@ from config.converters import MAX_ID
 from config.money import AmountField
 from config.numbers import WholeNumberField
 from config.text import LineField
+from payments import forms as payments_forms
 
 from .services import PlanItem
 
@@ -176,8 +177,10 @@ class ReplyForm(forms.Form):
     reply = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class TipForm(forms.Form):
-    amount = AmountField(label="Tip (USD)", max_cents=_max_payment)
+class TipForm(payments_forms.TipForm):
+    """The order page's tip: the payments tip form without the note (the order names what it is for)."""
+
+    note = None
 
 
 class NotificationReadForm(forms.Form):

@@ -6,8 +6,8 @@ from django.http import Http404
 
 from accounts.models import Notification
 from config import clock
+from milestones import process
 from milestones.models import (
-    ACTIVE_STATES,
     UNSTARTED_STATES,
     CancellationRequest,
     Delivery,
@@ -21,6 +21,7 @@ from milestones.models import (
     State,
     TimelineEvent,
 )
+from milestones.services import order_stop_refusal
 from milestones.timers import next_event
 
 from .models import Offer, OfferStatus, Review
@@ -71,12 +72,14 @@ def order_page(*, user, pk):
     unstarted = {m.pk for m in milestones if m.state in UNSTARTED_STATES}
     for milestone in milestones:
         milestone.order = order
-        milestone.actions = {t.name for t in milestone.get_available_user_state_transitions(user)}
-        if "approve" in milestone.actions and unstarted - {milestone.pk}:
-            milestone.actions.add("approve_end")  # approving may also end the order (milestone_approve_and_end)
+        milestone.others_unstarted = bool(unstarted - {milestone.pk})  # "approve and end the order here" applies
         milestone.pending_extension = milestone.pending_extensions[0] if milestone.pending_extensions else None
         milestone.pending_cancellation = milestone.pending_cancellations[0] if milestone.pending_cancellations else None
         milestone.pending_change = milestone.pending_changes[0] if milestone.pending_changes else None
+        # the buttons and the answers to open requests: from the process declaration
+        milestone.actions = process.actions(milestone, user)
+        milestone.action_names = {action.name for action in milestone.actions}
+        milestone.open_requests = process.open_requests(milestone, user)
         milestone.next_event = next_event(milestone) if user.is_staff else None
     counted = [m for m in milestones if m.state not in (State.CANCELLED, State.PROPOSED)]
     paid = [m for m in counted if m.state in (State.APPROVED, State.SETTLED)]
@@ -105,11 +108,11 @@ def order_page(*, user, pk):
         "conversation_messages": messages,
         "reviews": [r for r in reviews if r.published_at <= now or r.author_id == user.pk],
         "my_review": next((r for r in reviews if r.author_id == user.pk), None),
+        # the service's own rule (milestones.services.order_stop), asked of the milestones already loaded
         "can_stop": role == "buyer"
         and order.status == OrderStatus.ACTIVE
-        and any(m.state in (State.APPROVED, State.SETTLED) for m in milestones)
-        and not any(m.state in ACTIVE_STATES for m in milestones)
-        and any(m.state in (State.AWAITING_FUNDING, State.FUNDED, State.PROPOSED) for m in milestones),
+        and not order_stop_refusal(milestones)
+        and bool(unstarted),
         "now": now,
     }
 

@@ -374,8 +374,7 @@ def tip_checkout_start(*, order_id, actor, amount_cents):
         raise OrderError("Only the buyer can tip the seller.")
     if order.status != OrderStatus.COMPLETED:
         raise OrderError("You can tip once the order is completed.")
-    if not isinstance(amount_cents, int) or amount_cents < 100:
-        raise OrderError("A tip is at least 1.00 USD.")
+    # the rest (the smallest tip, who can receive one) is the one tip path's: payments.services.tip_send
     return payments.tip_send(
         buyer=actor,
         seller=order.seller,

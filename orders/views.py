@@ -14,9 +14,11 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.once import once_per_form_key
 from config.uploads import serve_private_file
 from marketplace.selectors import conversation_for_user
+from milestones import process
 from milestones import services as milestone_services
 from milestones.exceptions import OrderError
 from milestones.lifecycle import lifecycle_diagram
+from milestones.lifecycle import steps as lifecycle_steps
 from milestones.models import CancellationRequest, DeliveryFile, ExtensionRequest, Milestone, PlanChange
 from payments.exceptions import PaymentError
 
@@ -76,7 +78,29 @@ def order_detail(request, pk):
     context = selectors.order_page(user=request.user, pk=pk)
     language = get_language()
     context.update({name: _blank_form(form, prefix, language) for name, (form, prefix) in ORDER_PAGE_FORMS.items()})
+    for milestone in context["milestones"]:
+        if "change" in milestone.action_names:
+            milestone.change_form = _change_form(milestone)
     return render(request, "orders/order_detail.html", context)
+
+
+def _change_form(milestone):
+    """The plan-change form (the same ``PlanItemForm`` the plan and "add a milestone" use), filled with the
+    milestone as it is; its ids are the milestone's own (several milestones share the page)."""
+    form = PlanItemForm(
+        prefix="change",
+        auto_id=f"c{milestone.pk}_%s",
+        initial={
+            "title": milestone.title,
+            "description": milestone.description,
+            "amount": milestone.amount_cents,
+            "delivery_days": milestone.delivery_days,
+            "revisions_allowed": milestone.revisions_allowed,
+        },
+    )
+    if milestone.state == "funded":
+        form.fields["amount"].widget.attrs["readonly"] = True  # a funded milestone's amount cannot change
+    return form
 
 
 def _milestone_for(request, pk):
@@ -94,40 +118,35 @@ def milestone_action(request, pk, action):
     milestone = _milestone_for(request, pk)
     user, expected = request.user, request.POST.get("expected_state") or None
     url = milestone.order.get_absolute_url() + f"#milestone-{milestone.pk}"
+    # each step's service (its effect); what is said when it is done comes from the process declaration
     simple = {
-        "approve": (milestone_services.milestone_approve, "Approved. The payment is released to the seller."),
-        "approve_end": (
-            milestone_services.milestone_approve_and_end,
-            "Approved, and the order ended here: the payment is released to the seller; milestones that had not "
-            "started were cancelled and any money held for them was refunded to your balance.",
-        ),
-        "cancel": (milestone_services.milestone_cancel, "The milestone was cancelled."),
-        "cancel_late": (milestone_services.milestone_cancel_late, "Cancelled; the escrow was refunded to you."),
+        "approve": milestone_services.milestone_approve,
+        "approve_end": milestone_services.milestone_approve_and_end,
+        "cancel": milestone_services.milestone_cancel,
+        "cancel_late": milestone_services.milestone_cancel_late,
     }
-    proposal = {"accept": "Milestone accepted.", "decline": "Milestone declined.", "withdraw": "Proposal withdrawn."}
+    proposal = ("accept", "decline", "withdraw")
+    done = process.STEPS[action].done if action in process.STEPS else ""
     try:
         if action in simple:
-            service, done = simple[action]
-            service(milestone_id=milestone.pk, actor=user, expected_state=expected)
+            simple[action](milestone_id=milestone.pk, actor=user, expected_state=expected)
         elif action in proposal:
             milestone_services.milestone_proposal_decide(
                 milestone_id=milestone.pk, actor=user, decision=action, expected_state=expected
             )
-            done = proposal[action]
         elif action == "fund":
             checkout = milestone_services.milestone_fund_checkout(milestone=milestone, actor=user)
             return redirect(checkout.get_absolute_url())
         elif action == "grant_revision":
             milestone_services.milestone_grant_revision(milestone_id=milestone.pk, actor=user)
-            done = "You granted one extra revision."
         else:
-            form_class, service, done = {
-                "deliver": (DeliveryForm, _deliver, "Delivered. The buyer has been asked to review it."),
-                "request_revision": (RevisionForm, _revise, "Revision requested. The seller has been told."),
-                "extension": (ExtensionForm, _extend, "Extension requested. The buyer has been asked."),
-                "cancellation": (ReasonForm, _ask_cancel, "Cancellation requested. The other side has been asked."),
-                "change": (PlanItemForm, _change, "Change proposed. It applies once the other side accepts."),
-            }.get(action, (None, None, None))
+            form_class, service = {
+                "deliver": (DeliveryForm, _deliver),
+                "request_revision": (RevisionForm, _revise),
+                "extension": (ExtensionForm, _extend),
+                "cancellation": (ReasonForm, _ask_cancel),
+                "change": (PlanItemForm, _change),
+            }.get(action, (None, None))
             if form_class is None:
                 raise Http404("Unknown action.")
             form = form_class(request.POST, request.FILES, prefix="change" if action == "change" else None)
@@ -483,4 +502,8 @@ def notifications_read(request):
 
 @require_safe
 def lifecycle_help(request):
-    return render(request, "orders/lifecycle.html", {"diagram": lifecycle_diagram()})
+    return render(
+        request,
+        "orders/lifecycle.html",
+        {"diagram": lifecycle_diagram(), "steps": lifecycle_steps()},
+    )

@@ -17,9 +17,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, UUIDField, Value, When
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.notifications import notification_send
 from config import clock
+from config.money import format_cents
 from config.paging import after_row, in_ids
 
 from . import fees
@@ -616,6 +619,8 @@ def tip_send(
     if seller is None or not seller.is_active:
         raise PaymentError("This seller cannot receive tips.")
     _refuse_staff_payee(seller)
+    if amount_cents < settings.TIPS_MIN_CENTS:
+        raise PaymentError(f"A tip is at least {format_cents(settings.TIPS_MIN_CENTS)}.")
     description = f"Tip for {seller.public_name}" + (f": {note}" if note else "")
     return checkout_create(
         buyer=buyer,
@@ -644,7 +649,13 @@ def tip_validate(checkout: Checkout) -> None:
 
 
 def tip_on_paid(checkout: Checkout) -> None:
-    """Nothing else to do: the ledger posting (``tip_post``) is the whole effect."""
+    """The ledger posting (``tip_post``) is the money; the seller is told."""
+    notification_send(
+        user=checkout.payee,
+        text=f"{checkout.buyer.public_name} sent you a tip of {format_cents(checkout.amount_cents)}. "
+        "It is in your pending earnings.",
+        url=reverse("payments:earnings"),
+    )
 
 
 # --- Escrow ----------------------------------------------------------------

@@ -12,42 +12,34 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 
 from accounts.permissions import is_support
 from config import converters  # noqa: F401 - registers the <id:> path converter
 from config.money import AmountField
-from milestones.exceptions import OrderError
-from milestones.models import Milestone
 from payments.exceptions import PaymentError
 from payments.selectors import escrow_balance_cents
 
-from .disputes import dispute_resolve
-from .models import ACTIVE_DISPUTE_STATUSES, Dispute, DisputeOutcome
-from .operations import staff_milestone_cancel
-
-# transition name -> (button label, dispute outcome or None)
-OPERATOR_TRANSITIONS = {
-    "cancel": ("Cancel (refund any escrow to the buyer)", None),
-    "resolve_release": ("Resolve dispute: release to the seller", DisputeOutcome.RELEASE),
-    "resolve_refund": ("Resolve dispute: refund the buyer", DisputeOutcome.REFUND),
-    "resolve_split": ("Resolve dispute: split by amount", DisputeOutcome.SPLIT),
-}
-
-
-def active_dispute(milestone):
-    return Dispute.objects.filter(milestone=milestone, status__in=ACTIVE_DISPUTE_STATUSES).first()
+from . import hooks, process
+from .exceptions import OrderError
+from .models import Milestone
 
 
 def operator_transitions(milestone):
-    """The operator transitions the FSM allows from the milestone's current state (conditions included).
+    """The operator steps (``operator=True`` in the process declaration) allowed now: the state machine
+    allows their transition (conditions included) and their registered action applies.
 
     Buttons show for anyone who can open the admin page; the view behind them is for support staff only.
     """
     allowed = {t.name for t in milestone.get_available_state_transitions()}
-    names = [name for name in OPERATOR_TRANSITIONS if name in allowed]
-    if any(name.startswith("resolve_") for name in names) and active_dispute(milestone) is None:
-        names = [name for name in names if not name.startswith("resolve_")]
+    names = []
+    for step in process.STEPS.values():
+        action = hooks.operator_action(step.name)
+        if not step.operator or action is None or step.transition not in allowed:
+            continue
+        available = action[1]
+        if available is None or available(milestone):
+            names.append(step.name)
     return names
 
 
@@ -60,7 +52,7 @@ def operator_buttons(milestone):
         " ",
         '<a class="button" href="{}">{}</a>',
         (
-            (reverse("admin:milestones_milestone_transition", args=[milestone.pk, name]), OPERATOR_TRANSITIONS[name][0])
+            (reverse("admin:milestones_milestone_transition", args=[milestone.pk, name]), process.STEPS[name].label)
             for name in names
         ),
     )
@@ -106,35 +98,26 @@ class MilestoneTransitionsAdminMixin:
         return custom + super().get_urls()
 
     def transition_view(self, request, pk, name):
-        if not is_support(request.user) or name not in OPERATOR_TRANSITIONS:
+        action = hooks.operator_action(name)
+        if not is_support(request.user) or action is None or not process.STEPS[name].operator:
             raise Http404
         milestone = get_object_or_404(Milestone.objects.select_related("order"), pk=pk)
         change_url = reverse("admin:milestones_milestone_change", args=[milestone.pk])
         if name not in operator_transitions(milestone):
             messages.error(request, f"The lifecycle does not allow that from “{milestone.get_state_display()}”.")
             return redirect(change_url)
-        label, outcome = OPERATOR_TRANSITIONS[name]
-        form = TransitionForm(request.POST or None, split=outcome == DisputeOutcome.SPLIT)
+        handler, _, split = action
+        label = process.STEPS[name].label
+        form = TransitionForm(request.POST or None, split=split)
         if request.method == "POST" and form.is_valid():
             try:
-                if outcome is None:
-                    staff_milestone_cancel(
-                        milestone_id=milestone.pk,
-                        actor=request.user,
-                        reason=form.cleaned_data["reason"],
-                        expected_state=request.POST.get("expected_state") or None,
-                    )
-                else:
-                    dispute = active_dispute(milestone)
-                    if dispute is None:
-                        raise OrderError("This milestone has no open dispute.")
-                    dispute_resolve(
-                        dispute_id=dispute.pk,
-                        actor=request.user,
-                        outcome=outcome,
-                        decision=form.cleaned_data["reason"],
-                        seller_amount_cents=form.cleaned_data.get("seller_amount"),
-                    )
+                handler(
+                    milestone=milestone,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    seller_amount_cents=form.cleaned_data.get("seller_amount"),
+                    expected_state=request.POST.get("expected_state") or None,
+                )
             except (OrderError, PaymentError) as exc:
                 messages.error(request, str(exc))
             else:
@@ -150,14 +133,7 @@ class MilestoneTransitionsAdminMixin:
             "form": form,
             "held_cents": escrow_balance_cents(milestone_id=milestone.pk),
             "change_url": change_url,
-            "dispute": active_dispute(milestone) if outcome else None,
+            # what the action applies to (a resolve step: the open dispute), for the page to show
+            "dispute": action[1](milestone) if action[1] is not None else None,
         }
         return TemplateResponse(request, "staff/admin_transition.html", context)
-
-
-def staff_case_link(dispute):
-    return format_html(
-        '<a href="{}">Open case #{} in the Resolution Center</a>',
-        reverse("staff_dispute", args=[dispute.pk]),
-        dispute.pk,
-    )
