@@ -10,6 +10,7 @@ from milestones.models import Delivery, Milestone, RevisionRequest, TimelineEven
 from payments.models import AccountKind, LedgerAccount
 from payments.selectors import escrow_balance_cents
 
+from . import disputes
 from .models import (
     ACTIVE_DISPUTE_STATUSES,
     Dispute,
@@ -65,13 +66,15 @@ def dispute_page(*, user, pk):
         "pending_proposal": pending,
         "held_cents": escrow_balance_cents(milestone_id=dispute.milestone_id),
         "is_opener": is_opener,
-        "can_answer": bool(role) and active and not is_opener and dispute.answered_at is None,
+        # the services' own rules (orders.disputes): a button shows only where the service would act
+        "can_answer": bool(role) and active and disputes.answer_refusal(dispute, user) is None,
         "can_write": bool(role) and active,
-        "can_withdraw": active and is_opener,
-        "can_ask_staff": bool(role)
-        and dispute.status == DisputeStatus.OPEN
-        and (dispute.answered_at is not None or dispute.is_overdue),
-        "can_answer_proposal": bool(role) and active and pending is not None and pending.proposed_by_id != user.pk,
+        "can_withdraw": bool(role) and active and disputes.withdraw_refusal(dispute, user) is None,
+        "can_ask_staff": bool(role) and active and disputes.ask_staff_refusal(dispute) is None,
+        "can_answer_proposal": bool(role)
+        and active
+        and pending is not None
+        and disputes.proposal_answer_refusal(pending, user) is None,
     }
 
 
@@ -174,6 +177,5 @@ def staff_case(*, pk):
         "record": record,
         "flag_buyer": record["buyer_opened"] >= REPEAT_DISPUTES_FLAG,
         "flag_seller": record["seller_opened"] >= REPEAT_DISPUTES_FLAG,
-        "can_resolve": dispute.is_active
-        and not (dispute.status == DisputeStatus.OPEN and dispute.answered_at is None and not dispute.is_overdue),
+        "can_resolve": dispute.is_active and disputes.resolve_refusal(dispute) is None,
     }

@@ -74,6 +74,55 @@ def _lock_dispute(dispute_id):
     return dispute, milestone
 
 
+# --- the rules: what each party action needs (the services raise them; the dispute page asks them) ----------
+def answer_refusal(dispute, user) -> OrderError | None:
+    if user.pk == dispute.opened_by_id:
+        return OrderError("You opened this dispute; the other side answers it. Add a message instead.")
+    if dispute.answered_at is not None:
+        return StaleAction("You already answered this dispute; add a message instead.")
+    return None
+
+
+def ask_staff_refusal(dispute) -> OrderError | None:
+    if dispute.status == DisputeStatus.WAITING_FOR_STAFF:
+        return StaleAction("Support already has this case.")
+    if dispute.answered_at is None and dispute.answer_due_at > clock.now():
+        return OrderError(
+            f"The other side has until {dispute.answer_due_at:%d %b, %H:%M} UTC to answer; "
+            "the case goes to support by itself if they do not."
+        )
+    return None
+
+
+def withdraw_refusal(dispute, user) -> OrderError | None:
+    if user.pk != dispute.opened_by_id:
+        return OrderError("Only the one who opened the dispute can withdraw it.")
+    return None
+
+
+def proposal_answer_refusal(proposal, user) -> OrderError | None:
+    if user.pk == proposal.proposed_by_id:
+        return OrderError("The other side must accept your proposal.")
+    return None
+
+
+def resolve_refusal(dispute) -> OrderError | None:
+    """Support decides once the other side answered or its time to answer has passed."""
+    if dispute.status == DisputeStatus.RESOLVED:
+        return StaleAction("This dispute is already resolved; a resolution is final. Nothing was moved.")
+    if dispute.status == DisputeStatus.OPEN and dispute.answered_at is None and dispute.answer_due_at > clock.now():
+        return OrderError(
+            f"The {dispute.respondent_role} has until {dispute.answer_due_at:%d %b %Y, %H:%M} UTC to answer. "
+            "Decide once they answer or that time has passed."
+        )
+    return None
+
+
+def _refuse(refusal):
+    if refusal is not None:
+        raise refusal
+
+
 def _require_active(dispute):
     if dispute.status not in ACTIVE_DISPUTE_STATUSES:
         raise StaleAction(f"This dispute is {dispute.get_status_display().lower()}; nothing more can be done on it.")
@@ -227,10 +276,7 @@ def dispute_answer(*, dispute_id, actor, body, files=()) -> DisputeMessage:
     dispute, milestone = _lock_dispute(dispute_id)
     party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
-    if actor.pk == dispute.opened_by_id:
-        raise OrderError("You opened this dispute; the other side answers it. Add a message instead.")
-    if dispute.answered_at is not None:
-        raise StaleAction("You already answered this dispute; add a message instead.")
+    _refuse(answer_refusal(dispute, actor))
     if not (body or "").strip():
         raise OrderError("Write your answer: what happened from your side?")
     message = _add_message(dispute, actor, DisputeMessageKind.ANSWER, body, files)
@@ -281,13 +327,7 @@ def dispute_ask_staff(*, dispute_id, actor) -> Dispute:
     dispute, milestone = _lock_dispute(dispute_id)
     party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
-    if dispute.status == DisputeStatus.WAITING_FOR_STAFF:
-        raise StaleAction("Support already has this case.")
-    if dispute.answered_at is None and dispute.answer_due_at > clock.now():
-        raise OrderError(
-            f"The other side has until {dispute.answer_due_at:%d %b, %H:%M} UTC to answer; "
-            "the case goes to support by itself if they do not."
-        )
+    _refuse(ask_staff_refusal(dispute))
     _escalate(dispute, milestone, DisputeEscalation.REQUESTED, actor=actor)
     return dispute
 
@@ -347,8 +387,7 @@ def settlement_accept(*, proposal_id, actor) -> Dispute:
     dispute, milestone, proposal = _lock_proposal(proposal_id)
     party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
-    if actor.pk == proposal.proposed_by_id:
-        raise OrderError("The other side must accept your proposal.")
+    _refuse(proposal_answer_refusal(proposal, actor))
     held = _held_cents(milestone)
     proposal.status = SettlementStatus.ACCEPTED
     proposal.decided_at = clock.now()
@@ -400,8 +439,7 @@ def dispute_withdraw(*, dispute_id, actor) -> Dispute:
     dispute, milestone = _lock_dispute(dispute_id)
     party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
-    if actor.pk != dispute.opened_by_id:
-        raise OrderError("Only the one who opened the dispute can withdraw it.")
+    _refuse(withdraw_refusal(dispute, actor))
     if milestone.state != State.DISPUTED:
         raise StaleAction(f"This milestone is “{milestone.get_state_display()}”, not disputed; nothing was done.")
     run_transition(
@@ -440,13 +478,9 @@ def dispute_resolve(*, dispute_id, actor, outcome, decision, seller_amount_cents
     if actor.pk in (order.buyer_id, order.seller_id):
         raise OrderError("You are a party to this order; another support agent must decide.")
     if dispute.status == DisputeStatus.RESOLVED:
-        raise StaleAction("This dispute is already resolved; a resolution is final. Nothing was moved.")
+        _refuse(resolve_refusal(dispute))
     _require_active(dispute)
-    if dispute.status == DisputeStatus.OPEN and dispute.answered_at is None and dispute.answer_due_at > clock.now():
-        raise OrderError(
-            f"The {dispute.respondent_role} has until {dispute.answer_due_at:%d %b %Y, %H:%M} UTC to answer. "
-            "Decide once they answer or that time has passed."
-        )
+    _refuse(resolve_refusal(dispute))
     held = _held_cents(milestone)
     _close_with_outcome(
         dispute,
