@@ -14,6 +14,7 @@ from django.db import models
 from django.urls import reverse
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from accounts.permissions import is_support
 from config import clock
 from config.text import LineCharField
 from config.uploads import private_upload_to
@@ -105,7 +106,7 @@ def role_of(milestone, user):
         return Actor.BUYER
     if user.pk == order.seller_id:
         return Actor.SELLER
-    if user.is_staff:
+    if is_support(user):
         return Actor.STAFF
     return Actor.OTHER
 

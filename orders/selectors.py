@@ -5,6 +5,7 @@ from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 
 from accounts.models import Notification
+from accounts.permissions import is_staff_member
 from config import clock
 from milestones.models import (
     ACTIVE_STATES,
@@ -29,7 +30,7 @@ ORDER_PAGE_MESSAGES = 50
 
 
 def can_see_order(user, order):
-    return user.is_authenticated and (user.pk in (order.buyer_id, order.seller_id) or user.is_staff)
+    return user.is_authenticated and (user.pk in (order.buyer_id, order.seller_id) or is_staff_member(user))
 
 
 def order_for_user(*, user, pk) -> Order:
@@ -69,6 +70,7 @@ def order_page(*, user, pk):
     )
     order._prefetched_objects_cache = {"milestones": _as_queryset_cache(order, milestones)}
     unstarted = {m.pk for m in milestones if m.state in UNSTARTED_STATES}
+    staff = is_staff_member(user)
     for milestone in milestones:
         milestone.order = order
         milestone.actions = {t.name for t in milestone.get_available_user_state_transitions(user)}
@@ -77,7 +79,7 @@ def order_page(*, user, pk):
         milestone.pending_extension = milestone.pending_extensions[0] if milestone.pending_extensions else None
         milestone.pending_cancellation = milestone.pending_cancellations[0] if milestone.pending_cancellations else None
         milestone.pending_change = milestone.pending_changes[0] if milestone.pending_changes else None
-        milestone.next_event = next_event(milestone) if user.is_staff else None
+        milestone.next_event = next_event(milestone) if staff else None
     counted = [m for m in milestones if m.state not in (State.CANCELLED, State.PROPOSED)]
     paid = [m for m in counted if m.state in (State.APPROVED, State.SETTLED)]
     events = list(

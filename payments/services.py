@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, UUIDField, Value, When
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.permissions import is_staff_member
 from config import clock
 from config.paging import after_row, in_ids
 
@@ -630,7 +631,7 @@ def tip_send(
 
 def _refuse_staff_payee(payee) -> None:
     # Support staff decide disputes: nobody may pay them (a tip could be a bribe).
-    if payee.is_staff or payee.is_superuser:
+    if is_staff_member(payee):
         raise PaymentError("Support staff and administrators cannot receive tips; nothing was charged.")
 
 
