@@ -333,6 +333,13 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 ORDERS_MAX_MILESTONES = env_int("ORDERS_MAX_MILESTONES", 6)
 ORDERS_MIN_MILESTONE_CENTS = env_int("ORDERS_MIN_MILESTONE_CENTS", 500)
 ORDERS_MAX_MILESTONE_CENTS = env_int("ORDERS_MAX_MILESTONE_CENTS", 5_000_000)
+# What people may enter for days and revisions (gigs, packages, offers, milestones, plan changes, custom-offer
+# requests) and for gig prices: forms, services and model validators all read these, through config/limits.py.
+MAX_DELIVERY_DAYS = env_int("MAX_DELIVERY_DAYS", 365)
+MAX_REVISIONS = env_int("MAX_REVISIONS", 20)
+MAX_EXTENSION_DAYS = env_int("MAX_EXTENSION_DAYS", 60)
+GIG_MIN_PRICE_CENTS = env_int("GIG_MIN_PRICE_CENTS", 500)
+GIG_MAX_PRICE_CENTS = env_int("GIG_MAX_PRICE_CENTS", 5_000_000)
 OFFER_EXPIRY = timedelta(days=env_int("OFFER_EXPIRY_DAYS", 7))
 MILESTONE_REVIEW_WINDOW = timedelta(days=env_int("MILESTONE_REVIEW_DAYS", 3))
 MILESTONE_LATE_CANCEL_GRACE = timedelta(hours=env_int("MILESTONE_LATE_CANCEL_GRACE_HOURS", 24))

@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 from PIL import Image, ImageOps
 
-from config import clock
+from config import clock, limits
 from config.text import clean_line
 from config.uploads import safe_name, validate_attachment, validate_image_upload
 
@@ -130,10 +130,10 @@ def _clean_packages(packages) -> list[PackageData]:
             raise InvalidInput(f"The {label} package needs a name and a description.")
         if package.price_cents <= 0:
             raise InvalidInput(f"The {label} package needs a price above zero.")
-        if not 1 <= package.delivery_days <= 365:
-            raise InvalidInput(f"The {label} package's delivery time must be 1 to 365 days.")
-        if not 0 <= package.revisions <= 20:
-            raise InvalidInput(f"The {label} package allows 0 to 20 revisions.")
+        if not 1 <= package.delivery_days <= limits.max_delivery_days():
+            raise InvalidInput(f"The {label} package's delivery time must be 1 to {limits.max_delivery_days()} days.")
+        if not 0 <= package.revisions <= limits.max_revisions():
+            raise InvalidInput(f"The {label} package allows 0 to {limits.max_revisions()} revisions.")
     prices = [p.price_cents for p in packages]
     if prices != sorted(prices):
         raise InvalidInput("Package prices must not go down from basic to standard to premium.")
@@ -150,8 +150,8 @@ def _check_gig_fields(*, title, description, category, price_cents, delivery_day
     if not packages:
         if not price_cents or price_cents <= 0:
             raise InvalidInput("Give a starting price, or three packages.")
-        if not delivery_days or not 1 <= delivery_days <= 365:
-            raise InvalidInput("The delivery time must be 1 to 365 days.")
+        if not delivery_days or not 1 <= delivery_days <= limits.max_delivery_days():
+            raise InvalidInput(f"The delivery time must be 1 to {limits.max_delivery_days()} days.")
 
 
 def _unique_slug(title: str, *, exclude_pk=None) -> str:
@@ -624,8 +624,8 @@ def custom_offer_request_send(
         raise InvalidInput("Describe the work you need in a few sentences (at least 20 characters).")
     if budget_cents is not None and budget_cents <= 0:
         raise InvalidInput("The budget must be above zero.")
-    if delivery_days is not None and not 1 <= delivery_days <= 365:
-        raise InvalidInput("The delivery time must be 1 to 365 days.")
+    if delivery_days is not None and not 1 <= delivery_days <= limits.max_delivery_days():
+        raise InvalidInput(f"The delivery time must be 1 to {limits.max_delivery_days()} days.")
     with transaction.atomic():
         gig = _check_contactable(gig, buyer)
         data = {"gig_id": gig.pk, "gig_title": gig.title, "budget_cents": budget_cents, "delivery_days": delivery_days}

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from accounts.permissions import is_support
-from config import clock
+from config import clock, limits
 from config.text import LineCharField
 from config.uploads import private_upload_to
 
@@ -151,8 +151,12 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
     title = LineCharField(max_length=120)
     description = models.TextField("deliverables", max_length=4000)
     amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
-    revisions_allowed = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(20)])
+    delivery_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
+    )
+    revisions_allowed = models.PositiveSmallIntegerField(
+        default=1, validators=[MaxValueValidator(limits.max_revisions)]
+    )
     revisions_used = models.PositiveSmallIntegerField(default=0)
     extra_revisions = models.PositiveSmallIntegerField(default=0)
 
@@ -422,7 +426,9 @@ class ExtensionRequest(MilestoneRequest):
     """The seller asks for more days; the buyer accepts or declines."""
 
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="extension_requests")
-    days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(60)])
+    days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(limits.max_extension_days)]
+    )
 
     class Meta(MilestoneRequest.Meta):
         constraints = [
@@ -464,8 +470,10 @@ class PlanChange(models.Model):
     title = LineCharField(max_length=120)
     description = models.TextField("deliverables", max_length=4000)
     amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
-    revisions_allowed = models.PositiveSmallIntegerField(validators=[MaxValueValidator(20)])
+    delivery_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
+    )
+    revisions_allowed = models.PositiveSmallIntegerField(validators=[MaxValueValidator(limits.max_revisions)])
     status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
     created_at = models.DateTimeField(default=clock.now)
     decided_at = models.DateTimeField(null=True, blank=True)

@@ -1,7 +1,7 @@
 from django import forms
 from django.conf import settings
 
-from config import clock
+from config import clock, limits
 from config.converters import MAX_ID
 from config.money import AmountField
 from config.numbers import WholeNumberField
@@ -10,25 +10,17 @@ from config.text import LineField
 from .services import PlanItem
 
 
-def _min_milestone():
-    return settings.ORDERS_MIN_MILESTONE_CENTS
-
-
-def _max_milestone():
-    return settings.ORDERS_MAX_MILESTONE_CENTS
-
-
-def _max_payment():
-    return settings.PAYMENTS_MAX_CHECKOUT_CENTS
-
-
 class PlanItemForm(forms.Form):
     title = LineField(max_length=120)
     description = forms.CharField(label="Deliverables", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
-    amount = AmountField(label="Amount (USD)", min_cents=_min_milestone, max_cents=_max_milestone)
-    delivery_days = WholeNumberField(label="Delivery (days)", min_value=1, max_value=365, required=False)
+    amount = AmountField(
+        label="Amount (USD)", min_cents=limits.min_milestone_cents, max_cents=limits.max_milestone_cents
+    )
+    delivery_days = WholeNumberField(
+        label="Delivery (days)", min_value=1, max_value=limits.max_delivery_days, required=False
+    )
     due_date = forms.DateField(label="…or due date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    revisions_allowed = WholeNumberField(label="Revisions", min_value=0, max_value=20, initial=1)
+    revisions_allowed = WholeNumberField(label="Revisions", min_value=0, max_value=limits.max_revisions, initial=1)
 
     def clean(self):
         data = super().clean()
@@ -157,7 +149,7 @@ class RevisionForm(forms.Form):
 
 
 class ExtensionForm(forms.Form):
-    days = WholeNumberField(label="Extra days", min_value=1, max_value=60)
+    days = WholeNumberField(label="Extra days", min_value=1, max_value=limits.max_extension_days)
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -177,7 +169,7 @@ class ReplyForm(forms.Form):
 
 
 class TipForm(forms.Form):
-    amount = AmountField(label="Tip (USD)", max_cents=_max_payment)
+    amount = AmountField(label="Tip (USD)", max_cents=limits.max_payment_cents)
 
 
 class NotificationReadForm(forms.Form):

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from config import clock
+from config import clock, limits
 from config.text import LineCharField
 from config.uploads import private_upload_to
 
@@ -71,8 +71,12 @@ class OfferMilestone(models.Model):
     title = LineCharField(max_length=120)
     description = models.TextField("deliverables", max_length=4000)
     amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
-    revisions_allowed = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(20)])
+    delivery_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
+    )
+    revisions_allowed = models.PositiveSmallIntegerField(
+        default=1, validators=[MaxValueValidator(limits.max_revisions)]
+    )
 
     class Meta:
         ordering = ["offer_id", "position"]
