@@ -19,6 +19,8 @@ from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 from PIL import Image, ImageOps
 
+from accounts.audit import staff_action_record
+from accounts.permissions import is_support
 from config import clock, limits
 from config.text import clean_line
 from config.uploads import safe_name, validate_attachment, validate_image_upload
@@ -399,6 +401,48 @@ def gig_activate(*, gig: Gig, actor) -> Gig:
 def gig_delete(*, gig: Gig, actor) -> Gig:
     """Soft delete: the gig leaves every listing for good; orders and conversations keep their link."""
     return _gig_set_status(gig=gig, actor=actor, status=GigStatus.DELETED)
+
+
+def gig_staff_save(*, actor, form, formsets=()) -> Gig:
+    """Support staff add or change a gig in the Django admin (``GigAdmin``): the admin's form and its
+    inline formsets (packages, images) are saved here, then what every gig write does after them.
+
+    With packages, the starting price and delivery time are the lowest of them (as ``gig_update`` keeps
+    them); the search vector is recomputed from the saved title, tags, category and description; the
+    audit log gets a row naming what changed. One transaction; support only (``accounts.permissions``).
+    """
+    if not is_support(actor):
+        raise NotAllowed("Only support staff can change gigs here.")
+    changed = list(form.changed_data) + [
+        str(formset.model._meta.verbose_name_plural) for formset in formsets if formset.has_changed()
+    ]
+    with transaction.atomic():
+        gig = form.save(commit=False)
+        adding = gig._state.adding
+        if adding:
+            stats, _ = SellerStats.objects.get_or_create(seller=gig.seller)
+            gig.seller_rating, gig.seller_rating_count = stats.rating_avg or 0, stats.rating_count
+        gig.updated_at = clock.now()
+        gig.save()
+        form.save_m2m()
+        for formset in formsets:
+            formset.save()
+        packages = list(gig.packages.all())
+        if packages:
+            gig.price_cents = min(p.price_cents for p in packages)
+            gig.delivery_days = min(p.delivery_days for p in packages)
+            gig.save(update_fields=["price_cents", "delivery_days"])
+        gig_search_index_refresh(gig=gig)
+        staff_action_record(
+            staff=actor,
+            action="gig_create" if adding else "gig_update",
+            target=f"gig {gig.pk}",
+            detail=f"Added the gig “{gig.title}” in the admin."
+            if adding
+            else f"Changed the gig “{gig.title}” in the admin: {', '.join(changed) or 'nothing'}.",
+            data={"changed": changed},
+        )
+    return gig
 
 
 # --- Seller stats -------------------------------------------------------------

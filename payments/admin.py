@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from accounts.permissions import is_support
 from config.admin import ReadOnlyAdmin
 
 from . import services
@@ -93,18 +94,20 @@ class EarningAdmin(ReadOnlyAdmin):
     def net(self, earning):
         return money(earning.amount_cents)
 
+    def has_support_permission(self, request):
+        return is_support(request.user)
+
     def _hold(self, request, queryset, hold):
-        # Through the service, one milestone at a time, like support staff would.
-        changed = 0
-        for milestone_id in set(queryset.exclude(milestone_id=None).values_list("milestone_id", flat=True)):
-            changed += services.earnings_hold(milestone_id=milestone_id, hold=hold)
+        # Through the service (support only, one audit row per milestone), like support staff would.
+        milestone_ids = queryset.exclude(milestone_id=None).values_list("milestone_id", flat=True)
+        changed = services.earnings_staff_hold(actor=request.user, milestone_ids=set(milestone_ids), hold=hold)
         self.message_user(request, f"{changed} pending earning(s) updated.", messages.SUCCESS)
 
-    @admin.action(description="Hold clearance of these milestones' earnings")
+    @admin.action(description="Hold clearance of these milestones' earnings", permissions=["support"])
     def hold(self, request, queryset):
         self._hold(request, queryset, True)
 
-    @admin.action(description="Release the hold on these milestones' earnings")
+    @admin.action(description="Release the hold on these milestones' earnings", permissions=["support"])
     def unhold(self, request, queryset):
         self._hold(request, queryset, False)
 

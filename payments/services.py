@@ -19,7 +19,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, UUIDField, Value, When
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from accounts.permissions import is_staff_member
+from accounts.audit import staff_action_record
+from accounts.permissions import is_staff_member, is_support
 from config import clock
 from config.paging import after_row, in_ids
 
@@ -75,6 +76,7 @@ __all__ = [
     "checkouts_recover",
     "earnings_clear",
     "earnings_hold",
+    "earnings_staff_hold",
     "escrow_balance_cents",
     "escrow_fund",
     "escrow_refund",
@@ -1015,6 +1017,31 @@ def earnings_hold(*, milestone_id: int, hold: bool) -> int:
             .values_list("pk", flat=True)
         )
         return Earning.objects.filter(pk__in=ids).update(on_hold=hold)
+
+
+def earnings_staff_hold(*, actor, milestone_ids, hold: bool) -> int:
+    """Support staff freeze (or unfreeze) clearance of these milestones' pending earnings, from the admin.
+
+    The same change as ``earnings_hold``, one milestone at a time, with an audit row for each milestone
+    whose earnings changed. Support only (``accounts.permissions``). Returns how many earnings changed.
+    """
+    if not is_support(actor):
+        raise PaymentError("Only support staff can hold or release earnings.")
+    total = 0
+    with transaction.atomic():
+        for milestone_id in sorted({_milestone(m) for m in milestone_ids}):
+            changed = earnings_hold(milestone_id=milestone_id, hold=hold)
+            if changed:
+                staff_action_record(
+                    staff=actor,
+                    action="earnings_hold" if hold else "earnings_unhold",
+                    milestone=milestone_id,
+                    target=f"earnings of milestone {milestone_id}",
+                    detail=f"{'Held' if hold else 'Released the hold on'} {changed} pending earning(s) "
+                    "of the milestone in the admin.",
+                )
+            total += changed
+    return total
 
 
 # --- Withdrawals -----------------------------------------------------------
