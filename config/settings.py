@@ -228,6 +228,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Largest file a user may attach or deliver (bytes).
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Files one message, delivery or dispute message may carry (config.uploads.check_attachments).
+UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 5)
 AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 2 * 1024 * 1024)
 
 # --- Security -------------------------------------------------------------

@@ -9,9 +9,9 @@ from config import limits
 from config.money import AmountField
 from config.numbers import WholeNumberField
 from config.text import LineField
-from config.uploads import safe_name, validate_attachment, validate_image_upload
+from config.uploads import attachments_help, check_attachments, safe_name, validate_image_upload
 
-from .models import MAX_GIG_IMAGES, MAX_GIG_TAGS, MAX_MESSAGE_FILES, PackageTier
+from .models import MAX_GIG_IMAGES, MAX_GIG_TAGS, PackageTier
 from .selectors import Sort
 from .services import MAX_MESSAGE_LENGTH, PackageData
 
@@ -337,17 +337,13 @@ class MessageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Write a message…"}),
     )
     files = MultipleFileField(
-        label="Attach files",
-        help_text=f"Up to {MAX_MESSAGE_FILES} files of 10 MB: documents, images, archives, audio or video.",
+        label="Attach files", help_text=attachments_help("documents, images, archives, audio or video")
     )
     body_required = False
 
     def clean_files(self):
-        files = self.cleaned_data.get("files") or []
-        if len(files) > MAX_MESSAGE_FILES:
-            raise ValidationError(f"Attach at most {MAX_MESSAGE_FILES} files to one message.")
-        _check_each(files, validate_attachment)
-        return files
+        # The service takes the uploads themselves (and checks them again, as any caller's).
+        return [checked.file for checked in check_attachments(self.cleaned_data.get("files"), per="message")]
 
     def clean(self):
         cleaned = super().clean()

@@ -13,12 +13,12 @@ from django.db import models
 from django.urls import reverse
 
 from config import clock, limits
+from config.models import Attachment
 from config.text import LineCharField
 from config.uploads import private_upload_to
 
 MAX_GIG_IMAGES = 5
 MAX_GIG_TAGS = 5
-MAX_MESSAGE_FILES = 5
 
 
 class Category(models.Model):
@@ -342,14 +342,10 @@ class Message(models.Model):
         return f"{self.get_kind_display()} #{self.pk}"
 
 
-class MessageAttachment(models.Model):
+class MessageAttachment(Attachment):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=private_upload_to("message-files"))
     name = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
 
     class Meta:
         ordering = ["id"]
-
-    def __str__(self):
-        return self.name

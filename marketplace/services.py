@@ -23,14 +23,13 @@ from accounts.audit import staff_action_record
 from accounts.permissions import is_support
 from config import clock, limits
 from config.text import clean_line
-from config.uploads import safe_name, validate_attachment, validate_image_upload
+from config.uploads import check_attachments, safe_name, validate_image_upload
 
 from .contact_filter import looks_off_platform
 from .exceptions import InvalidInput, MarketplaceError, NotAllowed, SelfContactError
 from .models import (
     MAX_GIG_IMAGES,
     MAX_GIG_TAGS,
-    MAX_MESSAGE_FILES,
     Category,
     Conversation,
     Gig,
@@ -570,14 +569,11 @@ def message_send(*, conversation: Conversation, sender, body: str, files=(), kin
         raise InvalidInput("Write a message or attach a file.")
     if len(body) > MAX_MESSAGE_LENGTH:
         raise InvalidInput(f"A message can be at most {MAX_MESSAGE_LENGTH:,} characters long.")
-    if len(files) > MAX_MESSAGE_FILES:
-        raise InvalidInput(f"Attach at most {MAX_MESSAGE_FILES} files to one message.")
-    names = []
-    for upload in files:
-        try:
-            names.append(validate_attachment(upload))
-        except ValidationError as exc:
-            raise InvalidInput(f"{safe_name(upload.name)}: {' '.join(exc.messages)} Nothing was sent.") from exc
+    try:
+        checked = check_attachments(files, per="message")
+    except ValidationError as exc:
+        refused_files = getattr(exc, "code", None) != "too_many"
+        raise InvalidInput(" ".join(exc.messages) + (" Nothing was sent." if refused_files else "")) from exc
     stored = []
     try:
         with transaction.atomic():
@@ -592,10 +588,10 @@ def message_send(*, conversation: Conversation, sender, body: str, files=(), kin
                 off_platform=looks_off_platform(body),
                 created_at=now,
             )
-            for upload, name in zip(files, names, strict=True):
-                attachment = MessageAttachment(message=message, name=name, size=upload.size)
-                upload.seek(0)
-                attachment.file.save(name, upload, save=False)
+            for upload in checked:
+                attachment = MessageAttachment(message=message, name=upload.name, size=upload.file.size)
+                upload.file.seek(0)
+                attachment.file.save(upload.name, upload.file, save=False)
                 stored.append(attachment.file.name)
                 attachment.save()
             sender_id = sender.pk if sender is not None else None

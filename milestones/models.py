@@ -16,6 +16,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from accounts.permissions import is_support
 from config import clock, limits
+from config.models import Attachment
 from config.text import LineCharField
 from config.uploads import private_upload_to
 
@@ -375,14 +376,9 @@ class Delivery(models.Model):
         return [line.strip() for line in self.links.splitlines() if line.strip()]
 
 
-class DeliveryFile(models.Model):
+class DeliveryFile(Attachment):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="files")
     file = models.FileField(upload_to=private_upload_to("deliveries"))
-    name = models.CharField(max_length=120)
-    size = models.PositiveIntegerField()
-
-    def __str__(self):
-        return self.name
 
 
 class RevisionRequest(models.Model):

@@ -5,8 +5,6 @@ on one order run one after another; it re-checks the state the person saw
 (``expected_state``) so a stale page or a double click changes nothing.
 """
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
@@ -66,14 +64,6 @@ CONDITION_MESSAGES = {
     "start": "Another milestone of this order is still in progress.",
     "auto_approve": "The review window has not ended yet.",
 }
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    """A checked upload: the Django file plus its safe name."""
-
-    file: object
-    name: str
 
 
 # --- locking and the transition runner -----------------------------------

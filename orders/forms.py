@@ -6,6 +6,7 @@ from config.converters import MAX_ID
 from config.money import AmountField
 from config.numbers import WholeNumberField
 from config.text import LineField
+from config.uploads import attachments_help, check_attachments
 
 from .services import PlanItem
 
@@ -111,9 +112,7 @@ class DeliveryForm(forms.Form):
     links = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="One link per line."
     )
-    files = MultipleFileField(required=False, help_text="Up to 5 files, 10 MB each.")
-
-    MAX_FILES = 5
+    files = MultipleFileField(required=False, help_text=attachments_help())
 
     def clean_links(self):
         from django.core.validators import URLValidator
@@ -128,20 +127,7 @@ class DeliveryForm(forms.Form):
         return "\n".join(lines)
 
     def clean_files(self):
-        from config.uploads import validate_attachment
-        from milestones.services import UploadedFile
-
-        files = self.cleaned_data.get("files") or []
-        if len(files) > self.MAX_FILES:
-            raise forms.ValidationError(f"Attach at most {self.MAX_FILES} files.")
-        checked = []
-        for upload in files:
-            try:
-                name = validate_attachment(upload)
-            except forms.ValidationError as exc:
-                raise forms.ValidationError(f"{upload.name[:80]}: {' '.join(exc.messages)}") from exc
-            checked.append(UploadedFile(file=upload, name=name))
-        return checked
+        return check_attachments(self.cleaned_data.get("files"), per="delivery")
 
 
 class RevisionForm(forms.Form):

@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 
 from config import clock, limits
+from config.models import Attachment
 from config.text import LineCharField
 from config.uploads import private_upload_to
 
@@ -254,17 +255,12 @@ class DisputeMessage(models.Model):
         return f"{self.get_kind_display()} on dispute #{self.dispute_id}"
 
 
-class DisputeAttachment(models.Model):
+class DisputeAttachment(Attachment):
     message = models.ForeignKey(DisputeMessage, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=private_upload_to("dispute-files"))
-    name = models.CharField(max_length=120)
-    size = models.PositiveIntegerField()
 
     class Meta:
         ordering = ["pk"]
-
-    def __str__(self):
-        return self.name
 
 
 class SettlementStatus(models.TextChoices):
