@@ -23,6 +23,7 @@ from accounts.audit import staff_action_record
 from accounts.notifications import notification_send
 from accounts.permissions import is_support
 from config import clock
+from config.money import format_cents
 from milestones.exceptions import OrderError, StaleAction
 from milestones.models import SYSTEM, State
 from milestones.services import (
@@ -36,7 +37,6 @@ from milestones.services import (
 from milestones.timeline import timeline_record
 from payments import services as payments
 from payments.exceptions import PaymentError
-from payments.templatetags.money import money
 
 from .models import (
     ACTIVE_DISPUTE_STATUSES,
@@ -110,18 +110,19 @@ def _split_amounts(outcome, held, seller_amount_cents):
         raise OrderError("Enter the seller's share of the split in dollars and cents.")
     if not 0 < seller_amount_cents < held:
         raise OrderError(
-            f"A split gives each side a part of the {money(held)} held in escrow: the seller's share must be more "
-            f"than {money(0)} and less than {money(held)}. Use release or refund to give one side everything."
+            f"A split gives each side a part of the {format_cents(held)} held in escrow: the seller's share must be "
+            f"more than {format_cents(0)} and less than {format_cents(held)}. "
+            "Use release or refund to give one side everything."
         )
     return seller_amount_cents, held - seller_amount_cents
 
 
 def terms_text(outcome, seller_cents, buyer_cents):
     if outcome == DisputeOutcome.RELEASE:
-        return f"all {money(seller_cents)} released to the seller"
+        return f"all {format_cents(seller_cents)} released to the seller"
     if outcome == DisputeOutcome.REFUND:
-        return f"all {money(buyer_cents)} refunded to the buyer"
-    return f"{money(seller_cents)} to the seller, {money(buyer_cents)} back to the buyer"
+        return f"all {format_cents(buyer_cents)} refunded to the buyer"
+    return f"{format_cents(seller_cents)} to the seller, {format_cents(buyer_cents)} back to the buyer"
 
 
 def _lapse_proposals(dispute):

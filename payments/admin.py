@@ -4,10 +4,10 @@ from django.contrib import admin, messages
 
 from accounts.permissions import is_support
 from config.admin import ReadOnlyAdmin
+from config.money import format_cents
 
 from . import services
 from .models import Checkout, Earning, LedgerAccount, LedgerEntry, LedgerTransaction, Payout, SandboxOperation
-from .templatetags.money import money
 
 
 class EntryInline(admin.TabularInline):
@@ -25,7 +25,7 @@ class EntryInline(admin.TabularInline):
 
     @admin.display(description="amount")
     def amount(self, entry):
-        return money(entry.amount_cents)
+        return format_cents(entry.amount_cents)
 
 
 @admin.register(LedgerAccount)
@@ -37,7 +37,7 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 
     @admin.display(description="balance", ordering="balance_cents")
     def balance(self, account):
-        return money(account.balance_cents)
+        return format_cents(account.balance_cents)
 
 
 @admin.register(LedgerTransaction)
@@ -63,7 +63,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, entry):
-        return money(entry.amount_cents)
+        return format_cents(entry.amount_cents)
 
     @admin.display(description="posted", ordering="transaction__created_at")
     def created_at(self, entry):
@@ -79,7 +79,7 @@ class CheckoutAdmin(ReadOnlyAdmin):
 
     @admin.display(description="total")
     def total(self, checkout):
-        return money(checkout.total_cents)
+        return format_cents(checkout.total_cents)
 
 
 @admin.register(Earning)
@@ -92,7 +92,7 @@ class EarningAdmin(ReadOnlyAdmin):
 
     @admin.display(description="net", ordering="amount_cents")
     def net(self, earning):
-        return money(earning.amount_cents)
+        return format_cents(earning.amount_cents)
 
     def has_support_permission(self, request):
         return is_support(request.user)
@@ -121,7 +121,7 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, payout):
-        return money(payout.amount_cents)
+        return format_cents(payout.amount_cents)
 
 
 @admin.register(SandboxOperation)
@@ -132,4 +132,4 @@ class SandboxOperationAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, operation):
-        return money(operation.amount_cents)
+        return format_cents(operation.amount_cents)

@@ -22,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from accounts.audit import staff_action_record
 from accounts.permissions import is_staff_member, is_support
 from config import clock
+from config.money import format_cents
 from config.paging import after_row, in_ids
 
 from . import fees
@@ -63,7 +64,6 @@ from .models import (
 )
 from .providers import ProviderResult, get_provider
 from .selectors import Balances, balances_for, escrow_balance_cents
-from .templatetags.money import money
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def checkout_create(
         raise PaymentError("This kind of payment is not available.")
     amount = _cents(amount_cents)
     if amount > settings.PAYMENTS_MAX_CHECKOUT_CENTS:
-        raise InvalidAmount(f"One payment can be at most {money(settings.PAYMENTS_MAX_CHECKOUT_CENTS)}.")
+        raise InvalidAmount(f"One payment can be at most {format_cents(settings.PAYMENTS_MAX_CHECKOUT_CENTS)}.")
     if type(reference_id) is not int:
         raise PaymentError("What you are paying for could not be found.")
     if payee is not None and payee.pk == buyer.pk:
@@ -329,7 +329,7 @@ _POSTINGS = {"escrow": escrow_fund, "tip": tip_post}
 
 def _balance_short_message(checkout: Checkout) -> str:
     balance = balances_for(checkout.buyer).buyer_balance_cents
-    return f"Your balance ({money(balance)}) does not cover the total of {money(checkout.total_cents)}."
+    return f"Your balance ({format_cents(balance)}) does not cover the total of {format_cents(checkout.total_cents)}."
 
 
 def _record_payment(checkout: Checkout, purpose: Purpose, *, source: str, result: ProviderResult | None) -> None:
@@ -396,8 +396,8 @@ def _credit_charge(checkout: Checkout, result: ProviderResult, reason: str, *, m
 
 def _charged_message(reason: str, result: ProviderResult) -> str:
     return (
-        f"{reason} Your card was charged {money(result.amount_cents)}, so that amount was added to your balance; "
-        "you can use it for another payment."
+        f"{reason} Your card was charged {format_cents(result.amount_cents)}, so that amount was added to your "
+        "balance; you can use it for another payment."
     )
 
 
@@ -468,7 +468,7 @@ def _checkout_record_charge(checkout: Checkout, purpose: Purpose, result: Provid
         raise CheckoutCredited(message) from exc
     if outcome == "recorded":
         raise CheckoutAlreadyPaid(
-            f"This checkout was already paid with this card ({money(result.amount_cents)}, charged once). "
+            f"This checkout was already paid with this card ({format_cents(result.amount_cents)}, charged once). "
             "You were not charged a second time."
         )
     if outcome == "credited":
@@ -809,7 +809,7 @@ def escrow_refund(
             raise _nothing_held(milestone_id)
         amount = held if amount_cents is None else _cents(amount_cents, what="refund amount")
         if amount > held:
-            raise InsufficientFunds(f"At most {money(held)} can be refunded: that is what escrow holds.")
+            raise InsufficientFunds(f"At most {format_cents(held)} can be refunded: that is what escrow holds.")
         if card_checkout is not None:
             get_provider().refund(
                 charge_reference=card_checkout.provider_reference, amount_cents=amount, idempotency_key=key
@@ -858,7 +858,9 @@ def escrow_split(
         if held <= 0:
             raise _nothing_held(milestone_id)
         if seller_share > held:
-            raise InvalidAmount(f"The seller's share must be between {money(0)} and {money(held)} (what escrow holds).")
+            raise InvalidAmount(
+                f"The seller's share must be between {format_cents(0)} and {format_cents(held)} (what escrow holds)."
+            )
         commission = fees.seller_commission_cents(seller_share)
         posted = ledger_post(
             kind=TransactionKind.SPLIT,
@@ -1063,7 +1065,7 @@ def payout_request(*, seller, amount_cents: int, idempotency_key: str) -> Payout
         return _same_payout(existing, amount)
     minimum = settings.PAYMENTS_MIN_PAYOUT_CENTS
     if amount < minimum:
-        raise InvalidAmount(f"The smallest withdrawal is {money(minimum)}.")
+        raise InvalidAmount(f"The smallest withdrawal is {format_cents(minimum)}.")
     try:
         with transaction.atomic():
             available = user_account(seller, AccountKind.SELLER_AVAILABLE)
@@ -1074,7 +1076,9 @@ def payout_request(*, seller, amount_cents: int, idempotency_key: str) -> Payout
                 return _same_payout(existing, amount)
             balance = locked[available.pk].balance_cents
             if amount > balance:
-                raise InsufficientFunds(f"You can withdraw at most {money(balance)}: that is your available balance.")
+                raise InsufficientFunds(
+                    f"You can withdraw at most {format_cents(balance)}: that is your available balance."
+                )
             payout = Payout.objects.create(
                 seller=seller, amount_cents=amount, idempotency_key=key, created_at=clock.now()
             )
