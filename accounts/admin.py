@@ -1,13 +1,19 @@
+from allauth.account.admin import EmailAddressAdmin as BaseEmailAddressAdmin
+from allauth.account.models import EmailAddress
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 
 from config.admin import ReadOnlyAdmin
 
+from .admin_audit import AuditedAdmin
+from .audit import staff_action_record
 from .models import FormSubmission, Notification, StaffAction, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "display_name", "is_active", "is_staff", "date_joined", "last_login"]
     list_filter = ["is_active", "is_staff", "is_superuser", "groups", "date_joined"]
@@ -23,7 +29,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(FormSubmission)
-class FormSubmissionAdmin(admin.ModelAdmin):
+class FormSubmissionAdmin(AuditedAdmin):
     """One-time form keys (read-only: written by ``accounts.once``, purged after a day)."""
 
     list_display = ["created_at", "user", "key", "result_url"]
@@ -39,7 +45,7 @@ class FormSubmissionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdmin):
     list_display = ("user", "text", "created_at", "read_at")
     list_filter = ("read_at",)
     search_fields = ("user__email", "text")
@@ -70,3 +76,32 @@ class StaffActionAdmin(ReadOnlyAdmin):
         "reason",
         "data",
     )
+
+
+# Django's and allauth's own admins, audited like the project's: who is in the Support group, which
+# permissions it has and whose email address staff marked verified are staff actions too.
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(AuditedAdmin, BaseGroupAdmin):
+    pass
+
+
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(AuditedAdmin, BaseEmailAddressAdmin):
+    def make_verified(self, request, queryset):
+        unverified = list(queryset.filter(verified=False).values_list("pk", flat=True))
+        super().make_verified(request, queryset)
+        for address in EmailAddress.objects.filter(pk__in=unverified, verified=True).select_related("user"):
+            staff_action_record(
+                staff=request.user,
+                action="email_verify",
+                target=f"account.emailaddress {address.pk}",
+                detail=f"Marked {address.email} (user {address.user_id}) as verified in the admin.",
+            )
+
+    make_verified.short_description = BaseEmailAddressAdmin.make_verified.short_description

@@ -26,3 +26,21 @@ def staff_action_record(
         reason=reason,
         data=data or {},
     )
+
+
+def admin_edit_record(*, staff, verb, obj, message="") -> StaffAction:
+    """The row for a record added, changed or deleted by hand in the Django admin (``accounts.admin_audit``).
+
+    ``target`` names the record ("marketplace.tag 4"); ``detail`` says what changed, in the admin's words.
+    """
+    opts = obj._meta
+    label = str(obj)[:200]
+    done = {"add": "Added", "change": "Changed", "delete": "Deleted"}[verb]
+    detail = f"{done} {opts.verbose_name} “{label}” in the admin" + (f": {message}" if message else ".")
+    return staff_action_record(
+        staff=staff,
+        action=f"admin_{verb}",
+        target=f"{opts.label_lower} {obj.pk}",
+        detail=detail,
+        data={"model": opts.label_lower, "pk": str(obj.pk)},
+    )

@@ -8,6 +8,7 @@ from django.db.models import ProtectedError
 from config import clock
 
 from .models import User
+from .permissions import STAFF_MEMBERS
 
 
 @transaction.atomic
@@ -32,7 +33,7 @@ def unverified_signups_purge(*, older_than: timedelta | None = None) -> int:
     older_than = older_than or settings.ACCOUNT_UNVERIFIED_PURGE_AFTER
     cutoff = clock.now() - older_than
     verified = EmailAddress.objects.filter(verified=True).values("user_id")
-    stale = User.objects.filter(date_joined__lt=cutoff, is_staff=False, is_superuser=False).exclude(pk__in=verified)
+    stale = User.objects.filter(date_joined__lt=cutoff).exclude(STAFF_MEMBERS).exclude(pk__in=verified)
     deleted = 0
     for user in stale.iterator():
         try:

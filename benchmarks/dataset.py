@@ -39,6 +39,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import Notification, User
+from config import limits
 from marketplace.demo import GIGS as DEMO_GIGS
 from marketplace.models import (
     Category,
@@ -324,7 +325,7 @@ class Builder:
                             name=tier.capitalize(),
                             description=f"The {tier} package of this gig.",
                             price_cents=gig.price_cents * (1, 2, 4)[k],
-                            delivery_days=min(365, gig.delivery_days + 2 * k),
+                            delivery_days=min(limits.max_delivery_days(), gig.delivery_days + 2 * k),
                             revisions=k + 1,
                             features=["Source files", "Commercial use"][: k + 1],
                         )

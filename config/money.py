@@ -58,12 +58,20 @@ _DIGITS_AND_SEPARATORS = re.compile(r"[0-9]+(?:[,.][0-9]+)*\.?", re.ASCII)
 _TOO_MANY_DECIMALS = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)\.[0-9]{3,}", re.ASCII)
 
 
-def format_cents(cents: int, *, symbol: bool = True) -> str:
-    """Integer cents to "$1,234.56" ("−$3.00" for a negative amount; ``symbol=False``: "1,234.56")."""
+def format_cents(cents: int, *, symbol: bool = True, trim: bool = False) -> str:
+    """Integer cents to "$1,234.56" ("−$3.00" for a negative amount; ``symbol=False``: "1,234.56").
+
+    ``trim`` leaves out zero cents ("$5" for 500, "$5.50" for 550): for limits in a sentence.
+    """
     cents = int(cents)
     sign = "−" if cents < 0 else ""
     whole, part = divmod(abs(cents), 100)
-    return f"{sign}{CURRENCY_SYMBOL if symbol else ''}{whole:,}.{part:02d}"
+    tail = "" if trim and not part else f".{part:02d}"
+    return f"{sign}{CURRENCY_SYMBOL if symbol else ''}{whole:,}{tail}"
+
+
+def _limit_params(cents: int) -> dict:
+    return {"limit": format_cents(cents), "short_limit": format_cents(cents, trim=True)}
 
 
 def _refuse(code: str, **params) -> ValidationError:
@@ -124,12 +132,12 @@ def parse_cents(
         raise _refuse("invalid")
     cents = _read(text)
     if min_cents is not None and min_cents > 0 and cents < min_cents:
-        raise _refuse("min_value", limit=format_cents(min_cents))
+        raise _refuse("min_value", **_limit_params(min_cents))
     if cents == 0 and not allow_zero:
         raise _refuse("zero")
     ceiling = settings.PAYMENTS_MAX_CHECKOUT_CENTS if max_cents is None else max_cents
     if cents > ceiling:
-        raise _refuse("max_value", limit=format_cents(ceiling))
+        raise _refuse("max_value", **_limit_params(ceiling))
     return cents
 
 
@@ -149,7 +157,8 @@ class AmountField(forms.CharField):
     accepts 0.00 (a seller's share of nothing in a dispute split).
     ``error_messages`` may replace any message by its code (``required``,
     ``invalid``, ``decimal_comma``, ``separators``, ``max_decimal_places``,
-    ``negative``, ``sign``, ``zero``, ``min_value``, ``max_value``). What was typed is
+    ``negative``, ``sign``, ``zero``, ``min_value``, ``max_value``; the last two may name the
+    limit as ``{limit}``, "$5.00", or ``{short_limit}``, "$5"). What was typed is
     kept and shown back as typed; an initial value in cents is shown as
     "1,234.50".
     """

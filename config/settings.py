@@ -228,6 +228,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Largest file a user may attach or deliver (bytes).
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Files one message, delivery or dispute message may carry (config.uploads.check_attachments).
+UPLOAD_MAX_FILES = env_int("UPLOAD_MAX_FILES", 5)
 AVATAR_MAX_BYTES = env_int("AVATAR_MAX_BYTES", 2 * 1024 * 1024)
 
 # --- Security -------------------------------------------------------------
@@ -334,6 +336,13 @@ ORDERS_MAX_MILESTONES = env_int("ORDERS_MAX_MILESTONES", 6)
 ORDERS_MIN_MILESTONE_CENTS = env_int("ORDERS_MIN_MILESTONE_CENTS", 500)
 TIPS_MIN_CENTS = env_int("TIPS_MIN_CENTS", 100)  # the smallest tip, on every tip path (payments.services.tip_send)
 ORDERS_MAX_MILESTONE_CENTS = env_int("ORDERS_MAX_MILESTONE_CENTS", 5_000_000)
+# What people may enter for days and revisions (gigs, packages, offers, milestones, plan changes, custom-offer
+# requests) and for gig prices: forms, services and model validators all read these, through config/limits.py.
+MAX_DELIVERY_DAYS = env_int("MAX_DELIVERY_DAYS", 365)
+MAX_REVISIONS = env_int("MAX_REVISIONS", 20)
+MAX_EXTENSION_DAYS = env_int("MAX_EXTENSION_DAYS", 60)
+GIG_MIN_PRICE_CENTS = env_int("GIG_MIN_PRICE_CENTS", 500)
+GIG_MAX_PRICE_CENTS = env_int("GIG_MAX_PRICE_CENTS", 5_000_000)
 OFFER_EXPIRY = timedelta(days=env_int("OFFER_EXPIRY_DAYS", 7))
 MILESTONE_REVIEW_WINDOW = timedelta(days=env_int("MILESTONE_REVIEW_DAYS", 3))
 MILESTONE_LATE_CANCEL_GRACE = timedelta(hours=env_int("MILESTONE_LATE_CANCEL_GRACE_HOURS", 24))

@@ -8,6 +8,7 @@ start with the signature of that type. Names are reduced to a safe basename.
 import os
 import re
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -110,6 +111,49 @@ def validate_attachment(upload, max_bytes=None):
             except UnicodeDecodeError:
                 raise ValidationError(f"A “.{ext}” file must be plain text.") from exc
     return name
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    """A checked upload: the Django file plus its safe name."""
+
+    file: object
+    name: str
+
+
+def max_attachments() -> int:
+    """How many files one message, delivery or dispute message may carry (``UPLOAD_MAX_FILES``)."""
+    return settings.UPLOAD_MAX_FILES
+
+
+def attachments_help(kinds: str = "") -> str:
+    """The help text of a files field: how many, how large (and, if given, which kinds)."""
+    size = f"{settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB"
+    if kinds:
+        return f"Up to {max_attachments()} files of {size}: {kinds}."
+    return f"Up to {max_attachments()} files, {size} each."
+
+
+def check_attachments(files, *, per: str = "") -> list[UploadedFile]:
+    """The one check of the files attached to a message, a delivery or a dispute message.
+
+    At most ``max_attachments()`` files ("… to one ``per``" in the message when given), each
+    passing :func:`validate_attachment`. Raises one ``ValidationError`` naming every refused
+    file (by its safe name) and why; returns each file with its safe name.
+    """
+    files = list(files or ())
+    most = max_attachments()
+    if len(files) > most:
+        raise ValidationError(f"Attach at most {most} files" + (f" to one {per}." if per else "."), code="too_many")
+    checked, errors = [], []
+    for upload in files:
+        try:
+            checked.append(UploadedFile(file=upload, name=validate_attachment(upload)))
+        except ValidationError as exc:
+            errors.append(f"{safe_name(upload.name)}: {' '.join(exc.messages)}")
+    if errors:
+        raise ValidationError(errors)
+    return checked
 
 
 @deconstructible

@@ -1,7 +1,10 @@
 from django.contrib import admin
 
+from accounts.admin_audit import AuditedAdmin
+from accounts.permissions import is_support
 from config.converters import MAX_ID
 
+from . import services
 from .models import (
     Category,
     Conversation,
@@ -25,7 +28,7 @@ class SubcategoryInline(admin.TabularInline):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdmin):
     list_display = ["name", "parent", "slug", "position"]
     list_filter = [("parent", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "slug"]
@@ -35,7 +38,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(AuditedAdmin):
     list_display = ["name"]
     search_fields = ["name"]
 
@@ -58,7 +61,7 @@ class GigImageInline(admin.TabularInline):
 
 
 @admin.register(Gig)
-class GigAdmin(admin.ModelAdmin):
+class GigAdmin(AuditedAdmin):
     list_display = [
         "title",
         "seller",
@@ -79,10 +82,24 @@ class GigAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "updated_at", "seller_rating", "seller_rating_count"]
     date_hierarchy = "created_at"
     inlines = [GigPackageInline, GigImageInline]
+    # Adding and changing go through services.gig_staff_save (search vector, prices from packages, audit row).
+    audited_by_service = ("add", "change")
+
+    def has_add_permission(self, request):
+        return is_support(request.user) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_support(request.user) and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved with its tags, packages and images by save_related, in one service call
+
+    def save_related(self, request, form, formsets, change):
+        services.gig_staff_save(actor=request.user, form=form, formsets=formsets)
 
 
 @admin.register(GigPackage)
-class GigPackageAdmin(admin.ModelAdmin):
+class GigPackageAdmin(AuditedAdmin):
     list_display = ["gig", "tier", "name", "price_cents", "delivery_days", "revisions"]
     list_filter = ["tier"]
     search_fields = ["gig__title", "name"]
@@ -91,7 +108,7 @@ class GigPackageAdmin(admin.ModelAdmin):
 
 
 @admin.register(GigImage)
-class GigImageAdmin(admin.ModelAdmin):
+class GigImageAdmin(AuditedAdmin):
     list_display = ["gig", "position", "width", "height", "created_at"]
     search_fields = ["gig__title"]
     list_select_related = ["gig"]
@@ -100,7 +117,7 @@ class GigImageAdmin(admin.ModelAdmin):
 
 
 @admin.register(SellerStats)
-class SellerStatsAdmin(admin.ModelAdmin):
+class SellerStatsAdmin(AuditedAdmin):
     list_display = [
         "seller",
         "level",
@@ -144,7 +161,7 @@ class MessageInline(admin.TabularInline):
 
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(AuditedAdmin):
     list_display = ["__str__", "gig", "last_message_at", "buyer_unread", "seller_unread", "created_at"]
     list_filter = ["last_message_at", "created_at"]
     search_fields = ["buyer__email", "buyer__display_name", "seller__email", "seller__display_name", "gig__title"]
@@ -164,7 +181,7 @@ class MessageAttachmentInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(AuditedAdmin):
     list_display = ["id", "conversation", "sender", "kind", "off_platform", "created_at"]
     list_filter = ["kind", "off_platform", "created_at"]
     search_fields = ["body", "sender__email", "sender__display_name"]
@@ -175,7 +192,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageAttachment)
-class MessageAttachmentAdmin(admin.ModelAdmin):
+class MessageAttachmentAdmin(AuditedAdmin):
     list_display = ["name", "size", "message"]
     search_fields = ["name", "message__body"]
     list_select_related = ["message"]

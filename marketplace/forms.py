@@ -5,18 +5,17 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 
+from config import limits
 from config.money import AmountField
 from config.numbers import WholeNumberField
 from config.text import LineField
-from config.uploads import safe_name, validate_attachment, validate_image_upload
+from config.uploads import attachments_help, check_attachments, safe_name, validate_image_upload
 
-from .models import MAX_GIG_IMAGES, MAX_GIG_TAGS, MAX_MESSAGE_FILES, PackageTier
+from .models import MAX_GIG_IMAGES, MAX_GIG_TAGS, PackageTier
 from .selectors import Sort
 from .services import MAX_MESSAGE_LENGTH, PackageData
 
 # A gig's starting price, each package's price and a buyer's budget: $5 to $50,000.
-GIG_MIN_PRICE_CENTS = 500
-GIG_MAX_PRICE_CENTS = 5_000_000
 
 
 class MultipleFileInput(forms.FileInput):
@@ -60,8 +59,8 @@ class GigSearchForm(forms.Form):
 
     q = forms.CharField(label="Search", required=False, max_length=200)
     category = forms.ChoiceField(required=False)
-    min_price = AmountField(label="Min ($)", required=False, allow_zero=True, max_cents=GIG_MAX_PRICE_CENTS)
-    max_price = AmountField(label="Max ($)", required=False, allow_zero=True, max_cents=GIG_MAX_PRICE_CENTS)
+    min_price = AmountField(label="Min ($)", required=False, allow_zero=True, max_cents=limits.gig_max_price_cents)
+    max_price = AmountField(label="Max ($)", required=False, allow_zero=True, max_cents=limits.gig_max_price_cents)
     delivery = forms.ChoiceField(label="Delivery time", required=False, choices=DELIVERY_CHOICES)
     rating = forms.ChoiceField(label="Seller rating", required=False, choices=RATING_CHOICES)
     sort = forms.ChoiceField(label="Sort by", required=False, choices=Sort.CHOICES)
@@ -121,11 +120,11 @@ def _money_field(label, required=False):
     return AmountField(
         label=label,
         required=required,
-        min_cents=GIG_MIN_PRICE_CENTS,
-        max_cents=GIG_MAX_PRICE_CENTS,
+        min_cents=limits.gig_min_price_cents,
+        max_cents=limits.gig_max_price_cents,
         error_messages={
-            "min_value": "The lowest price is $5.",
-            "max_value": "The highest price is $50,000.",
+            "min_value": "The lowest price is {short_limit}.",
+            "max_value": "The highest price is {short_limit}.",
         },
     )
 
@@ -136,8 +135,10 @@ class PackageForm(forms.Form):
     name = LineField(max_length=60, required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. Starter"}))
     description = forms.CharField(max_length=600, required=False, widget=forms.Textarea(attrs={"rows": 2}))
     price = _money_field("Price ($)")
-    delivery_days = WholeNumberField(label="Delivery (days)", required=False, min_value=1, max_value=365)
-    revisions = WholeNumberField(required=False, min_value=0, max_value=20, initial=1)
+    delivery_days = WholeNumberField(
+        label="Delivery (days)", required=False, min_value=1, max_value=limits.max_delivery_days
+    )
+    revisions = WholeNumberField(required=False, min_value=0, max_value=limits.max_revisions, initial=1)
     features = forms.CharField(
         label="What is included",
         required=False,
@@ -188,7 +189,9 @@ class GigForm(forms.Form):
     )
     pricing = forms.ChoiceField(choices=PRICING_CHOICES, initial="simple", widget=forms.RadioSelect)
     price = _money_field("Starting price ($)")
-    delivery_days = WholeNumberField(label="Delivery (days)", required=False, min_value=1, max_value=365)
+    delivery_days = WholeNumberField(
+        label="Delivery (days)", required=False, min_value=1, max_value=limits.max_delivery_days
+    )
     offers_milestones = forms.BooleanField(
         label="I offer milestone plans (the work split into phases, each paid on approval)", required=False
     )
@@ -334,17 +337,13 @@ class MessageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Write a message…"}),
     )
     files = MultipleFileField(
-        label="Attach files",
-        help_text=f"Up to {MAX_MESSAGE_FILES} files of 10 MB: documents, images, archives, audio or video.",
+        label="Attach files", help_text=attachments_help("documents, images, archives, audio or video")
     )
     body_required = False
 
     def clean_files(self):
-        files = self.cleaned_data.get("files") or []
-        if len(files) > MAX_MESSAGE_FILES:
-            raise ValidationError(f"Attach at most {MAX_MESSAGE_FILES} files to one message.")
-        _check_each(files, validate_attachment)
-        return files
+        # The service takes the uploads themselves (and checks them again, as any caller's).
+        return [checked.file for checked in check_attachments(self.cleaned_data.get("files"), per="message")]
 
     def clean(self):
         cleaned = super().clean()
@@ -369,7 +368,9 @@ class CustomOfferRequestForm(forms.Form):
         error_messages={"min_length": "Describe the work in a few sentences (at least 20 characters)."},
     )
     budget = _money_field("Your budget ($, optional)")
-    delivery_days = WholeNumberField(label="Wanted within (days, optional)", required=False, min_value=1, max_value=365)
+    delivery_days = WholeNumberField(
+        label="Wanted within (days, optional)", required=False, min_value=1, max_value=limits.max_delivery_days
+    )
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data

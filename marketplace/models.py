@@ -12,13 +12,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from config import clock
+from config import clock, limits
+from config.models import Attachment
 from config.text import LineCharField
 from config.uploads import private_upload_to
 
 MAX_GIG_IMAGES = 5
 MAX_GIG_TAGS = 5
-MAX_MESSAGE_FILES = 5
 
 
 class Category(models.Model):
@@ -73,7 +73,9 @@ class Gig(models.Model):
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="gigs")
     tags = models.ManyToManyField(Tag, blank=True, related_name="gigs")
     price_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
+    delivery_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
+    )
     status = models.CharField(max_length=10, choices=GigStatus.choices, default=GigStatus.ACTIVE, db_index=True)
     offers_milestones = models.BooleanField("offers milestone plans", default=False)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
@@ -138,8 +140,10 @@ class GigPackage(models.Model):
     name = LineCharField(max_length=60)
     description = models.TextField(max_length=600)
     price_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
-    revisions = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(20)])
+    delivery_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
+    )
+    revisions = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(limits.max_revisions)])
     features = models.JSONField("what is included", default=list, blank=True)
 
     class Meta:
@@ -338,14 +342,10 @@ class Message(models.Model):
         return f"{self.get_kind_display()} #{self.pk}"
 
 
-class MessageAttachment(models.Model):
+class MessageAttachment(Attachment):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=private_upload_to("message-files"))
     name = models.CharField(max_length=100)
-    size = models.PositiveIntegerField()
 
     class Meta:
         ordering = ["id"]
-
-    def __str__(self):
-        return self.name

@@ -19,17 +19,18 @@ from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 from PIL import Image, ImageOps
 
+from accounts.audit import staff_action_record
 from accounts.notifications import notification_send
-from config import clock
+from accounts.permissions import is_support
+from config import clock, limits
 from config.text import clean_line
-from config.uploads import safe_name, validate_attachment, validate_image_upload
+from config.uploads import check_attachments, safe_name, validate_image_upload
 
 from .contact_filter import looks_off_platform
 from .exceptions import InvalidInput, MarketplaceError, NotAllowed, SelfContactError
 from .models import (
     MAX_GIG_IMAGES,
     MAX_GIG_TAGS,
-    MAX_MESSAGE_FILES,
     Category,
     Conversation,
     Gig,
@@ -131,10 +132,10 @@ def _clean_packages(packages) -> list[PackageData]:
             raise InvalidInput(f"The {label} package needs a name and a description.")
         if package.price_cents <= 0:
             raise InvalidInput(f"The {label} package needs a price above zero.")
-        if not 1 <= package.delivery_days <= 365:
-            raise InvalidInput(f"The {label} package's delivery time must be 1 to 365 days.")
-        if not 0 <= package.revisions <= 20:
-            raise InvalidInput(f"The {label} package allows 0 to 20 revisions.")
+        if not 1 <= package.delivery_days <= limits.max_delivery_days():
+            raise InvalidInput(f"The {label} package's delivery time must be 1 to {limits.max_delivery_days()} days.")
+        if not 0 <= package.revisions <= limits.max_revisions():
+            raise InvalidInput(f"The {label} package allows 0 to {limits.max_revisions()} revisions.")
     prices = [p.price_cents for p in packages]
     if prices != sorted(prices):
         raise InvalidInput("Package prices must not go down from basic to standard to premium.")
@@ -151,8 +152,8 @@ def _check_gig_fields(*, title, description, category, price_cents, delivery_day
     if not packages:
         if not price_cents or price_cents <= 0:
             raise InvalidInput("Give a starting price, or three packages.")
-        if not delivery_days or not 1 <= delivery_days <= 365:
-            raise InvalidInput("The delivery time must be 1 to 365 days.")
+        if not delivery_days or not 1 <= delivery_days <= limits.max_delivery_days():
+            raise InvalidInput(f"The delivery time must be 1 to {limits.max_delivery_days()} days.")
 
 
 def _unique_slug(title: str, *, exclude_pk=None) -> str:
@@ -402,6 +403,48 @@ def gig_delete(*, gig: Gig, actor) -> Gig:
     return _gig_set_status(gig=gig, actor=actor, status=GigStatus.DELETED)
 
 
+def gig_staff_save(*, actor, form, formsets=()) -> Gig:
+    """Support staff add or change a gig in the Django admin (``GigAdmin``): the admin's form and its
+    inline formsets (packages, images) are saved here, then what every gig write does after them.
+
+    With packages, the starting price and delivery time are the lowest of them (as ``gig_update`` keeps
+    them); the search vector is recomputed from the saved title, tags, category and description; the
+    audit log gets a row naming what changed. One transaction; support only (``accounts.permissions``).
+    """
+    if not is_support(actor):
+        raise NotAllowed("Only support staff can change gigs here.")
+    changed = list(form.changed_data) + [
+        str(formset.model._meta.verbose_name_plural) for formset in formsets if formset.has_changed()
+    ]
+    with transaction.atomic():
+        gig = form.save(commit=False)
+        adding = gig._state.adding
+        if adding:
+            stats, _ = SellerStats.objects.get_or_create(seller=gig.seller)
+            gig.seller_rating, gig.seller_rating_count = stats.rating_avg or 0, stats.rating_count
+        gig.updated_at = clock.now()
+        gig.save()
+        form.save_m2m()
+        for formset in formsets:
+            formset.save()
+        packages = list(gig.packages.all())
+        if packages:
+            gig.price_cents = min(p.price_cents for p in packages)
+            gig.delivery_days = min(p.delivery_days for p in packages)
+            gig.save(update_fields=["price_cents", "delivery_days"])
+        gig_search_index_refresh(gig=gig)
+        staff_action_record(
+            staff=actor,
+            action="gig_create" if adding else "gig_update",
+            target=f"gig {gig.pk}",
+            detail=f"Added the gig “{gig.title}” in the admin."
+            if adding
+            else f"Changed the gig “{gig.title}” in the admin: {', '.join(changed) or 'nothing'}.",
+            data={"changed": changed},
+        )
+    return gig
+
+
 # --- Seller stats -------------------------------------------------------------
 
 
@@ -527,14 +570,11 @@ def message_send(*, conversation: Conversation, sender, body: str, files=(), kin
         raise InvalidInput("Write a message or attach a file.")
     if len(body) > MAX_MESSAGE_LENGTH:
         raise InvalidInput(f"A message can be at most {MAX_MESSAGE_LENGTH:,} characters long.")
-    if len(files) > MAX_MESSAGE_FILES:
-        raise InvalidInput(f"Attach at most {MAX_MESSAGE_FILES} files to one message.")
-    names = []
-    for upload in files:
-        try:
-            names.append(validate_attachment(upload))
-        except ValidationError as exc:
-            raise InvalidInput(f"{safe_name(upload.name)}: {' '.join(exc.messages)} Nothing was sent.") from exc
+    try:
+        checked = check_attachments(files, per="message")
+    except ValidationError as exc:
+        refused_files = getattr(exc, "code", None) != "too_many"
+        raise InvalidInput(" ".join(exc.messages) + (" Nothing was sent." if refused_files else "")) from exc
     stored = []
     try:
         with transaction.atomic():
@@ -549,10 +589,10 @@ def message_send(*, conversation: Conversation, sender, body: str, files=(), kin
                 off_platform=looks_off_platform(body),
                 created_at=now,
             )
-            for upload, name in zip(files, names, strict=True):
-                attachment = MessageAttachment(message=message, name=name, size=upload.size)
-                upload.seek(0)
-                attachment.file.save(name, upload, save=False)
+            for upload in checked:
+                attachment = MessageAttachment(message=message, name=upload.name, size=upload.file.size)
+                upload.file.seek(0)
+                attachment.file.save(upload.name, upload.file, save=False)
                 stored.append(attachment.file.name)
                 attachment.save()
             sender_id = sender.pk if sender is not None else None
@@ -634,8 +674,8 @@ def custom_offer_request_send(
         raise InvalidInput("Describe the work you need in a few sentences (at least 20 characters).")
     if budget_cents is not None and budget_cents <= 0:
         raise InvalidInput("The budget must be above zero.")
-    if delivery_days is not None and not 1 <= delivery_days <= 365:
-        raise InvalidInput("The delivery time must be 1 to 365 days.")
+    if delivery_days is not None and not 1 <= delivery_days <= limits.max_delivery_days():
+        raise InvalidInput(f"The delivery time must be 1 to {limits.max_delivery_days()} days.")
     with transaction.atomic():
         gig = _check_contactable(gig, buyer)
         data = {"gig_id": gig.pk, "gig_title": gig.title, "budget_cents": budget_cents, "delivery_days": delivery_days}

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from accounts.admin_audit import AuditedAdmin
 from config.admin import ReadOnlyAdmin
 
 from .admin_operator import MilestoneTransitionsAdminMixin
@@ -48,7 +49,7 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(MilestoneTransitionsAdminMixin, admin.ModelAdmin):
+class MilestoneAdmin(MilestoneTransitionsAdminMixin, AuditedAdmin):
     list_display = ("__str__", "order", "state", "amount_cents", "due_at", "next_scheduled_event")
     list_filter = ("state", "delivered_on_time")
     search_fields = ("title", "order__title", "order__buyer__email", "order__seller__email")
@@ -94,7 +95,7 @@ class DeliveryFileInline(admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(AuditedAdmin):
     list_display = ("__str__", "milestone", "number", "created_at")
     search_fields = ("milestone__title", "message")
     readonly_fields = ("milestone", "number", "message", "links", "created_at")
@@ -104,7 +105,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False
 
 
-class _RequestAdmin(admin.ModelAdmin):
+class _RequestAdmin(AuditedAdmin):
     list_display = ("__str__", "milestone", "status", "created_at", "decided_at")
     list_filter = ("status",)
     search_fields = ("milestone__title", "milestone__order__buyer__email", "milestone__order__seller__email")
@@ -136,7 +137,7 @@ class PlanChangeAdmin(_RequestAdmin):
 
 
 @admin.register(RevisionRequest)
-class RevisionRequestAdmin(admin.ModelAdmin):
+class RevisionRequestAdmin(AuditedAdmin):
     list_display = ("__str__", "milestone", "created_at")
     search_fields = ("milestone__title", "feedback")
     readonly_fields = ("milestone", "delivery", "feedback", "created_at")
@@ -157,7 +158,7 @@ class TimelineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(AuditedAdmin):
     list_display = ("id", "title", "buyer", "seller", "status", "created_at", "ended_at")
     list_filter = ("status", "created_at")
     search_fields = ("=id", "title", "buyer__email", "seller__email")

@@ -14,7 +14,9 @@ from django.db import models
 from django.urls import reverse
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-from config import clock
+from accounts.permissions import is_support
+from config import clock, limits
+from config.models import Attachment
 from config.text import LineCharField
 from config.uploads import private_upload_to
 
@@ -105,7 +107,7 @@ def role_of(milestone, user):
         return Actor.BUYER
     if user.pk == order.seller_id:
         return Actor.SELLER
-    if user.is_staff:
+    if is_support(user):
         return Actor.STAFF
     return Actor.OTHER
 
@@ -145,8 +147,12 @@ class Milestone(ConcurrentTransitionMixin, models.Model):
     title = LineCharField(max_length=120)
     description = models.TextField("deliverables", max_length=4000)
     amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
-    revisions_allowed = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(20)])
+    delivery_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
+    )
+    revisions_allowed = models.PositiveSmallIntegerField(
+        default=1, validators=[MaxValueValidator(limits.max_revisions)]
+    )
     revisions_used = models.PositiveSmallIntegerField(default=0)
     extra_revisions = models.PositiveSmallIntegerField(default=0)
 
@@ -365,14 +371,9 @@ class Delivery(models.Model):
         return [line.strip() for line in self.links.splitlines() if line.strip()]
 
 
-class DeliveryFile(models.Model):
+class DeliveryFile(Attachment):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="files")
     file = models.FileField(upload_to=private_upload_to("deliveries"))
-    name = models.CharField(max_length=120)
-    size = models.PositiveIntegerField()
-
-    def __str__(self):
-        return self.name
 
 
 class RevisionRequest(models.Model):
@@ -416,7 +417,9 @@ class ExtensionRequest(MilestoneRequest):
     """The seller asks for more days; the buyer accepts or declines."""
 
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="extension_requests")
-    days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(60)])
+    days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(limits.max_extension_days)]
+    )
 
     class Meta(MilestoneRequest.Meta):
         constraints = [
@@ -458,8 +461,10 @@ class PlanChange(models.Model):
     title = LineCharField(max_length=120)
     description = models.TextField("deliverables", max_length=4000)
     amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
-    revisions_allowed = models.PositiveSmallIntegerField(validators=[MaxValueValidator(20)])
+    delivery_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
+    )
+    revisions_allowed = models.PositiveSmallIntegerField(validators=[MaxValueValidator(limits.max_revisions)])
     status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
     created_at = models.DateTimeField(default=clock.now)
     decided_at = models.DateTimeField(null=True, blank=True)

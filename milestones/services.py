@@ -5,8 +5,6 @@ on one order run one after another; it re-checks the state the person saw
 (``expected_state``) so a stale page or a double click changes nothing.
 """
 
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
@@ -14,7 +12,7 @@ from django_fsm import can_proceed
 
 from accounts.audit import staff_action_record
 from accounts.permissions import is_support
-from config import clock
+from config import clock, limits
 from config.money import format_cents
 from milestones.exceptions import OrderError, StaleAction
 from milestones.models import Order, OrderStatus
@@ -43,14 +41,6 @@ from .models import (
 def _verb(name):
     step = process.transition_steps().get(name)
     return step.verb if step else name
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    """A checked upload: the Django file plus its safe name."""
-
-    file: object
-    name: str
 
 
 # --- locking and the transition runner -----------------------------------
@@ -418,8 +408,8 @@ def extension_request(*, milestone_id, actor, days, reason) -> ExtensionRequest:
     process.require("extension", milestone, stale=StaleAction)
     if milestone.extension_requests.filter(status=RequestStatus.PENDING).exists():
         raise OrderError("There is already an extension request waiting for the buyer.")
-    if not 1 <= int(days) <= 60:
-        raise OrderError("Ask for between 1 and 60 more days.")
+    if not 1 <= int(days) <= limits.max_extension_days():
+        raise OrderError(f"Ask for between 1 and {limits.max_extension_days()} more days.")
     if not reason.strip():
         raise OrderError("Give the buyer a reason for the extension.")
     ext = ExtensionRequest.objects.create(milestone=milestone, requested_by=actor, days=days, reason=reason)
@@ -610,10 +600,10 @@ def validate_plan_item(*, title, description, amount_cents, delivery_days, revis
         raise OrderError(f"Each milestone must be at least {format_cents(settings.ORDERS_MIN_MILESTONE_CENTS)}.")
     if amount_cents > settings.ORDERS_MAX_MILESTONE_CENTS:
         raise OrderError(f"A milestone can be at most {format_cents(settings.ORDERS_MAX_MILESTONE_CENTS)}.")
-    if not 1 <= delivery_days <= 365:
-        raise OrderError("Delivery time must be between 1 and 365 days.")
-    if not 0 <= revisions_allowed <= 20:
-        raise OrderError("Revisions must be between 0 and 20.")
+    if not 1 <= delivery_days <= limits.max_delivery_days():
+        raise OrderError(f"Delivery time must be between 1 and {limits.max_delivery_days()} days.")
+    if not 0 <= revisions_allowed <= limits.max_revisions():
+        raise OrderError(f"Revisions must be between 0 and {limits.max_revisions()}.")
 
 
 @transaction.atomic

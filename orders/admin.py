@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.admin_audit import AuditedAdmin
 from accounts.models import StaffAction
 from config.admin import ReadOnlyAdmin
 from milestones.admin_operator import operator_buttons
@@ -20,7 +21,7 @@ class OfferMilestoneInline(admin.TabularInline):
 
 
 @admin.register(Offer)
-class OfferAdmin(admin.ModelAdmin):
+class OfferAdmin(AuditedAdmin):
     list_display = ("__str__", "buyer", "seller", "author", "status", "created_at", "expires_at")
     list_filter = ("status",)
     search_fields = ("buyer__email", "seller__email", "note")
@@ -45,7 +46,7 @@ class OfferAdmin(admin.ModelAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(AuditedAdmin):
     list_display = ("order", "author", "recipient", "rating", "about_seller", "published_at")
     list_filter = ("rating", "about_seller")
     search_fields = ("author__email", "recipient__email", "text")
@@ -150,7 +151,7 @@ class DisputeMessageAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DisputeAttachment)
-class DisputeAttachmentAdmin(admin.ModelAdmin):
+class DisputeAttachmentAdmin(AuditedAdmin):
     list_display = ("name", "message", "size")
     search_fields = ("name", "=message__dispute__id")
     readonly_fields = ("message", "file", "name", "size")

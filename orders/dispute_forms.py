@@ -3,27 +3,15 @@
 from django import forms
 
 from config.money import AmountField
-from config.uploads import validate_attachment
-from milestones.services import UploadedFile
+from config.uploads import attachments_help, check_attachments
 
-from .disputes import MAX_FILES
 from .forms import MultipleFileField
 from .models import DisputeOutcome, DisputeReason
 
 
 class _FilesMixin:
     def clean_files(self):
-        files = self.cleaned_data.get("files") or []
-        if len(files) > MAX_FILES:
-            raise forms.ValidationError(f"Attach at most {MAX_FILES} files.")
-        checked = []
-        for upload in files:
-            try:
-                name = validate_attachment(upload)
-            except forms.ValidationError as exc:
-                raise forms.ValidationError(f"{upload.name[:80]}: {' '.join(exc.messages)}") from exc
-            checked.append(UploadedFile(file=upload, name=name))
-        return checked
+        return check_attachments(self.cleaned_data.get("files"), per="message")
 
 
 class DisputeOpenForm(_FilesMixin, forms.Form):
@@ -34,12 +22,12 @@ class DisputeOpenForm(_FilesMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Be specific: what was agreed, what was delivered, what you tried. Support reads this first.",
     )
-    files = MultipleFileField(required=False, help_text=f"Evidence: up to {MAX_FILES} files, 10 MB each.")
+    files = MultipleFileField(required=False, help_text=f"Evidence: {attachments_help().lower()}")
 
 
 class DisputeMessageForm(_FilesMixin, forms.Form):
     body = forms.CharField(label="Message", max_length=5000, widget=forms.Textarea(attrs={"rows": 4}))
-    files = MultipleFileField(required=False, help_text=f"Up to {MAX_FILES} files, 10 MB each.")
+    files = MultipleFileField(required=False, help_text=attachments_help())
 
 
 class _OutcomeForm(forms.Form):

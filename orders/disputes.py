@@ -22,6 +22,8 @@ from django.db import transaction
 from accounts.audit import staff_action_record
 from accounts.permissions import is_support
 from config import clock
+from config.money import format_cents
+from config.uploads import max_attachments
 from milestones import process
 from milestones.exceptions import OrderError, StaleAction
 from milestones.models import SYSTEM, State
@@ -35,7 +37,6 @@ from milestones.services import (
 from milestones.timeline import timeline_record
 from payments import services as payments
 from payments.exceptions import PaymentError
-from payments.templatetags.money import money
 
 from .models import (
     ACTIVE_DISPUTE_STATUSES,
@@ -53,7 +54,6 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-MAX_FILES = 5
 RESOLVE_TRANSITIONS = {
     DisputeOutcome.RELEASE: "resolve_release",
     DisputeOutcome.REFUND: "resolve_refund",
@@ -134,8 +134,8 @@ def _dispute_url(dispute):
 
 def _add_message(dispute, author, kind, body, files=()):
     files = list(files or ())
-    if len(files) > MAX_FILES:
-        raise OrderError(f"Attach at most {MAX_FILES} files.")
+    if len(files) > max_attachments():
+        raise OrderError(f"Attach at most {max_attachments()} files.")
     message = DisputeMessage.objects.create(dispute=dispute, author=author, kind=kind, body=body)
     for upload in files:
         DisputeAttachment.objects.create(message=message, file=upload.file, name=upload.name, size=upload.file.size)
@@ -158,18 +158,19 @@ def _split_amounts(outcome, held, seller_amount_cents):
         raise OrderError("Enter the seller's share of the split in dollars and cents.")
     if not 0 < seller_amount_cents < held:
         raise OrderError(
-            f"A split gives each side a part of the {money(held)} held in escrow: the seller's share must be more "
-            f"than {money(0)} and less than {money(held)}. Use release or refund to give one side everything."
+            f"A split gives each side a part of the {format_cents(held)} held in escrow: the seller's share must be "
+            f"more than {format_cents(0)} and less than {format_cents(held)}. "
+            "Use release or refund to give one side everything."
         )
     return seller_amount_cents, held - seller_amount_cents
 
 
 def terms_text(outcome, seller_cents, buyer_cents):
     if outcome == DisputeOutcome.RELEASE:
-        return f"all {money(seller_cents)} released to the seller"
+        return f"all {format_cents(seller_cents)} released to the seller"
     if outcome == DisputeOutcome.REFUND:
-        return f"all {money(buyer_cents)} refunded to the buyer"
-    return f"{money(seller_cents)} to the seller, {money(buyer_cents)} back to the buyer"
+        return f"all {format_cents(buyer_cents)} refunded to the buyer"
+    return f"{format_cents(seller_cents)} to the seller, {format_cents(buyer_cents)} back to the buyer"
 
 
 def _lapse_proposals(dispute):

@@ -1,35 +1,28 @@
 from django import forms
 from django.conf import settings
 
-from config import clock
+from config import clock, limits
 from config.converters import MAX_ID
 from config.money import AmountField
 from config.numbers import WholeNumberField
 from config.text import LineField
+from config.uploads import attachments_help, check_attachments
 from payments import forms as payments_forms
 
 from .services import PlanItem
 
 
-def _min_milestone():
-    return settings.ORDERS_MIN_MILESTONE_CENTS
-
-
-def _max_milestone():
-    return settings.ORDERS_MAX_MILESTONE_CENTS
-
-
-def _max_payment():
-    return settings.PAYMENTS_MAX_CHECKOUT_CENTS
-
-
 class PlanItemForm(forms.Form):
     title = LineField(max_length=120)
     description = forms.CharField(label="Deliverables", max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
-    amount = AmountField(label="Amount (USD)", min_cents=_min_milestone, max_cents=_max_milestone)
-    delivery_days = WholeNumberField(label="Delivery (days)", min_value=1, max_value=365, required=False)
+    amount = AmountField(
+        label="Amount (USD)", min_cents=limits.min_milestone_cents, max_cents=limits.max_milestone_cents
+    )
+    delivery_days = WholeNumberField(
+        label="Delivery (days)", min_value=1, max_value=limits.max_delivery_days, required=False
+    )
     due_date = forms.DateField(label="…or due date", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    revisions_allowed = WholeNumberField(label="Revisions", min_value=0, max_value=20, initial=1)
+    revisions_allowed = WholeNumberField(label="Revisions", min_value=0, max_value=limits.max_revisions, initial=1)
 
     def clean(self):
         data = super().clean()
@@ -120,9 +113,7 @@ class DeliveryForm(forms.Form):
     links = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="One link per line."
     )
-    files = MultipleFileField(required=False, help_text="Up to 5 files, 10 MB each.")
-
-    MAX_FILES = 5
+    files = MultipleFileField(required=False, help_text=attachments_help())
 
     def clean_links(self):
         from django.core.validators import URLValidator
@@ -137,20 +128,7 @@ class DeliveryForm(forms.Form):
         return "\n".join(lines)
 
     def clean_files(self):
-        from config.uploads import validate_attachment
-        from milestones.services import UploadedFile
-
-        files = self.cleaned_data.get("files") or []
-        if len(files) > self.MAX_FILES:
-            raise forms.ValidationError(f"Attach at most {self.MAX_FILES} files.")
-        checked = []
-        for upload in files:
-            try:
-                name = validate_attachment(upload)
-            except forms.ValidationError as exc:
-                raise forms.ValidationError(f"{upload.name[:80]}: {' '.join(exc.messages)}") from exc
-            checked.append(UploadedFile(file=upload, name=name))
-        return checked
+        return check_attachments(self.cleaned_data.get("files"), per="delivery")
 
 
 class RevisionForm(forms.Form):
@@ -158,7 +136,7 @@ class RevisionForm(forms.Form):
 
 
 class ExtensionForm(forms.Form):
-    days = WholeNumberField(label="Extra days", min_value=1, max_value=60)
+    days = WholeNumberField(label="Extra days", min_value=1, max_value=limits.max_extension_days)
     reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 

@@ -5,7 +5,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 
-from config import clock
+from config import clock, limits
+from config.models import Attachment
 from config.text import LineCharField
 from config.uploads import private_upload_to
 
@@ -71,8 +72,12 @@ class OfferMilestone(models.Model):
     title = LineCharField(max_length=120)
     description = models.TextField("deliverables", max_length=4000)
     amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    delivery_days = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(365)])
-    revisions_allowed = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(20)])
+    delivery_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
+    )
+    revisions_allowed = models.PositiveSmallIntegerField(
+        default=1, validators=[MaxValueValidator(limits.max_revisions)]
+    )
 
     class Meta:
         ordering = ["offer_id", "position"]
@@ -250,17 +255,12 @@ class DisputeMessage(models.Model):
         return f"{self.get_kind_display()} on dispute #{self.dispute_id}"
 
 
-class DisputeAttachment(models.Model):
+class DisputeAttachment(Attachment):
     message = models.ForeignKey(DisputeMessage, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=private_upload_to("dispute-files"))
-    name = models.CharField(max_length=120)
-    size = models.PositiveIntegerField()
 
     class Meta:
         ordering = ["pk"]
-
-    def __str__(self):
-        return self.name
 
 
 class SettlementStatus(models.TextChoices):

@@ -5,6 +5,7 @@ from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 
 from accounts.models import Notification
+from accounts.permissions import is_staff_member
 from config import clock
 from milestones import process
 from milestones.models import (
@@ -30,7 +31,7 @@ ORDER_PAGE_MESSAGES = 50
 
 
 def can_see_order(user, order):
-    return user.is_authenticated and (user.pk in (order.buyer_id, order.seller_id) or user.is_staff)
+    return user.is_authenticated and (user.pk in (order.buyer_id, order.seller_id) or is_staff_member(user))
 
 
 def order_for_user(*, user, pk) -> Order:
@@ -70,6 +71,7 @@ def order_page(*, user, pk):
     )
     order._prefetched_objects_cache = {"milestones": _as_queryset_cache(order, milestones)}
     unstarted = {m.pk for m in milestones if m.state in UNSTARTED_STATES}
+    staff = is_staff_member(user)
     for milestone in milestones:
         milestone.order = order
         milestone.others_unstarted = bool(unstarted - {milestone.pk})  # "approve and end the order here" applies
@@ -80,7 +82,7 @@ def order_page(*, user, pk):
         milestone.actions = process.actions(milestone, user)
         milestone.action_names = {action.name for action in milestone.actions}
         milestone.open_requests = process.open_requests(milestone, user)
-        milestone.next_event = next_event(milestone) if user.is_staff else None
+        milestone.next_event = next_event(milestone) if staff else None
     counted = [m for m in milestones if m.state not in (State.CANCELLED, State.PROPOSED)]
     paid = [m for m in counted if m.state in (State.APPROVED, State.SETTLED)]
     events = list(

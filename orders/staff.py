@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.once import once_per_form_key
 from accounts.permissions import is_support
+from config.forms import form_errors_to_messages
 from config.uploads import serve_private_file
 from marketplace.models import MessageAttachment
 from milestones.exceptions import OrderError
@@ -74,10 +75,7 @@ def dispute_resolve(request, pk):
             messages.success(request, "The dispute is resolved; both parties were told your decision.")
             return redirect(_case_url(dispute.pk))
     else:
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for error in errors:
-                messages.error(request, f"{label}: {error}" if label else error)
+        form_errors_to_messages(request, form)
     context = staff_case(pk=dispute.pk)
     context.update(resolve_form=form, message_form=DisputeMessageForm())
     return render(request, "staff/disputes/case.html", context, status=400)

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.once import once_per_form_key
+from config.forms import form_errors_to_messages
 from config.uploads import serve_private_file
 from marketplace.selectors import conversation_for_user
 from milestones import process
@@ -37,16 +38,6 @@ from .forms import (
     plan_formset_class,
 )
 from .models import Review
-
-
-def _form_errors(form):
-    errors = [
-        f"{form.fields[f].label or f}: {' '.join(e)}" if f != "__all__" else " ".join(e) for f, e in form.errors.items()
-    ]
-    for f in getattr(form, "forms", []):
-        errors += _form_errors(f)
-    errors += list(getattr(form, "non_form_errors", list)())
-    return errors
 
 
 # --- the order page ----------------------------------------------------------
@@ -151,8 +142,7 @@ def milestone_action(request, pk, action):
                 raise Http404("Unknown action.")
             form = form_class(request.POST, request.FILES, prefix="change" if action == "change" else None)
             if not form.is_valid():
-                for error in _form_errors(form):
-                    messages.error(request, error)
+                form_errors_to_messages(request, form)
                 return redirect(url)
             service(milestone, user, form, expected)
     except (OrderError, PaymentError) as exc:
@@ -248,8 +238,7 @@ def order_add_milestone(request, pk):
         except OrderError as exc:
             messages.error(request, str(exc))
     else:
-        for error in _form_errors(form):
-            messages.error(request, error)
+        form_errors_to_messages(request, form)
     return redirect(order)
 
 
@@ -413,8 +402,7 @@ def review_submit(request, pk):
         except OrderError as exc:
             messages.error(request, str(exc))
     else:
-        for error in _form_errors(form):
-            messages.error(request, error)
+        form_errors_to_messages(request, form)
     return redirect(order.get_absolute_url() + "#reviews")
 
 
@@ -444,8 +432,7 @@ def order_tip(request, pk):
     order = selectors.order_for_user(user=request.user, pk=pk)
     form = TipForm(request.POST)
     if not form.is_valid():
-        for error in _form_errors(form):
-            messages.error(request, error)
+        form_errors_to_messages(request, form)
         return redirect(order.get_absolute_url() + "#reviews")
     try:
         checkout = services.tip_checkout_start(

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.once import once_per_form_key
 from accounts.permissions import is_support
+from config.forms import form_errors_to_messages
 from config.uploads import serve_private_file
 from milestones.exceptions import OrderError
 from milestones.models import Milestone
@@ -17,13 +18,6 @@ from . import disputes
 from .dispute_forms import DisputeMessageForm, DisputeOpenForm, SettlementForm
 from .dispute_selectors import dispute_page, latest_dispute_for_milestone
 from .models import Dispute, DisputeAttachment, DisputeReason, SettlementProposal
-
-
-def _errors(request, form):
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
 
 
 def _party_milestone(request, pk):
@@ -104,7 +98,7 @@ def dispute_post(request, pk, action):
     if action in ("answer", "message"):
         form = DisputeMessageForm(request.POST, request.FILES)
         if not form.is_valid():
-            _errors(request, form)
+            form_errors_to_messages(request, form)
             return redirect(dispute)
         service = disputes.dispute_answer if action == "answer" else disputes.dispute_message
         done = "Your answer was added." if action == "answer" else "Message sent."
@@ -119,7 +113,7 @@ def dispute_post(request, pk, action):
     if action == "propose":
         form = SettlementForm(request.POST)
         if not form.is_valid():
-            _errors(request, form)
+            form_errors_to_messages(request, form)
             return redirect(dispute)
         data = form.cleaned_data
         return _run(

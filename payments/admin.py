@@ -2,11 +2,12 @@
 
 from django.contrib import admin, messages
 
+from accounts.permissions import is_support
 from config.admin import ReadOnlyAdmin
+from config.money import format_cents
 
 from . import services
 from .models import Checkout, Earning, LedgerAccount, LedgerEntry, LedgerTransaction, Payout, SandboxOperation
-from .templatetags.money import money
 
 
 class EntryInline(admin.TabularInline):
@@ -24,7 +25,7 @@ class EntryInline(admin.TabularInline):
 
     @admin.display(description="amount")
     def amount(self, entry):
-        return money(entry.amount_cents)
+        return format_cents(entry.amount_cents)
 
 
 @admin.register(LedgerAccount)
@@ -36,7 +37,7 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 
     @admin.display(description="balance", ordering="balance_cents")
     def balance(self, account):
-        return money(account.balance_cents)
+        return format_cents(account.balance_cents)
 
 
 @admin.register(LedgerTransaction)
@@ -62,7 +63,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, entry):
-        return money(entry.amount_cents)
+        return format_cents(entry.amount_cents)
 
     @admin.display(description="posted", ordering="transaction__created_at")
     def created_at(self, entry):
@@ -78,7 +79,7 @@ class CheckoutAdmin(ReadOnlyAdmin):
 
     @admin.display(description="total")
     def total(self, checkout):
-        return money(checkout.total_cents)
+        return format_cents(checkout.total_cents)
 
 
 @admin.register(Earning)
@@ -91,20 +92,22 @@ class EarningAdmin(ReadOnlyAdmin):
 
     @admin.display(description="net", ordering="amount_cents")
     def net(self, earning):
-        return money(earning.amount_cents)
+        return format_cents(earning.amount_cents)
+
+    def has_support_permission(self, request):
+        return is_support(request.user)
 
     def _hold(self, request, queryset, hold):
-        # Through the service, one milestone at a time, like support staff would.
-        changed = 0
-        for milestone_id in set(queryset.exclude(milestone_id=None).values_list("milestone_id", flat=True)):
-            changed += services.earnings_hold(milestone_id=milestone_id, hold=hold)
+        # Through the service (support only, one audit row per milestone), like support staff would.
+        milestone_ids = queryset.exclude(milestone_id=None).values_list("milestone_id", flat=True)
+        changed = services.earnings_staff_hold(actor=request.user, milestone_ids=set(milestone_ids), hold=hold)
         self.message_user(request, f"{changed} pending earning(s) updated.", messages.SUCCESS)
 
-    @admin.action(description="Hold clearance of these milestones' earnings")
+    @admin.action(description="Hold clearance of these milestones' earnings", permissions=["support"])
     def hold(self, request, queryset):
         self._hold(request, queryset, True)
 
-    @admin.action(description="Release the hold on these milestones' earnings")
+    @admin.action(description="Release the hold on these milestones' earnings", permissions=["support"])
     def unhold(self, request, queryset):
         self._hold(request, queryset, False)
 
@@ -118,7 +121,7 @@ class PayoutAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, payout):
-        return money(payout.amount_cents)
+        return format_cents(payout.amount_cents)
 
 
 @admin.register(SandboxOperation)
@@ -129,4 +132,4 @@ class SandboxOperationAdmin(ReadOnlyAdmin):
 
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, operation):
-        return money(operation.amount_cents)
+        return format_cents(operation.amount_cents)

@@ -8,7 +8,7 @@ prints the numbers. Colours come from classes in ``static/css/payments.css``.
 from dataclasses import dataclass
 from datetime import date
 
-from .templatetags.money import money
+from config.money import format_cents
 
 WIDTH = 560
 HEIGHT = 260
@@ -90,11 +90,13 @@ def bar_chart(points: list[tuple[date, int]], *, gridlines: int = 4) -> BarChart
                 label_x=round(x + bar_width / 2, 2),
                 month_label=month.strftime("%b"),
                 value_cents=value,
-                title=f"{month.strftime('%B %Y')}: {money(value)}",
+                title=f"{month.strftime('%B %Y')}: {format_cents(value)}",
             )
         )
     grid = [
-        GridLine(y=round(baseline - plot_height * step / gridlines, 2), label=money(top_value * step // gridlines))
+        GridLine(
+            y=round(baseline - plot_height * step / gridlines, 2), label=format_cents(top_value * step // gridlines)
+        )
         for step in range(gridlines + 1)
     ]
     return BarChart(

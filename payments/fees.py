@@ -23,6 +23,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
+from config.money import format_cents
+
 
 def percent_of_cents(amount_cents: int, percent: Decimal | str | int) -> int:
     """``percent`` % of ``amount_cents``, rounded half-up to the cent."""
@@ -74,13 +76,11 @@ def _percent_text(percent) -> str:
 
 def service_fee_rule() -> str:
     """The buyer service fee in words, for the pages ("5.5% of the amount, plus $3.00 under $100.00")."""
-    from .templatetags.money import money
-
     rule = f"{_percent_text(settings.PAYMENTS_BUYER_FEE_PERCENT)} of the amount"
     if settings.PAYMENTS_SMALL_ORDER_FEE_CENTS:
         rule += (
-            f", plus {money(settings.PAYMENTS_SMALL_ORDER_FEE_CENTS)} on payments under "
-            f"{money(settings.PAYMENTS_SMALL_ORDER_THRESHOLD_CENTS)}"
+            f", plus {format_cents(settings.PAYMENTS_SMALL_ORDER_FEE_CENTS)} on payments under "
+            f"{format_cents(settings.PAYMENTS_SMALL_ORDER_THRESHOLD_CENTS)}"
         )
     return rule
 

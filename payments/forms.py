@@ -4,9 +4,8 @@ import re
 import uuid
 
 from django import forms
-from django.conf import settings
 
-from config import clock
+from config import clock, limits
 from config.money import AmountField, parse_cents
 
 from .providers.sandbox import normalise_card_number
@@ -16,7 +15,7 @@ __all__ = ["AmountField", "CardForm", "TipForm", "WithdrawForm", "parse_amount_t
 
 def parse_amount_to_cents(text, *, allow_zero: bool = False) -> int:
     """ "25", "25.5", "$1,234.56" → cents, up to the largest single payment: ``config.money.parse_cents``."""
-    return parse_cents(text, allow_zero=allow_zero, max_cents=settings.PAYMENTS_MAX_CHECKOUT_CENTS)
+    return parse_cents(text, allow_zero=allow_zero, max_cents=limits.max_payment_cents())
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -82,21 +81,15 @@ class CardForm(forms.Form):
         return cvc
 
 
-def _max_payment():
-    return settings.PAYMENTS_MAX_CHECKOUT_CENTS
-
-
-def _min_payout():
-    return settings.PAYMENTS_MIN_PAYOUT_CENTS
-
-
 class TipForm(forms.Form):
-    amount = AmountField(label="Tip amount (USD)", max_cents=_max_payment)
+    amount = AmountField(label="Tip amount (USD)", max_cents=limits.max_payment_cents)
     note = forms.CharField(label="Note (optional)", max_length=100, required=False)
 
 
 class WithdrawForm(forms.Form):
-    amount = AmountField(label="Amount to withdraw (USD)", min_cents=_min_payout, max_cents=_max_payment)
+    amount = AmountField(
+        label="Amount to withdraw (USD)", min_cents=limits.min_payout_cents, max_cents=limits.max_payment_cents
+    )
     # One key per form shown: submitting the same form twice never pays out twice.
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=100)
 

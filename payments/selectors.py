@@ -9,6 +9,7 @@ from django.db.models.functions import TruncMonth
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from accounts.permissions import is_staff_member
 from config import clock
 
 from .chart import BarChart, bar_chart
@@ -75,7 +76,7 @@ def receipt_for(*, user, checkout_uuid) -> Checkout:
     checkouts = Checkout.objects.select_related("payee", "buyer").filter(
         status__in=[CheckoutStatus.PAID, CheckoutStatus.CREDITED]
     )
-    if not user.is_staff:
+    if not is_staff_member(user):
         checkouts = checkouts.filter(buyer=user)
     return get_object_or_404(checkouts, uuid=checkout_uuid)
 

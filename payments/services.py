@@ -20,7 +20,9 @@ from django.db.models import Case, F, Q, UUIDField, Value, When
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.audit import staff_action_record
 from accounts.notifications import notification_send
+from accounts.permissions import is_staff_member, is_support
 from config import clock
 from config.money import format_cents
 from config.paging import after_row, in_ids
@@ -64,7 +66,6 @@ from .models import (
 )
 from .providers import ProviderResult, get_provider
 from .selectors import Balances, balances_for, escrow_balance_cents
-from .templatetags.money import money
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ __all__ = [
     "checkouts_recover",
     "earnings_clear",
     "earnings_hold",
+    "earnings_staff_hold",
     "escrow_balance_cents",
     "escrow_fund",
     "escrow_refund",
@@ -143,7 +145,7 @@ def checkout_create(
         raise PaymentError("This kind of payment is not available.")
     amount = _cents(amount_cents)
     if amount > settings.PAYMENTS_MAX_CHECKOUT_CENTS:
-        raise InvalidAmount(f"One payment can be at most {money(settings.PAYMENTS_MAX_CHECKOUT_CENTS)}.")
+        raise InvalidAmount(f"One payment can be at most {format_cents(settings.PAYMENTS_MAX_CHECKOUT_CENTS)}.")
     if type(reference_id) is not int:
         raise PaymentError("What you are paying for could not be found.")
     if payee is not None and payee.pk == buyer.pk:
@@ -329,7 +331,7 @@ _POSTINGS = {"escrow": escrow_fund, "tip": tip_post}
 
 def _balance_short_message(checkout: Checkout) -> str:
     balance = balances_for(checkout.buyer).buyer_balance_cents
-    return f"Your balance ({money(balance)}) does not cover the total of {money(checkout.total_cents)}."
+    return f"Your balance ({format_cents(balance)}) does not cover the total of {format_cents(checkout.total_cents)}."
 
 
 def _record_payment(checkout: Checkout, purpose: Purpose, *, source: str, result: ProviderResult | None) -> None:
@@ -396,8 +398,8 @@ def _credit_charge(checkout: Checkout, result: ProviderResult, reason: str, *, m
 
 def _charged_message(reason: str, result: ProviderResult) -> str:
     return (
-        f"{reason} Your card was charged {money(result.amount_cents)}, so that amount was added to your balance; "
-        "you can use it for another payment."
+        f"{reason} Your card was charged {format_cents(result.amount_cents)}, so that amount was added to your "
+        "balance; you can use it for another payment."
     )
 
 
@@ -468,7 +470,7 @@ def _checkout_record_charge(checkout: Checkout, purpose: Purpose, result: Provid
         raise CheckoutCredited(message) from exc
     if outcome == "recorded":
         raise CheckoutAlreadyPaid(
-            f"This checkout was already paid with this card ({money(result.amount_cents)}, charged once). "
+            f"This checkout was already paid with this card ({format_cents(result.amount_cents)}, charged once). "
             "You were not charged a second time."
         )
     if outcome == "credited":
@@ -635,7 +637,7 @@ def tip_send(
 
 def _refuse_staff_payee(payee) -> None:
     # Support staff decide disputes: nobody may pay them (a tip could be a bribe).
-    if payee.is_staff or payee.is_superuser:
+    if is_staff_member(payee):
         raise PaymentError("Support staff and administrators cannot receive tips; nothing was charged.")
 
 
@@ -817,7 +819,7 @@ def escrow_refund(
             raise _nothing_held(milestone_id)
         amount = held if amount_cents is None else _cents(amount_cents, what="refund amount")
         if amount > held:
-            raise InsufficientFunds(f"At most {money(held)} can be refunded: that is what escrow holds.")
+            raise InsufficientFunds(f"At most {format_cents(held)} can be refunded: that is what escrow holds.")
         if card_checkout is not None:
             get_provider().refund(
                 charge_reference=card_checkout.provider_reference, amount_cents=amount, idempotency_key=key
@@ -866,7 +868,9 @@ def escrow_split(
         if held <= 0:
             raise _nothing_held(milestone_id)
         if seller_share > held:
-            raise InvalidAmount(f"The seller's share must be between {money(0)} and {money(held)} (what escrow holds).")
+            raise InvalidAmount(
+                f"The seller's share must be between {format_cents(0)} and {format_cents(held)} (what escrow holds)."
+            )
         commission = fees.seller_commission_cents(seller_share)
         posted = ledger_post(
             kind=TransactionKind.SPLIT,
@@ -1027,6 +1031,31 @@ def earnings_hold(*, milestone_id: int, hold: bool) -> int:
         return Earning.objects.filter(pk__in=ids).update(on_hold=hold)
 
 
+def earnings_staff_hold(*, actor, milestone_ids, hold: bool) -> int:
+    """Support staff freeze (or unfreeze) clearance of these milestones' pending earnings, from the admin.
+
+    The same change as ``earnings_hold``, one milestone at a time, with an audit row for each milestone
+    whose earnings changed. Support only (``accounts.permissions``). Returns how many earnings changed.
+    """
+    if not is_support(actor):
+        raise PaymentError("Only support staff can hold or release earnings.")
+    total = 0
+    with transaction.atomic():
+        for milestone_id in sorted({_milestone(m) for m in milestone_ids}):
+            changed = earnings_hold(milestone_id=milestone_id, hold=hold)
+            if changed:
+                staff_action_record(
+                    staff=actor,
+                    action="earnings_hold" if hold else "earnings_unhold",
+                    milestone=milestone_id,
+                    target=f"earnings of milestone {milestone_id}",
+                    detail=f"{'Held' if hold else 'Released the hold on'} {changed} pending earning(s) "
+                    "of the milestone in the admin.",
+                )
+            total += changed
+    return total
+
+
 # --- Withdrawals -----------------------------------------------------------
 def payout_request(*, seller, amount_cents: int, idempotency_key: str) -> Payout:
     """Withdraw ``amount_cents`` of the seller's available earnings through the provider.
@@ -1046,7 +1075,7 @@ def payout_request(*, seller, amount_cents: int, idempotency_key: str) -> Payout
         return _same_payout(existing, amount)
     minimum = settings.PAYMENTS_MIN_PAYOUT_CENTS
     if amount < minimum:
-        raise InvalidAmount(f"The smallest withdrawal is {money(minimum)}.")
+        raise InvalidAmount(f"The smallest withdrawal is {format_cents(minimum)}.")
     try:
         with transaction.atomic():
             available = user_account(seller, AccountKind.SELLER_AVAILABLE)
@@ -1057,7 +1086,9 @@ def payout_request(*, seller, amount_cents: int, idempotency_key: str) -> Payout
                 return _same_payout(existing, amount)
             balance = locked[available.pk].balance_cents
             if amount > balance:
-                raise InsufficientFunds(f"You can withdraw at most {money(balance)}: that is your available balance.")
+                raise InsufficientFunds(
+                    f"You can withdraw at most {format_cents(balance)}: that is your available balance."
+                )
             payout = Payout.objects.create(
                 seller=seller, amount_cents=amount, idempotency_key=key, created_at=clock.now()
             )

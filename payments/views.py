@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.once import once_per_form_key
+from config.money import format_cents
 
 from . import selectors, services
 from .exceptions import CheckoutAlreadyPaid, CheckoutCredited, PaymentError, PaymentInProgress
@@ -17,7 +18,6 @@ from .fees import commission_rule, fee_quote, service_fee_rule
 from .forms import CardForm, TipForm, WithdrawForm
 from .models import CheckoutStatus, PayoutStatus
 from .providers.sandbox import TEST_CARDS, format_card_number
-from .templatetags.money import money
 
 
 def _return_url(request, checkout):
@@ -66,7 +66,7 @@ def checkout(request, checkout_uuid):
                 return redirect(checkout.get_absolute_url())
             messages.success(
                 request,
-                f"Payment of {money(checkout.total_cents)} received for “{checkout.description}”. Thank you!",
+                f"Payment of {format_cents(checkout.total_cents)} received for “{checkout.description}”. Thank you!",
             )
             return redirect(_return_url(request, checkout))
     balances = selectors.balances_for(request.user)
@@ -119,7 +119,7 @@ def earnings(request):
             except PaymentError as error:
                 form.add_error(None, error.message)
             else:
-                amount = money(payout.amount_cents)
+                amount = format_cents(payout.amount_cents)
                 if payout.status == PayoutStatus.PAID:
                     messages.success(request, f"Withdrawal of {amount} sent to your payout account.")
                 elif payout.status == PayoutStatus.PROCESSING:

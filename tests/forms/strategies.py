@@ -69,8 +69,10 @@ def _amounts(field: AmountField):
 
 
 def _integers(field: forms.IntegerField):
-    low = field.min_value if field.min_value is not None else -100
-    high = field.max_value if field.max_value is not None else 100
+    # Limits may be callables reading a setting (config.limits), as amounts' are.
+    low, high = (value() if callable(value) else value for value in (field.min_value, field.max_value))
+    low = low if low is not None else -100
+    high = high if high is not None else 100
     return st.one_of(
         st.integers(low - 2, high + 2).map(str),
         st.integers().map(str),

@@ -10,6 +10,7 @@ import pytest
 from milestones.lifecycle import transitions
 from milestones.models import SYSTEM, Milestone, Order, State
 from tests.factories import UserFactory
+from tests.orders.dispute_builders import support_user
 
 B, S, OTHER, T, Y = "buyer", "seller", "other", "staff", "system"
 
@@ -45,7 +46,7 @@ ALL_NAMES = {name for per_actor in MATRIX.values() for names in per_actor.values
 @pytest.fixture
 def people(db):
     buyer, seller, other = UserFactory(), UserFactory(), UserFactory()
-    staff = UserFactory(is_staff=True)
+    staff = support_user()  # the staff role is support's (accounts.permissions)
     return {B: buyer, S: seller, OTHER: other, T: staff, Y: SYSTEM}
 
 

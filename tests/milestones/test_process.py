@@ -14,6 +14,7 @@ from milestones.lifecycle import transitions
 from milestones.models import SYSTEM, Milestone, State
 from orders import disputes
 from tests.factories import UserFactory
+from tests.orders.dispute_builders import support_user
 from tests.orders.builders import deliver, fund, make_order, ms
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,7 @@ def test_every_transition_of_the_state_machine_is_declared_once_as_a_step():
 @pytest.mark.parametrize("name", sorted(process.transition_steps()))
 def test_a_transitions_permission_is_its_steps_who(name):
     """The state machine's permission is read from ``who``: each kind of person is allowed exactly then."""
-    buyer, seller, staff = UserFactory(), UserFactory(), UserFactory(is_staff=True)
+    buyer, seller, staff = UserFactory(), UserFactory(), support_user()  # the staff role is support's
     order = make_order(10000, buyer=buyer, seller=seller)
     milestone = ms(order, 1)
     step = process.STEPS[name]

@@ -16,13 +16,13 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Notification
+from config.uploads import UploadedFile
 from marketplace import services as marketplace
 from marketplace.categories import ensure_category_tree
 from marketplace.models import Category, PackageTier
 from marketplace.services import PackageData
 from milestones import services as milestone_services
 from milestones.models import DeliveryFile
-from milestones.services import UploadedFile
 from orders import disputes
 from orders import services as order_services
 from orders.models import DisputeAttachment

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 from accounts.models import User
+from accounts.permissions import SUPPORT_GROUP
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -44,7 +45,7 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
             EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
         # Support staff work the Resolution Center; the group and its permissions come from orders' migrations.
-        support, _ = Group.objects.get_or_create(name="Support")
+        support, _ = Group.objects.get_or_create(name=SUPPORT_GROUP)
         support.user_set.add(User.objects.get(email="support@example.com"))
         for dotted in APP_SEEDERS:
             import_string(dotted)(self.stdout)
