@@ -14,8 +14,8 @@ from milestones.lifecycle import transitions
 from milestones.models import SYSTEM, Milestone, State
 from orders import disputes
 from tests.factories import UserFactory
-from tests.orders.dispute_builders import support_user
 from tests.orders.builders import deliver, fund, make_order, ms
+from tests.orders.dispute_builders import support_user
 
 pytestmark = pytest.mark.django_db
 
