@@ -57,3 +57,10 @@ def test_the_admin_add_and_change_forms_leave_the_status_to_the_lifecycle(client
     form = response.context["adminform"].form
     assert "status" not in form.fields
     assert "status" not in client.get(reverse("admin:marketplace_gig_add")).context["adminform"].form.fields
+
+
+def test_only_staff_change_a_gig_they_do_not_own(gig, seller, stranger):
+    for actor in (seller, stranger, None):
+        with pytest.raises(services.NotAllowed):
+            services.gig_status_change_by_staff(gig_id=gig.pk, actor=actor, transition="pause")
+    assert Gig.objects.get(pk=gig.pk).status == GigStatus.ACTIVE
