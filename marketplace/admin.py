@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from accounts.admin_audit import AuditedAdmin
 from accounts.permissions import is_support
@@ -79,7 +79,8 @@ class GigAdmin(AuditedAdmin):
     raw_id_fields = ["seller"]
     filter_horizontal = ["tags"]
     # The rating is the seller's, copied here by services.seller_stats_update (the browse order's key).
-    readonly_fields = ["created_at", "updated_at", "seller_rating", "seller_rating_count"]
+    # The status moves only through the gig's lifecycle: the actions below, or its seller's pages.
+    readonly_fields = ["status", "created_at", "updated_at", "seller_rating", "seller_rating_count"]
     date_hierarchy = "created_at"
     inlines = [GigPackageInline, GigImageInline]
     # Adding and changing go through services.gig_staff_save (search vector, prices from packages, audit row).
@@ -96,6 +97,27 @@ class GigAdmin(AuditedAdmin):
 
     def save_related(self, request, form, formsets, change):
         services.gig_staff_save(actor=request.user, form=form, formsets=formsets)
+
+    actions = ["pause", "resume", "soft_delete"]
+
+    def _status_change(self, request, queryset, transition):
+        changed = sum(
+            services.gig_status_change_by_staff(gig_id=pk, actor=request.user, transition=transition)
+            for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"{changed} gig(s) changed; the others' status does not allow it.", messages.INFO)
+
+    @admin.action(description="Pause the selected gigs")
+    def pause(self, request, queryset):
+        self._status_change(request, queryset, "pause")
+
+    @admin.action(description="Resume the selected paused gigs")
+    def resume(self, request, queryset):
+        self._status_change(request, queryset, "resume")
+
+    @admin.action(description="Delete the selected gigs (they leave every listing for good)")
+    def soft_delete(self, request, queryset):
+        self._status_change(request, queryset, "soft_delete")
 
 
 @admin.register(GigPackage)

@@ -1,7 +1,7 @@
 """Gigs, categories, seller stats and conversations.
 
 Every write goes through ``marketplace.services``; these models only hold data,
-constraints and small read-only helpers.
+constraints, small read-only helpers and the gig's status transitions.
 """
 
 from decimal import Decimal
@@ -11,8 +11,10 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django_fsm import FSMField, transition
 
 from config import clock, limits
+from config.fsm import FSMModelMixin
 from config.models import Attachment
 from config.text import LineCharField
 from config.uploads import private_upload_to
@@ -58,8 +60,8 @@ class GigStatus(models.TextChoices):
     DELETED = "deleted", "Deleted"
 
 
-class Gig(models.Model):
-    """A seller's listing.
+class Gig(FSMModelMixin, models.Model):
+    """A seller's listing: active (listed) or paused by its seller, until it is deleted.
 
     ``price_cents`` is the starting price and ``delivery_days`` the fastest
     delivery: with packages they are the lowest of the three (kept in step by
@@ -76,7 +78,7 @@ class Gig(models.Model):
     delivery_days = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
     )
-    status = models.CharField(max_length=10, choices=GigStatus.choices, default=GigStatus.ACTIVE, db_index=True)
+    status = FSMField(max_length=10, choices=GigStatus.choices, default=GigStatus.ACTIVE, db_index=True, protected=True)
     offers_milestones = models.BooleanField("offers milestone plans", default=False)
     created_at = models.DateTimeField(default=clock.now, db_index=True)
     updated_at = models.DateTimeField(default=clock.now)
@@ -120,6 +122,21 @@ class Gig(models.Model):
     @property
     def is_active(self):
         return self.status == GigStatus.ACTIVE
+
+    # --- the lifecycle ----------------------------------------------------
+    @transition(status, source=GigStatus.ACTIVE, target=GigStatus.PAUSED)
+    def pause(self):
+        """Hidden from browsing, no new contacts; its seller can resume it."""
+        self.updated_at = clock.now()
+
+    @transition(status, source=GigStatus.PAUSED, target=GigStatus.ACTIVE)
+    def resume(self):
+        self.updated_at = clock.now()
+
+    @transition(status, source=[GigStatus.ACTIVE, GigStatus.PAUSED], target=GigStatus.DELETED)
+    def soft_delete(self):
+        """For good: it leaves every listing; orders and conversations keep their link."""
+        self.updated_at = clock.now()
 
     @property
     def cover(self):

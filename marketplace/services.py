@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.text import slugify
+from django_fsm import can_proceed
 from PIL import Image, ImageOps
 
 from accounts.audit import staff_action_record
@@ -379,28 +380,54 @@ def gig_update(
     return gig
 
 
-def _gig_set_status(*, gig: Gig, actor, status: str) -> Gig:
+def _gig_set_status(*, gig: Gig, actor, status: str, transition: str) -> Gig:
+    """Take the gig's ``transition`` to ``status``; a gig already there is left as it is."""
     with transaction.atomic():
         gig = _lock_own_gig(gig, actor)
         if gig.status != status:
-            gig.status = status
-            gig.updated_at = clock.now()
+            getattr(gig, transition)()
             gig.save(update_fields=["status", "updated_at"])
     return gig
 
 
 def gig_pause(*, gig: Gig, actor) -> Gig:
     """Hide the gig from browsing and stop new contacts about it; the seller can resume it."""
-    return _gig_set_status(gig=gig, actor=actor, status=GigStatus.PAUSED)
+    return _gig_set_status(gig=gig, actor=actor, status=GigStatus.PAUSED, transition="pause")
 
 
 def gig_activate(*, gig: Gig, actor) -> Gig:
-    return _gig_set_status(gig=gig, actor=actor, status=GigStatus.ACTIVE)
+    return _gig_set_status(gig=gig, actor=actor, status=GigStatus.ACTIVE, transition="resume")
 
 
 def gig_delete(*, gig: Gig, actor) -> Gig:
     """Soft delete: the gig leaves every listing for good; orders and conversations keep their link."""
-    return _gig_set_status(gig=gig, actor=actor, status=GigStatus.DELETED)
+    return _gig_set_status(gig=gig, actor=actor, status=GigStatus.DELETED, transition="soft_delete")
+
+
+# What an operator may do to any gig from the Django admin: transition -> what the audit log says.
+STAFF_GIG_TRANSITIONS = {"pause": "Paused the gig", "resume": "Resumed the gig", "soft_delete": "Deleted the gig"}
+
+
+def gig_status_change_by_staff(*, gig_id: int, actor, transition: str) -> bool:
+    """An operator pauses, resumes or deletes a gig (the admin's actions); audit-logged.
+
+    Returns False (nothing written) when the gig's status does not allow ``transition``.
+    """
+    if actor is None or not (actor.is_active and actor.is_staff):
+        raise NotAllowed("Only staff can change another seller's gig.")
+    if transition not in STAFF_GIG_TRANSITIONS:
+        raise NotAllowed("Unknown gig action.")
+    with transaction.atomic():
+        gig = Gig.objects.select_for_update().get(pk=gig_id)
+        method = getattr(gig, transition)
+        if not can_proceed(method):
+            return False
+        method()
+        gig.save(update_fields=["status", "updated_at"])
+        staff_action_record(
+            staff=actor, action=f"gig_{transition}", target=f"gig {gig.pk}", detail=STAFF_GIG_TRANSITIONS[transition]
+        )
+    return True
 
 
 def gig_staff_save(*, actor, form, formsets=()) -> Gig:

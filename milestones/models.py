@@ -16,6 +16,7 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 
 from accounts.permissions import is_support
 from config import clock, limits
+from config.fsm import FSMModelMixin, bulk_transition
 from config.models import Attachment
 from config.text import LineCharField
 from config.uploads import private_upload_to
@@ -27,15 +28,21 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class Order(models.Model):
-    """An agreed plan between a buyer and a seller: its milestones run in sequence."""
+class Order(FSMModelMixin, models.Model):
+    """An agreed plan between a buyer and a seller: its milestones run in sequence.
+
+    Active while any milestone is open; once all are final it is completed (one was paid) or cancelled
+    (none was): ``milestones.services.order_refresh_status`` decides which and takes the transition.
+    """
 
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_bought")
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders_sold")
     gig = models.ForeignKey("marketplace.Gig", on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
     conversation = models.ForeignKey("marketplace.Conversation", on_delete=models.PROTECT, related_name="orders")
     title = LineCharField(max_length=140)
-    status = models.CharField(max_length=10, choices=OrderStatus.choices, default=OrderStatus.ACTIVE, db_index=True)
+    status = FSMField(
+        max_length=10, choices=OrderStatus.choices, default=OrderStatus.ACTIVE, db_index=True, protected=True
+    )
     created_at = models.DateTimeField(default=clock.now)
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -61,6 +68,16 @@ class Order(models.Model):
 
     def other_party(self, user):
         return self.seller if user.pk == self.buyer_id else self.buyer
+
+    @transition(status, source=OrderStatus.ACTIVE, target=OrderStatus.COMPLETED)
+    def complete(self):
+        """Every milestone is final and at least one was paid."""
+        self.ended_at = clock.now()
+
+    @transition(status, source=OrderStatus.ACTIVE, target=OrderStatus.CANCELLED)
+    def cancel(self):
+        """Every milestone is final and none was paid."""
+        self.ended_at = clock.now()
 
 
 class State(models.TextChoices):
@@ -399,14 +416,48 @@ class RequestStatus(models.TextChoices):
     CLOSED = "closed", "Closed with the milestone"  # the milestone ended first: it can no longer be answered
 
 
-class MilestoneRequest(models.Model):
+class RequestQuerySet(models.QuerySet):
+    def close(self, *, now) -> int:
+        """Take ``close`` on these requests (the pending ones) in one UPDATE; returns how many closed."""
+        return bulk_transition(self, self.model.close, decided_at=now)
+
+
+class RequestLifecycle(FSMModelMixin, models.Model):
+    """The lifecycle of a request one side makes about a milestone: pending until the other side accepts
+    or declines it, the one who asked withdraws it, or its milestone ends (closed)."""
+
+    status = FSMField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING, protected=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RequestQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @transition(status, source=RequestStatus.PENDING, target=RequestStatus.ACCEPTED)
+    def accept(self):
+        self.decided_at = clock.now()
+
+    @transition(status, source=RequestStatus.PENDING, target=RequestStatus.DECLINED)
+    def decline(self):
+        self.decided_at = clock.now()
+
+    @transition(status, source=RequestStatus.PENDING, target=RequestStatus.WITHDRAWN)
+    def withdraw(self):
+        self.decided_at = clock.now()
+
+    @transition(status, source=RequestStatus.PENDING, target=RequestStatus.CLOSED)
+    def close(self):
+        """Its milestone ended first (see ``RequestQuerySet.close``, how the services take it)."""
+        self.decided_at = clock.now()
+
+
+class MilestoneRequest(RequestLifecycle):
     """Something one side asks of the other about a milestone, answered once."""
 
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(max_length=2000)
-    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
     created_at = models.DateTimeField(default=clock.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         abstract = True
@@ -448,7 +499,7 @@ class CancellationRequest(MilestoneRequest):
         return f"Cancellation of milestone {self.milestone_id} ({self.status})"
 
 
-class PlanChange(models.Model):
+class PlanChange(RequestLifecycle):
     """A proposed edit to an unstarted milestone; applied only when the other side accepts.
 
     (Adding a milestone needs no such record: the new milestone itself waits in
@@ -465,9 +516,7 @@ class PlanChange(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
     )
     revisions_allowed = models.PositiveSmallIntegerField(validators=[MaxValueValidator(limits.max_revisions)])
-    status = models.CharField(max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
     created_at = models.DateTimeField(default=clock.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -94,9 +94,7 @@ def milestone_requests_close(milestone, *, kinds=tuple(_OPEN_REQUESTS)) -> int:
     for name in kinds:
         model = _OPEN_REQUESTS[name]
         if getattr(milestone, name, True):
-            closed += model.objects.filter(milestone=milestone, status=RequestStatus.PENDING).update(
-                status=RequestStatus.CLOSED, decided_at=now
-            )
+            closed += model.objects.filter(milestone=milestone).close(now=now)
             setattr(milestone, name, False)
     return closed
 
@@ -231,8 +229,10 @@ def order_refresh_status(*, order: Order) -> Order:
     new_status = OrderStatus.COMPLETED if any(s in PAID_STATES for s in states) else OrderStatus.CANCELLED
     if order.status != new_status:
         old = order.status
-        order.status = new_status
-        order.ended_at = clock.now()
+        if new_status == OrderStatus.COMPLETED:
+            order.complete()
+        else:
+            order.cancel()
         order.save(update_fields=["status", "ended_at"])
         timeline_record(order=order, action=f"order_{new_status}", from_state=old, to_state=new_status)
         process.announce(
@@ -464,10 +464,11 @@ def _decide(request, *, actor, accept, proposer_id, refusal):
     if actor.pk == proposer_id:
         if accept:
             raise OrderError(refusal)
-        request.status = RequestStatus.WITHDRAWN
+        request.withdraw()
+    elif accept:
+        request.accept()
     else:
-        request.status = RequestStatus.ACCEPTED if accept else RequestStatus.DECLINED
-    request.decided_at = clock.now()
+        request.decline()
     request.save(update_fields=["status", "decided_at"])
 
 

@@ -54,12 +54,6 @@ from .models import (
 
 logger = logging.getLogger(__name__)
 
-RESOLVE_TRANSITIONS = {
-    DisputeOutcome.RELEASE: "resolve_release",
-    DisputeOutcome.REFUND: "resolve_refund",
-    DisputeOutcome.SPLIT: "resolve_split",
-}
-
 
 # --- helpers -----------------------------------------------------------------
 def _lock_dispute(dispute_id):
@@ -174,9 +168,7 @@ def terms_text(outcome, seller_cents, buyer_cents):
 
 
 def _lapse_proposals(dispute):
-    dispute.proposals.filter(status=SettlementStatus.PENDING).update(
-        status=SettlementStatus.LAPSED, decided_at=clock.now()
-    )
+    dispute.proposals.lapse(now=clock.now())
 
 
 def _close_with_outcome(dispute, milestone, *, outcome, seller_amount_cents, actor, decision, decided_by):
@@ -186,12 +178,19 @@ def _close_with_outcome(dispute, milestone, *, outcome, seller_amount_cents, act
         raise StaleAction("Nothing is held in escrow for this milestone any more; nothing was moved.")
     seller_cents, buyer_cents = _split_amounts(outcome, held, seller_amount_cents)
     terms = terms_text(outcome, seller_cents, buyer_cents)
-    run_transition(
-        milestone,
-        RESOLVE_TRANSITIONS[outcome],
-        actor,
-        detail=f"{terms}. {decision}"[:2000],
-        notice={"terms": terms, "url": _dispute_url(dispute)},
+    dispute.resolve(
+        take=lambda m, name: run_transition(
+            m,
+            name,
+            actor,
+            detail=f"{terms}. {decision}"[:2000],
+            notice={"terms": terms, "url": _dispute_url(dispute)},
+        ),
+        outcome=outcome,
+        seller_amount_cents=seller_cents,
+        buyer_amount_cents=buyer_cents,
+        decision=decision,
+        decided_by=decided_by,
     )
     order = milestone.order
     try:
@@ -212,14 +211,6 @@ def _close_with_outcome(dispute, milestone, *, outcome, seller_amount_cents, act
     except PaymentError as exc:  # the whole transaction rolls back: the milestone stays disputed
         raise OrderError(f"The money could not be moved: {exc.message} Nothing was changed.") from exc
     payments.earnings_hold(milestone_id=milestone.pk, hold=False)
-    dispute.status = DisputeStatus.RESOLVED
-    dispute.outcome = outcome
-    dispute.seller_amount_cents = seller_cents
-    dispute.buyer_amount_cents = buyer_cents
-    dispute.decision = decision
-    dispute.decided_by = decided_by
-    dispute.settled_by_parties = decided_by is None
-    dispute.closed_at = clock.now()
     dispute.save()
     _lapse_proposals(dispute)
     order_after_close(milestone)
@@ -236,26 +227,16 @@ def dispute_open(*, milestone_id, actor, reason, description, files=(), expected
         raise OrderError("Choose the reason for the dispute.")
     if not (description or "").strip():
         raise OrderError("Describe what happened: support and the other side read it first.")
-    state_before = milestone.state
     label = DisputeReason(reason).label
-    run_transition(
-        milestone,
-        "open_dispute",
-        actor,
-        expected_state=expected_state,
-        detail=f"{label}: {description[:300]}",
-        announce=False,  # once the case exists: the notice links to it and names its answer deadline
-    )
-    now = clock.now()
-    dispute = Dispute.objects.create(
-        order=milestone.order,
+    dispute = Dispute.objects.open(
         milestone=milestone,
+        take=lambda m, name: run_transition(
+            m, name, actor, expected_state=expected_state, detail=f"{label}: {description[:300]}"
+        ),
         opened_by=actor,
         reason=reason,
         description=description,
-        state_before=state_before,
-        created_at=now,
-        answer_due_at=now + settings.DISPUTE_ANSWER_WINDOW,
+        answer_window=settings.DISPUTE_ANSWER_WINDOW,
     )
     _add_message(dispute, actor, DisputeMessageKind.OPENING, description, files)
     payments.earnings_hold(milestone_id=milestone.pk, hold=True)
@@ -334,9 +315,7 @@ def dispute_ask_staff(*, dispute_id, actor) -> Dispute:
 
 
 def _escalate(dispute, milestone, escalation, *, actor=None):
-    dispute.status = DisputeStatus.WAITING_FOR_STAFF
-    dispute.escalation = escalation
-    dispute.escalated_at = clock.now()
+    dispute.escalate(escalation=escalation)
     dispute.save(update_fields=["status", "escalation", "escalated_at"])
     label = DisputeEscalation(escalation).label
     timeline_record(order=milestone.order, milestone=milestone, actor=actor, action="dispute_escalated", detail=label)
@@ -354,9 +333,7 @@ def settlement_propose(*, dispute_id, actor, outcome, seller_amount_cents=None, 
     if held <= 0:
         raise StaleAction("Nothing is held in escrow for this milestone; there is nothing to settle.")
     seller_cents, buyer_cents = _split_amounts(outcome, held, seller_amount_cents)
-    dispute.proposals.filter(status=SettlementStatus.PENDING).update(
-        status=SettlementStatus.SUPERSEDED, decided_at=clock.now()
-    )
+    dispute.proposals.supersede(now=clock.now())
     proposal = SettlementProposal.objects.create(
         dispute=dispute,
         proposed_by=actor,
@@ -390,8 +367,7 @@ def settlement_accept(*, proposal_id, actor) -> Dispute:
     _require_active(dispute)
     _refuse(proposal_answer_refusal(proposal, actor))
     held = _held_cents(milestone)
-    proposal.status = SettlementStatus.ACCEPTED
-    proposal.decided_at = clock.now()
+    proposal.accept()
     proposal.save(update_fields=["status", "decided_at"])
     seller_cents, buyer_cents = _split_amounts(proposal.outcome, held, proposal.seller_amount_cents)
     decision = (
@@ -419,8 +395,10 @@ def settlement_decline(*, proposal_id, actor) -> SettlementProposal:
     party_check(milestone, actor, "buyer", "seller")
     _require_active(dispute)
     mine = actor.pk == proposal.proposed_by_id
-    proposal.status = SettlementStatus.WITHDRAWN if mine else SettlementStatus.DECLINED
-    proposal.decided_at = clock.now()
+    if mine:
+        proposal.withdraw()
+    else:
+        proposal.decline()
     proposal.save(update_fields=["status", "decided_at"])
     timeline_record(order=milestone.order, milestone=milestone, actor=actor, action=f"settlement_{proposal.status}")
     process.announce(
@@ -443,17 +421,12 @@ def dispute_withdraw(*, dispute_id, actor) -> Dispute:
     _refuse(withdraw_refusal(dispute, actor))
     if milestone.state != State.DISPUTED:
         raise StaleAction(f"This milestone is “{milestone.get_state_display()}”, not disputed; nothing was done.")
-    run_transition(
-        milestone,
-        "withdraw_dispute",
-        actor,
-        detail="dispute withdrawn",
-        back_to=dispute.state_before,
-        notice={"state": State(dispute.state_before).label},
+    dispute.withdraw(
+        take=lambda m, name, **kw: run_transition(
+            m, name, actor, detail="dispute withdrawn", notice={"state": State(dispute.state_before).label}, **kw
+        )
     )
     payments.earnings_hold(milestone_id=milestone.pk, hold=False)
-    dispute.status = DisputeStatus.WITHDRAWN
-    dispute.closed_at = clock.now()
     dispute.save(update_fields=["status", "closed_at"])
     _lapse_proposals(dispute)
 

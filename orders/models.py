@@ -4,11 +4,14 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django_fsm import FSMField, TransitionNotAllowed, transition
 
 from config import clock, limits
+from config.fsm import FSMModelMixin, bulk_transition
 from config.models import Attachment
 from config.text import LineCharField
 from config.uploads import private_upload_to
+from milestones.models import State
 
 
 class OfferStatus(models.TextChoices):
@@ -20,11 +23,27 @@ class OfferStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
-class Offer(models.Model):
+def _offer_not_expired(offer):
+    return offer.expires_at > clock.now()
+
+
+def _offer_past_expiry(offer):
+    return not _offer_not_expired(offer)
+
+
+class OfferQuerySet(models.QuerySet):
+    def expire(self, *, now) -> int:
+        """Take ``Offer.expire`` on these offers (pending, past their expiry) in one UPDATE; returns how many."""
+        return bulk_transition(self.filter(expires_at__lte=now), Offer.expire, decided_at=now)
+
+
+class Offer(FSMModelMixin, models.Model):
     """One version of a milestone plan sent in a conversation.
 
     A counter-offer is a new Offer whose ``previous`` is the one it answers;
-    every version stays on record in the conversation.
+    every version stays on record in the conversation. Pending until the
+    recipient accepts, declines or counters it (superseded), its author
+    withdraws it, or it expires.
     """
 
     conversation = models.ForeignKey("marketplace.Conversation", on_delete=models.PROTECT, related_name="offers")
@@ -39,7 +58,9 @@ class Offer(models.Model):
         "marketplace.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="offer"
     )
     note = models.TextField(max_length=3000, blank=True)
-    status = models.CharField(max_length=12, choices=OfferStatus.choices, default=OfferStatus.PENDING, db_index=True)
+    status = FSMField(
+        max_length=12, choices=OfferStatus.choices, default=OfferStatus.PENDING, db_index=True, protected=True
+    )
     created_at = models.DateTimeField(default=clock.now)
     expires_at = models.DateTimeField(db_index=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -47,6 +68,8 @@ class Offer(models.Model):
     order = models.OneToOneField(
         "milestones.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="offer"
     )
+
+    objects = OfferQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -64,6 +87,29 @@ class Offer(models.Model):
 
     def recipient_id(self):
         return self.seller_id if self.author_id == self.buyer_id else self.buyer_id
+
+    # --- the lifecycle ----------------------------------------------------
+    @transition(status, source=OfferStatus.PENDING, target=OfferStatus.ACCEPTED, conditions=[_offer_not_expired])
+    def accept(self):
+        self.decided_at = clock.now()
+
+    @transition(status, source=OfferStatus.PENDING, target=OfferStatus.DECLINED, conditions=[_offer_not_expired])
+    def decline(self):
+        self.decided_at = clock.now()
+
+    @transition(status, source=OfferStatus.PENDING, target=OfferStatus.WITHDRAWN, conditions=[_offer_not_expired])
+    def withdraw(self):
+        self.decided_at = clock.now()
+
+    @transition(status, source=OfferStatus.PENDING, target=OfferStatus.SUPERSEDED, conditions=[_offer_not_expired])
+    def supersede(self):
+        """The recipient answered with a counter-offer (a new Offer whose ``previous`` is this one)."""
+        self.decided_at = clock.now()
+
+    @transition(status, source=OfferStatus.PENDING, target=OfferStatus.EXPIRED, conditions=[_offer_past_expiry])
+    def expire(self):
+        """Taken in batches by the expiry sweep (``OfferQuerySet.expire``)."""
+        self.decided_at = clock.now()
 
 
 class OfferMilestone(models.Model):
@@ -153,12 +199,60 @@ class DisputeEscalation(models.TextChoices):
     REQUESTED = "requested", "A party asked support to decide"
 
 
-class Dispute(models.Model):
+# The milestone transition a case's outcome takes, and the state it leaves the milestone in.
+RESOLVE_TRANSITIONS = {
+    DisputeOutcome.RELEASE: "resolve_release",
+    DisputeOutcome.REFUND: "resolve_refund",
+    DisputeOutcome.SPLIT: "resolve_split",
+}
+RESOLVED_MILESTONE_STATES = {
+    DisputeOutcome.RELEASE: State.APPROVED,
+    DisputeOutcome.REFUND: State.CANCELLED,
+    DisputeOutcome.SPLIT: State.SETTLED,
+}
+
+
+def _move_milestone(milestone, take, name, *, to, **kwargs):
+    """Take the milestone's transition ``name`` with ``take`` and check it arrived in state ``to``.
+
+    ``take(milestone, name, **kwargs)`` is how the calling service takes a milestone transition (its
+    ``run_transition``: who acts, the permission check, the timeline); whatever it raises stops the
+    dispute's own transition too, so the case and its milestone move together or not at all.
+    """
+    take(milestone, name, **kwargs)
+    if milestone.state != to:
+        raise TransitionNotAllowed(f"the milestone is {milestone.state} after {name}, not {to}")
+
+
+class DisputeQuerySet(models.QuerySet):
+    def open(self, *, milestone, take, answer_window, **fields):
+        """Open a case on ``milestone``: its ``open_dispute`` transition and the new dispute in one step.
+
+        The other side has ``answer_window`` to answer; ``fields`` are the case's own (``opened_by``,
+        ``reason``, ``description``).
+        """
+        state_before = milestone.state
+        _move_milestone(milestone, take, "open_dispute", to=State.DISPUTED)
+        now = clock.now()
+        return self.create(
+            order=milestone.order,
+            milestone=milestone,
+            state_before=state_before,
+            created_at=now,
+            answer_due_at=now + answer_window,
+            **fields,
+        )
+
+
+class Dispute(FSMModelMixin, models.Model):
     """A disagreement over one milestone: opened by a party, closed by a settlement, a withdrawal or staff.
 
     While it is open the milestone is ``disputed`` (auto-approval frozen) and
     clearance of its earnings is on hold. ``state_before`` is where a
-    withdrawal puts the milestone back.
+    withdrawal puts the milestone back. The case and its milestone move
+    together: ``Dispute.objects.open`` takes the milestone's ``open_dispute``,
+    ``resolve`` its ``resolve_*`` and ``withdraw`` its ``withdraw_dispute``;
+    nothing else takes those.
     """
 
     order = models.ForeignKey("milestones.Order", on_delete=models.PROTECT, related_name="disputes")
@@ -167,7 +261,9 @@ class Dispute(models.Model):
     reason = models.CharField(max_length=20, choices=DisputeReason.choices)
     description = models.TextField("what happened", max_length=5000)
     state_before = models.CharField(max_length=20, help_text="The milestone's state when the dispute was opened.")
-    status = models.CharField(max_length=20, choices=DisputeStatus.choices, default=DisputeStatus.OPEN, db_index=True)
+    status = FSMField(
+        max_length=20, choices=DisputeStatus.choices, default=DisputeStatus.OPEN, db_index=True, protected=True
+    )
     answer_due_at = models.DateTimeField(db_index=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
@@ -188,6 +284,8 @@ class Dispute(models.Model):
         help_text="The support agent; empty when both parties agreed a settlement.",
     )
     settled_by_parties = models.BooleanField(default=False)
+
+    objects = DisputeQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -231,6 +329,34 @@ class Dispute(models.Model):
     def is_overdue(self):
         return self.status == DisputeStatus.OPEN and self.answered_at is None and self.answer_due_at <= clock.now()
 
+    # --- the lifecycle ----------------------------------------------------
+    @transition(status, source=DisputeStatus.OPEN, target=DisputeStatus.WAITING_FOR_STAFF)
+    def escalate(self, *, escalation):
+        """Support takes the case: unanswered in time, or a party asked."""
+        self.escalation = escalation
+        self.escalated_at = clock.now()
+
+    @transition(status, source=list(ACTIVE_DISPUTE_STATUSES), target=DisputeStatus.RESOLVED)
+    def resolve(self, *, take, outcome, seller_amount_cents, buyer_amount_cents, decision, decided_by):
+        """Close the case with ``outcome``; the milestone takes the matching ``resolve_*`` in the same step.
+
+        ``decided_by`` is the support agent, None when the parties agreed a settlement.
+        """
+        _move_milestone(self.milestone, take, RESOLVE_TRANSITIONS[outcome], to=RESOLVED_MILESTONE_STATES[outcome])
+        self.outcome = outcome
+        self.seller_amount_cents = seller_amount_cents
+        self.buyer_amount_cents = buyer_amount_cents
+        self.decision = decision
+        self.decided_by = decided_by
+        self.settled_by_parties = decided_by is None
+        self.closed_at = clock.now()
+
+    @transition(status, source=list(ACTIVE_DISPUTE_STATUSES), target=DisputeStatus.WITHDRAWN)
+    def withdraw(self, *, take):
+        """The opener drops the case; the milestone goes back to ``state_before`` in the same step."""
+        _move_milestone(self.milestone, take, "withdraw_dispute", to=self.state_before, back_to=self.state_before)
+        self.closed_at = clock.now()
+
 
 class DisputeMessageKind(models.TextChoices):
     OPENING = "opening", "Opened the dispute"
@@ -272,7 +398,17 @@ class SettlementStatus(models.TextChoices):
     LAPSED = "lapsed", "Lapsed (the case closed)"
 
 
-class SettlementProposal(models.Model):
+class SettlementQuerySet(models.QuerySet):
+    def supersede(self, *, now) -> int:
+        """Take ``SettlementProposal.supersede`` on these (the pending ones) in one UPDATE."""
+        return bulk_transition(self, SettlementProposal.supersede, decided_at=now)
+
+    def lapse(self, *, now) -> int:
+        """Take ``SettlementProposal.lapse`` on these (the pending ones) in one UPDATE."""
+        return bulk_transition(self, SettlementProposal.lapse, decided_at=now)
+
+
+class SettlementProposal(FSMModelMixin, models.Model):
     """One party's offer to end the dispute without staff; the other party accepts or declines."""
 
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="proposals")
@@ -282,9 +418,11 @@ class SettlementProposal(models.Model):
     seller_amount_cents = models.PositiveIntegerField()
     buyer_amount_cents = models.PositiveIntegerField()
     note = models.TextField(max_length=2000, blank=True)
-    status = models.CharField(max_length=10, choices=SettlementStatus.choices, default=SettlementStatus.PENDING)
+    status = FSMField(max_length=10, choices=SettlementStatus.choices, default=SettlementStatus.PENDING, protected=True)
     created_at = models.DateTimeField(default=clock.now)
     decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SettlementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -296,3 +434,25 @@ class SettlementProposal(models.Model):
 
     def __str__(self):
         return f"{self.get_outcome_display()} proposed on dispute #{self.dispute_id} ({self.get_status_display()})"
+
+    @transition(status, source=SettlementStatus.PENDING, target=SettlementStatus.ACCEPTED)
+    def accept(self):
+        self.decided_at = clock.now()
+
+    @transition(status, source=SettlementStatus.PENDING, target=SettlementStatus.DECLINED)
+    def decline(self):
+        self.decided_at = clock.now()
+
+    @transition(status, source=SettlementStatus.PENDING, target=SettlementStatus.WITHDRAWN)
+    def withdraw(self):
+        self.decided_at = clock.now()
+
+    @transition(status, source=SettlementStatus.PENDING, target=SettlementStatus.SUPERSEDED)
+    def supersede(self):
+        """A newer proposal on the same case replaces it (``SettlementQuerySet.supersede``)."""
+        self.decided_at = clock.now()
+
+    @transition(status, source=SettlementStatus.PENDING, target=SettlementStatus.LAPSED)
+    def lapse(self):
+        """The case closed first (``SettlementQuerySet.lapse``)."""
+        self.decided_at = clock.now()

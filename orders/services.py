@@ -128,8 +128,7 @@ def offer_counter(*, offer_id, actor, items, note="") -> Offer:
     offer = _lock_open_offer(offer_id)
     _require_recipient(offer, actor, "answer")
     items = _validate_plan(items)
-    offer.status = OfferStatus.SUPERSEDED
-    offer.decided_at = clock.now()
+    offer.supersede()
     offer.save(update_fields=["status", "decided_at"])
     return _new_offer(
         conversation=offer.conversation, author=actor, items=items, note=note, gig=offer.gig, previous=offer
@@ -164,8 +163,7 @@ def offer_accept(*, offer_id, actor) -> Order:
     """The other side accepts the plan: the order and its milestones come to life, awaiting funding."""
     offer = _lock_open_offer(offer_id)
     _require_recipient(offer, actor, "accept")
-    offer.status = OfferStatus.ACCEPTED
-    offer.decided_at = clock.now()
+    offer.accept()
     offer.save(update_fields=["status", "decided_at"])
     plan = list(offer.plan.all())
     title = offer.gig.title if offer.gig_id else plan[0].title
@@ -198,8 +196,7 @@ def offer_accept(*, offer_id, actor) -> Order:
 def offer_decline(*, offer_id, actor) -> Offer:
     offer = _lock_open_offer(offer_id)
     _require_recipient(offer, actor, "decline")
-    offer.status = OfferStatus.DECLINED
-    offer.decided_at = clock.now()
+    offer.decline()
     offer.save(update_fields=["status", "decided_at"])
     notification_send(
         user=offer.conversation.other_party(actor),
@@ -214,8 +211,7 @@ def offer_withdraw(*, offer_id, actor) -> Offer:
     offer = _lock_open_offer(offer_id)
     if actor.pk != offer.author_id:
         raise OrderError("Only the person who sent an offer can withdraw it.")
-    offer.status = OfferStatus.WITHDRAWN
-    offer.decided_at = clock.now()
+    offer.withdraw()
     offer.save(update_fields=["status", "decided_at"])
     return offer
 
@@ -233,9 +229,7 @@ def offers_expire(*, now=None, batch_size=500) -> int:
             )
             if not ids:
                 return done
-            done += Offer.objects.filter(pk__in=ids, status=OfferStatus.PENDING).update(
-                status=OfferStatus.EXPIRED, decided_at=now
-            )
+            done += Offer.objects.filter(pk__in=ids).expire(now=now)
 
 
 @transaction.atomic

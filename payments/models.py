@@ -33,8 +33,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django_fsm import FSMField, transition
 
 from config import clock
+from config.fsm import FSMModelMixin, bulk_transition
 
 
 class AccountKind(models.TextChoices):
@@ -179,12 +181,28 @@ class PaymentSource(models.TextChoices):
     BALANCE = "balance", "Balance"
 
 
-class Checkout(models.Model):
+def _claim_free(checkout) -> bool:
+    """Nothing else is paying it: it is open, or the card claim on it is older than PAYMENTS_CHECKOUT_CLAIM."""
+    return checkout.status == CheckoutStatus.OPEN or checkout.claim_expired(clock.now())
+
+
+class CheckoutQuerySet(models.QuerySet):
+    def close(self, *, reason: str) -> int:
+        """Take ``Checkout.close`` on these rows (the open ones) in one UPDATE; returns how many closed."""
+        return bulk_transition(self, Checkout.close, failure_message=reason[:300])
+
+
+class Checkout(FSMModelMixin, models.Model):
     """A buyer's intent to pay for one thing (a milestone, a tip...).
 
     ``purpose`` + ``reference_id`` say what is paid for; the purpose's handler
     (registered with ``payments.checkout.register_purpose``) finishes the
     purchase inside the same database transaction as the ledger posting.
+
+    Lifecycle (``status``): open ──claim──▶ processing ──pay──▶ paid; a balance payment (or a charge
+    recorded after its claim was released) pays an open one directly; release_claim puts a processing
+    one back to open. A card charge that cannot pay for it is credited to the buyer's balance (credit);
+    a newer checkout replaces it (replace), or what it paid for goes away (close).
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -198,7 +216,7 @@ class Checkout(models.Model):
     amount_cents = models.BigIntegerField()
     service_fee_cents = models.BigIntegerField(default=0)
     return_url = models.CharField(max_length=500)
-    status = models.CharField(max_length=12, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN)
+    status = FSMField(max_length=12, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN, protected=True)
     paid_with = models.CharField(max_length=10, choices=PaymentSource.choices, blank=True)
     card_last4 = models.CharField(max_length=4, blank=True)
     provider_reference = models.CharField(max_length=100, blank=True)
@@ -209,6 +227,8 @@ class Checkout(models.Model):
     processing_since = models.DateTimeField(null=True, blank=True)
     # The provider did not answer a card charge at this time: the recovery sweep asks it what happened.
     charge_unknown_since = models.DateTimeField(null=True, blank=True)
+
+    objects = CheckoutQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -253,14 +273,76 @@ class Checkout(models.Model):
     def get_receipt_url(self):
         return reverse("payments:receipt", args=[self.uuid])
 
+    def claim_expired(self, now) -> bool:
+        """A card claim older than PAYMENTS_CHECKOUT_CLAIM: the request that made it died."""
+        return self.processing_since is None or self.processing_since <= now - settings.PAYMENTS_CHECKOUT_CLAIM
+
+    # --- the lifecycle ----------------------------------------------------
+    @transition(
+        status,
+        source=[CheckoutStatus.OPEN, CheckoutStatus.PROCESSING],
+        target=CheckoutStatus.PROCESSING,
+        conditions=[_claim_free],
+    )
+    def claim(self):
+        """A card payment claims it before charging: nothing else may pay it meanwhile."""
+        self.processing_since = clock.now()
+
+    @transition(status, source=CheckoutStatus.PROCESSING, target=CheckoutStatus.OPEN)
+    def release_claim(self):
+        """The charge did not go through, or nobody knows: it is open again."""
+        self.processing_since = None
+
+    @transition(status, source=[CheckoutStatus.OPEN, CheckoutStatus.PROCESSING], target=CheckoutStatus.PAID)
+    def pay(self, *, source):
+        self.paid_with = source
+        self.paid_at = clock.now()
+        self.processing_since = None
+
+    @transition(
+        status,
+        source=[CheckoutStatus.OPEN, CheckoutStatus.PROCESSING, CheckoutStatus.CANCELLED],
+        target=CheckoutStatus.CREDITED,
+    )
+    def credit(self, *, reason):
+        """A card charge that could not pay for it: the amount went to the buyer's balance instead."""
+        self.paid_with = PaymentSource.CARD
+        self.paid_at = clock.now()
+        self.failure_message = reason[:300]
+
+    @transition(status, source=[CheckoutStatus.OPEN, CheckoutStatus.PROCESSING], target=CheckoutStatus.CANCELLED)
+    def replace(self, *, reason):
+        """A newer checkout for the same thing with another amount replaces it (a charge under way is credited)."""
+        self.failure_message = reason[:300]
+        self.processing_since = None
+
+    @transition(status, source=CheckoutStatus.OPEN, target=CheckoutStatus.CANCELLED)
+    def close(self, *, reason):
+        """What it paid for can no longer be bought as it stands (see ``CheckoutQuerySet.close``)."""
+        self.failure_message = reason[:300]
+
 
 class EarningStatus(models.TextChoices):
     PENDING = "pending", "Pending clearance"
     CLEARED = "cleared", "Cleared"
 
 
-class Earning(models.Model):
-    """Money released to a seller, waiting in *pending* until ``clears_at``."""
+def _clearable(earning) -> bool:
+    return not earning.on_hold and earning.clears_at <= clock.now()
+
+
+class EarningQuerySet(models.QuerySet):
+    def clear(self, *, now, **fields) -> int:
+        """Take ``Earning.clear`` on these rows (pending, not on hold, due by ``now``) in one UPDATE.
+
+        ``fields``: the clearance transaction they point at (``cleared_transaction`` or its id).
+        """
+        due = self.filter(on_hold=False, clears_at__lte=now)
+        return bulk_transition(due, Earning.clear, cleared_at=now, **fields)
+
+
+class Earning(FSMModelMixin, models.Model):
+    """Money released to a seller, waiting in *pending* until ``clears_at``; the clearance sweep clears it."""
 
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="earnings")
     milestone_id = models.BigIntegerField(null=True, blank=True, db_index=True)
@@ -273,7 +355,7 @@ class Earning(models.Model):
     commission_cents = models.BigIntegerField()
     amount_cents = models.BigIntegerField(help_text="Net amount credited to the seller")
     clears_at = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=EarningStatus.choices, default=EarningStatus.PENDING)
+    status = FSMField(max_length=10, choices=EarningStatus.choices, default=EarningStatus.PENDING, protected=True)
     on_hold = models.BooleanField(default=False)
     released_transaction = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="+")
     # The clearance sweep posts one transaction per seller per batch: several earnings may share it.
@@ -285,6 +367,8 @@ class Earning(models.Model):
     )
     created_at = models.DateTimeField(default=clock.now)
     cleared_at = models.DateTimeField(null=True, blank=True)
+
+    objects = EarningQuerySet.as_manager()
 
     class Meta:
         ordering = ["clears_at", "id"]
@@ -308,6 +392,12 @@ class Earning(models.Model):
     def __str__(self):
         return f"{self.amount_cents} cents for {self.seller} ({self.get_status_display()})"
 
+    @transition(status, source=EarningStatus.PENDING, target=EarningStatus.CLEARED, conditions=[_clearable])
+    def clear(self, *, cleared_transaction):
+        """Taken in batches by the sweep (``EarningQuerySet.clear``); declared here for the lifecycle."""
+        self.cleared_transaction = cleared_transaction
+        self.cleared_at = clock.now()
+
 
 class PayoutStatus(models.TextChoices):
     PROCESSING = "processing", "Processing"
@@ -315,13 +405,13 @@ class PayoutStatus(models.TextChoices):
     FAILED = "failed", "Failed, returned to available"
 
 
-class Payout(models.Model):
-    """A seller's withdrawal of available earnings through the provider."""
+class Payout(FSMModelMixin, models.Model):
+    """A seller's withdrawal of available earnings through the provider: processing until it is paid or fails."""
 
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
     amount_cents = models.BigIntegerField()
     idempotency_key = models.CharField(max_length=100)
-    status = models.CharField(max_length=12, choices=PayoutStatus.choices, default=PayoutStatus.PROCESSING)
+    status = FSMField(max_length=12, choices=PayoutStatus.choices, default=PayoutStatus.PROCESSING, protected=True)
     provider_reference = models.CharField(max_length=100, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -341,6 +431,17 @@ class Payout(models.Model):
     @property
     def provider_idempotency_key(self) -> str:
         return f"payout:{self.pk}"
+
+    @transition(status, source=PayoutStatus.PROCESSING, target=PayoutStatus.PAID)
+    def complete(self, *, reference):
+        self.provider_reference = reference
+        self.completed_at = clock.now()
+
+    @transition(status, source=PayoutStatus.PROCESSING, target=PayoutStatus.FAILED)
+    def fail(self, *, message):
+        """The provider refused it: the amount is back in the seller's available balance."""
+        self.failure_message = message[:300]
+        self.completed_at = clock.now()
 
 
 class SandboxOperation(models.Model):

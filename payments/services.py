@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, UUIDField, Value, When
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_fsm import can_proceed
 
 from accounts.audit import staff_action_record
 from accounts.notifications import notification_send
@@ -182,9 +183,7 @@ def checkout_create(
                         current.save(update_fields=["description", "return_url"])
                     return current
                 # A card payment of it may be under way: its charge then finds it replaced and is credited.
-                current.status = CheckoutStatus.CANCELLED
-                current.failure_message = "Replaced by a newer checkout with a different amount."
-                current.processing_since = None
+                current.replace(reason="Replaced by a newer checkout with a different amount.")
                 current.save(update_fields=["status", "failure_message", "processing_since"])
             try:
                 with transaction.atomic():
@@ -208,9 +207,7 @@ def checkouts_close(*, purpose: str, reference_id: int, reason: str) -> int:
     """What these checkouts paid for can no longer be bought as they stand (the milestone was cancelled, its
     amount changed): every OPEN one is closed with ``reason``, which its page then shows instead of a pay
     button. A checkout being paid by card right now is left to its charge, which is then credited."""
-    return Checkout.objects.filter(purpose=purpose, reference_id=reference_id, status=CheckoutStatus.OPEN).update(
-        status=CheckoutStatus.CANCELLED, failure_message=reason[:300]
-    )
+    return Checkout.objects.filter(purpose=purpose, reference_id=reference_id).close(reason=reason)
 
 
 def _purpose_of(checkout: Checkout) -> Purpose:
@@ -221,7 +218,7 @@ def _purpose_of(checkout: Checkout) -> Purpose:
 
 
 def _claim_expired(checkout: Checkout, now) -> bool:
-    return checkout.processing_since is None or checkout.processing_since <= now - settings.PAYMENTS_CHECKOUT_CLAIM
+    return checkout.claim_expired(now)
 
 
 def _refuse_if_not_payable(checkout: Checkout, *, source: str) -> None:
@@ -336,10 +333,7 @@ def _balance_short_message(checkout: Checkout) -> str:
 
 def _record_payment(checkout: Checkout, purpose: Purpose, *, source: str, result: ProviderResult | None) -> None:
     """Inside the caller's atomic block: mark paid, post the ledger transaction, run the purpose's handler."""
-    checkout.status = CheckoutStatus.PAID
-    checkout.paid_with = source
-    checkout.paid_at = clock.now()
-    checkout.processing_since = None
+    checkout.pay(source=source)
     if result is not None:
         checkout.provider_reference = result.reference
         checkout.card_last4 = result.card_last4
@@ -384,13 +378,11 @@ def _credit_charge(checkout: Checkout, result: ProviderResult, reason: str, *, m
         )
         fields = ["charge_unknown_since", "processing_since"]
         locked.charge_unknown_since = locked.processing_since = None
-        if mark_credited:
-            locked.status = CheckoutStatus.CREDITED
-            locked.paid_with = PaymentSource.CARD
-            locked.paid_at = clock.now()
+        # (a checkout paid meanwhile keeps its status: the charge is credited beside it)
+        if mark_credited and can_proceed(locked.credit):
+            locked.credit(reason=reason)
             locked.provider_reference = result.reference
             locked.card_last4 = result.card_last4
-            locked.failure_message = reason[:300]
             fields += ["status", "paid_with", "paid_at", "provider_reference", "card_last4", "failure_message"]
         locked.save(update_fields=fields)
     return True
@@ -408,8 +400,7 @@ def _checkout_claim(checkout: Checkout) -> None:
     with transaction.atomic():
         locked = Checkout.objects.select_for_update(of=("self",)).get(pk=checkout.pk)
         _refuse_if_not_payable(locked, source=PaymentSource.CARD)
-        locked.status = CheckoutStatus.PROCESSING
-        locked.processing_since = clock.now()
+        locked.claim()
         locked.save(update_fields=["status", "processing_since"])
 
 
@@ -427,8 +418,7 @@ def _checkout_unclaim(checkout: Checkout, *, outcome_unknown: bool) -> None:
             locked.charge_unknown_since = clock.now()
             fields.append("charge_unknown_since")
         if locked.status == CheckoutStatus.PROCESSING:
-            locked.status = CheckoutStatus.OPEN
-            locked.processing_since = None
+            locked.release_claim()
             fields += ["status", "processing_since"]
         if fields:
             locked.save(update_fields=fields)
@@ -579,7 +569,7 @@ def checkouts_recover(*, now=None, limit: int = 200) -> int:
                 if locked.status == CheckoutStatus.PROCESSING and not _claim_expired(locked, now):
                     continue  # a card payment claimed it again meanwhile
                 if locked.status == CheckoutStatus.PROCESSING:
-                    locked.status = CheckoutStatus.OPEN
+                    locked.release_claim()
                 locked.processing_since = locked.charge_unknown_since = None
                 locked.save(update_fields=["status", "processing_since", "charge_unknown_since"])
             settled += 1
@@ -992,8 +982,8 @@ def _clear_batch(batch, accounts, now) -> int:
         *(When(seller_id=seller_id, then=Value(tx.pk)) for seller_id, tx in zip(by_seller, posted, strict=True)),
         output_field=UUIDField(),
     )
-    Earning.objects.filter(in_ids("pk", [row[0] for row in batch])).update(
-        status=EarningStatus.CLEARED, cleared_at=now, cleared_transaction_id=transaction_for_seller
+    Earning.objects.filter(in_ids("pk", [row[0] for row in batch])).clear(
+        now=now, cleared_transaction_id=transaction_for_seller
     )
     return len(batch)
 
@@ -1009,9 +999,7 @@ def _clear_one_by_one(batch, accounts, now) -> int:
         try:
             with transaction.atomic():
                 posted = ledger_post(**posting)
-                Earning.objects.filter(pk=row[0]).update(
-                    status=EarningStatus.CLEARED, cleared_transaction=posted, cleared_at=now
-                )
+                Earning.objects.filter(pk=row[0]).clear(now=now, cleared_transaction=posted)
             cleared += 1
         except PaymentError:  # never expected; one bad row must not stop the others
             logger.exception("earning %s could not clear", row[0])
@@ -1150,8 +1138,7 @@ def _payout_finish(payout: Payout, *, paid: bool, reference: str = "", message: 
                 user=locked.seller,
                 payout=locked,
             )
-            locked.status = PayoutStatus.PAID
-            locked.provider_reference = reference
+            locked.complete(reference=reference)
         else:
             ledger_post(
                 kind=TransactionKind.PAYOUT_REVERSAL,
@@ -1164,9 +1151,7 @@ def _payout_finish(payout: Payout, *, paid: bool, reference: str = "", message: 
                 user=locked.seller,
                 payout=locked,
             )
-            locked.status = PayoutStatus.FAILED
-            locked.failure_message = message[:300]
-        locked.completed_at = clock.now()
+            locked.fail(message=message)
         locked.save(update_fields=["status", "provider_reference", "failure_message", "completed_at"])
     return locked
 
