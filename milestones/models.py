@@ -524,7 +524,7 @@ class TimelineEvent(models.Model):
 
     @property
     def actor_label(self):
-        return self.actor.public_name if self.actor_id else "System"
+        return self.actor.public_name if self.actor is not None else "System"
 
     @property
     def action_label(self):

@@ -265,7 +265,7 @@ def dispute_message(*, dispute_id, actor, body, files=()) -> DisputeMessage:
             detail="Wrote to both parties in the case thread.",
             reason=body[:2000],
         )
-        recipients = (order.buyer, order.seller)
+        recipients: tuple = (order.buyer, order.seller)
     else:
         recipients = (order.other_party(actor),)
     for person in recipients:
