@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -7,7 +9,7 @@ from config.text import LineCharField, clean_line
 from config.uploads import private_upload_to
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra):
@@ -39,9 +41,10 @@ class User(AbstractUser):
     Email is the login. ``display_name`` is what others see.
     """
 
-    username = None
-    first_name = None
-    last_name = None
+    # AbstractUser's fields this model does without (the stubs type them as always there)
+    username = None  # type: ignore[assignment]
+    first_name = None  # type: ignore[assignment]
+    last_name = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     display_name = LineCharField(max_length=60, blank=True)
     avatar = models.ImageField(upload_to=private_upload_to("avatars"), blank=True)
@@ -50,7 +53,8 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
 
-    objects = UserManager()
+    # email login: not AbstractUser's username-based manager, which the stubs expect here
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["email"]

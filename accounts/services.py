@@ -18,8 +18,8 @@ def profile_update(*, user: User, form) -> User:
         raise PermissionError("A profile can only be edited by its owner.")
     old_avatar = User.objects.select_for_update().get(pk=user.pk).avatar
     updated = form.save()
-    if old_avatar and old_avatar.name != updated.avatar.name:
-        name = old_avatar.name
+    name = old_avatar.name  # empty when there was no avatar
+    if name and name != updated.avatar.name:
         transaction.on_commit(lambda: old_avatar.storage.delete(name), robust=True)
     return updated
 

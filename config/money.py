@@ -74,10 +74,19 @@ def _limit_params(cents: int) -> dict:
     return {"limit": format_cents(cents), "short_limit": format_cents(cents, trim=True)}
 
 
-def _refuse(code: str, **params) -> ValidationError:
-    error = ValidationError(MESSAGES[code].format(**params), code=code)
-    error.amount_params = params  # for a field's own wording of the same refusal (AmountField)
-    return error
+class AmountRefused(ValidationError):
+    """Why an amount cannot be read: its code, and the values its message was worded with (``amount_params``,
+    for a field's own wording of the same refusal: AmountField)."""
+
+    code: str
+
+    def __init__(self, code: str, **params: str) -> None:
+        super().__init__(MESSAGES[code].format(**params), code=code)
+        self.amount_params = params
+
+
+def _refuse(code: str, **params: str) -> AmountRefused:
+    return AmountRefused(code, **params)
 
 
 def _amount(body: str) -> re.Match | None:
@@ -190,7 +199,7 @@ class AmountField(forms.CharField):
                 max_cents=_limit(self.max_cents),
                 allow_zero=self.allow_zero,
             )
-        except ValidationError as error:
+        except AmountRefused as error:  # what parse_cents raises
             message = self.error_messages.get(error.code)
             if message is None or message == MESSAGES.get(error.code):
                 raise

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.http import FileResponse, Http404
 from django.utils.deconstruct import deconstructible
 from PIL import Image, UnidentifiedImageError
@@ -117,7 +118,7 @@ def validate_attachment(upload, max_bytes=None):
 class UploadedFile:
     """A checked upload: the Django file plus its safe name."""
 
-    file: object
+    file: File
     name: str
 
 

@@ -30,6 +30,7 @@ class Category(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     position = models.PositiveSmallIntegerField(default=0)
+    subcategories: list["Category"]  # not a field: filled by marketplace.selectors.category_tree()
 
     class Meta:
         ordering = ["position", "name"]
@@ -39,7 +40,7 @@ class Category(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.parent.name} › {self.name}" if self.parent_id else self.name
+        return f"{self.parent.name} › {self.name}" if self.parent is not None else self.name
 
 
 class Tag(models.Model):

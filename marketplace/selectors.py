@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Prefetch, Q, Sum, Value, When
+from django.db.models import Case, Exists, Expression, F, IntegerField, OuterRef, Prefetch, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -103,7 +103,7 @@ def gig_search(
         query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
         gigs = gigs.filter(search_vector=query).annotate(relevance=SearchRank(F("search_vector"), query))
     elif q:
-        score = Value(0, output_field=IntegerField())
+        score: Expression = Value(0, output_field=IntegerField())
         tag_through = Gig.tags.through
         for term in q.split()[:8]:
             tag_hit = Exists(tag_through.objects.filter(gig_id=OuterRef("pk"), tag__name__icontains=term))

@@ -200,7 +200,7 @@ def gig_search_index_refresh(*, gig: Gig):
         return
     tags = " ".join(gig.tags.values_list("name", flat=True))
     category = gig.category
-    category_words = f"{category.name} {category.parent.name if category.parent_id else ''}"
+    category_words = f"{category.name} {category.parent.name if category.parent is not None else ''}"
     Gig.objects.filter(pk=gig.pk).update(
         search_vector=SearchVector(Value(gig.title), weight="A", config=SEARCH_CONFIG)
         + SearchVector(Value(f"{tags} {category_words}"), weight="B", config=SEARCH_CONFIG)
@@ -208,7 +208,7 @@ def gig_search_index_refresh(*, gig: Gig):
     )
 
 
-def _store_images(gig: Gig, prepared: list[_Image], start_position: int) -> list[str]:
+def _store_images(gig: Gig, prepared: list[_Image], start_position: int) -> list[str | None]:
     """Write the prepared images; returns the stored names so a failure can remove them."""
     stored = []
     for offset, item in enumerate(prepared):
@@ -278,6 +278,7 @@ def gig_create(
     if packages:
         price_cents = min(p.price_cents for p in packages)
         delivery_days = min(p.delivery_days for p in packages)
+    assert price_cents is not None and delivery_days is not None  # checked by _check_gig_fields
     stored = []
     try:
         with transaction.atomic():
@@ -358,6 +359,7 @@ def gig_update(
             if packages:
                 price_cents = min(p.price_cents for p in packages)
                 delivery_days = min(p.delivery_days for p in packages)
+            assert price_cents is not None and delivery_days is not None  # checked by _check_gig_fields
             gig.title = title.strip()
             gig.description = description.strip()
             gig.category = category

@@ -419,7 +419,7 @@ class RequestStatus(models.TextChoices):
 class RequestQuerySet(models.QuerySet):
     def close(self, *, now) -> int:
         """Take ``close`` on these requests (the pending ones) in one UPDATE; returns how many closed."""
-        return bulk_transition(self, self.model.close, decided_at=now)
+        return bulk_transition(self, self.model.close, decided_at=now)  # type: ignore[attr-defined]
 
 
 class RequestLifecycle(FSMModelMixin, models.Model):
@@ -573,7 +573,7 @@ class TimelineEvent(models.Model):
 
     @property
     def actor_label(self):
-        return self.actor.public_name if self.actor_id else "System"
+        return self.actor.public_name if self.actor is not None else "System"
 
     @property
     def action_label(self):

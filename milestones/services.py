@@ -75,7 +75,7 @@ def lock_milestone(milestone_id) -> Milestone:
 
 
 # The requests one side makes and the other answers; each is closed with its milestone.
-_OPEN_REQUESTS = {
+_OPEN_REQUESTS: dict[str, type[ExtensionRequest | CancellationRequest | PlanChange]] = {
     "open_extension_requests": ExtensionRequest,
     "open_cancellation_requests": CancellationRequest,
     "open_plan_changes": PlanChange,
@@ -318,6 +318,7 @@ def milestone_request_revision(*, milestone_id, actor, feedback, expected_state=
         raise OrderError("Tell the seller what to change: feedback is required.")
     delivery = milestone.deliveries.order_by("-number").first()
     run_transition(milestone, "request_revision", actor, expected_state=expected_state, detail=feedback[:500])
+    assert delivery is not None  # only a delivered milestone can be sent back
     request = RevisionRequest.objects.create(milestone=milestone, delivery=delivery, feedback=feedback)
     return request
 

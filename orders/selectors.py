@@ -69,7 +69,7 @@ def order_page(*, user, pk):
         )
         .order_by("position")
     )
-    order._prefetched_objects_cache = {"milestones": _as_queryset_cache(order, milestones)}
+    order._prefetched_objects_cache = {"milestones": _as_queryset_cache(order, milestones)}  # type: ignore[attr-defined]
     unstarted = {m.pk for m in milestones if m.state in UNSTARTED_STATES}
     staff = is_staff_member(user)
     for milestone in milestones:

@@ -293,6 +293,7 @@ def review_submit(*, order_id, author, rating, text) -> Review:
         raise StaleAction("You have already reviewed this order.")
     now = clock.now()
     counterpart = order.reviews.select_for_update().first()
+    assert order.ended_at is not None  # a completed order has ended
     window_end = order.ended_at + settings.REVIEW_BLIND_WINDOW
     published_at = now if counterpart or window_end <= now else window_end
     review = Review.objects.create(

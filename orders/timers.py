@@ -25,10 +25,10 @@ def sweep_review_publication(*, now=None, batch_size=None) -> int:
     )
     done = 0
     for rows in batches(due, "published_at", batch_size):
-        sellers = set()
+        sellers: set[int] = set()
         for pk, moment in rows:
             if timer_mark("review_published", pk, moment):
-                sellers.add(Review.objects.filter(pk=pk).values_list("recipient_id", flat=True).first())
+                sellers.update(Review.objects.filter(pk=pk).values_list("recipient_id", flat=True))
                 done += 1
         for seller in get_user_model().objects.filter(pk__in=sellers):
             seller_stats_refresh(seller=seller)

@@ -135,7 +135,7 @@ def monthly_earnings(*, user, months: int = 12, today: date | None = None) -> li
         .annotate(total=Sum("amount_cents"))
         .order_by()
     )
-    totals = {}
+    totals: dict[date, int] = {}
     for row in rows:
         month = row["month"]
         month = month.date() if hasattr(month, "date") else month

@@ -287,6 +287,7 @@ def escrow_fund(*, checkout: Checkout, source: str) -> LedgerTransaction:
 def tip_post(*, checkout: Checkout, source: str) -> LedgerTransaction:
     """Post a paid tip: the amount minus the seller commission to the payee's pending earnings."""
     seller = checkout.payee
+    assert seller is not None  # a tip checkout names its payee (checkout_create)
     payer = _payer_account(checkout, source)
     pending = user_account(seller, AccountKind.SELLER_PENDING)
     revenue = platform_account(AccountKind.PLATFORM_REVENUE)
