@@ -129,7 +129,7 @@ class CancellationRequestAdmin(_RequestAdmin):
 class PlanChangeAdmin(_RequestAdmin):
     readonly_fields = (
         *_RequestAdmin.readonly_fields,
-        "proposed_by",
+        "requested_by",
         "amount_cents",
         "delivery_days",
         "revisions_allowed",

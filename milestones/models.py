@@ -453,10 +453,12 @@ class RequestLifecycle(FSMModelMixin, models.Model):
 
 
 class MilestoneRequest(RequestLifecycle):
-    """Something one side asks of the other about a milestone, answered once."""
+    """Something one side asks of the other about a milestone, answered once: more time, a cancellation, a
+    change to the plan (``milestones.services.request_make`` / ``request_answer``, the steps of the same names
+    in ``process.STEPS``)."""
 
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(max_length=2000)
+    reason = models.TextField(max_length=2000, blank=True, default="")
     created_at = models.DateTimeField(default=clock.now)
 
     class Meta:
@@ -499,7 +501,7 @@ class CancellationRequest(MilestoneRequest):
         return f"Cancellation of milestone {self.milestone_id} ({self.status})"
 
 
-class PlanChange(RequestLifecycle):
+class PlanChange(MilestoneRequest):
     """A proposed edit to an unstarted milestone; applied only when the other side accepts.
 
     (Adding a milestone needs no such record: the new milestone itself waits in
@@ -508,7 +510,6 @@ class PlanChange(RequestLifecycle):
     """
 
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="plan_changes")
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     title = LineCharField(max_length=120)
     description = models.TextField("deliverables", max_length=4000)
     amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
@@ -516,10 +517,8 @@ class PlanChange(RequestLifecycle):
         validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
     )
     revisions_allowed = models.PositiveSmallIntegerField(validators=[MaxValueValidator(limits.max_revisions)])
-    created_at = models.DateTimeField(default=clock.now)
 
-    class Meta:
-        ordering = ["-created_at"]
+    class Meta(MilestoneRequest.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["milestone"], condition=models.Q(status="pending"), name="one_pending_plan_change"

@@ -68,6 +68,7 @@ class Step:
     refusal: str = ""  # said when ``when`` (or a transition's condition) is false
     on_order_page: bool = True  # offered on the order page (else on the dispute page, or by answering a request)
     answers: tuple[str, str, str] = ("", "", "")  # a request step: the accept, decline and withdraw buttons
+    own_request_refusal: str = ""  # a request step: said when the one who asked tries to accept it
     details: tuple[str, ...] = ()  # what its notices name besides the milestone (the service that takes it gives them)
     notices: tuple[Notice, ...] = field(default=())
 
@@ -392,6 +393,7 @@ STEPS: dict[str, Step] = {
             done="Cancellation requested. The other side has been asked.",
             form="cancellation",
             answers=("Agree to cancel", "Decline", "Withdraw request"),
+            own_request_refusal="The other side must answer your cancellation request.",
             style="secondary",
             when=_cancellable,
             refusal="A mutual cancellation can be asked only while the milestone is in progress.",
@@ -407,6 +409,7 @@ STEPS: dict[str, Step] = {
             done="Change proposed. It applies once the other side accepts.",
             form="change",
             answers=("Accept change", "Decline", "Withdraw"),
+            own_request_refusal="The other side must accept your change.",
             style="secondary",
             when=_changeable,
             refusal="Only a milestone that has not started can be changed.",
@@ -417,8 +420,7 @@ STEPS: dict[str, Step] = {
 
 # What happens around the steps, and who is told.
 EVENTS: dict[str, tuple[Notice, ...]] = {
-    "extension_accepted": (Notice(SELLER, "The buyer accepted your extension on “{title}”."),),
-    "extension_declined": (Notice(SELLER, "The buyer declined your extension on “{title}”."),),
+    "extension_decided": (Notice(SELLER, "The buyer {status} your extension on “{title}”."),),
     "milestone_proposed": (Notice(OTHER, "{actor} proposes a new milestone “{title}”."),),
     "cancellation_decided": (Notice(OTHER, "Cancellation of “{title}”: {status}."),),
     "change_decided": (Notice(OTHER, "The change to “{title}” was {status}."),),
@@ -584,7 +586,7 @@ def open_requests(milestone, user) -> list[OpenRequest]:
         if request is None:
             continue
         accept, decline, withdraw = STEPS[kind].answers
-        asked_by = getattr(request, "requested_by_id", None) or getattr(request, "proposed_by_id", None)
+        asked_by = request.requested_by_id
         answers: tuple[tuple[str, str, str], ...] = ()
         if user.pk == asked_by:
             answers = (("withdraw", withdraw, "secondary"),) if withdraw else ()

@@ -5,6 +5,8 @@ on one order run one after another; it re-checks the state the person saw
 (``expected_state``) so a stale page or a double click changes nothing.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Subquery
@@ -402,52 +404,77 @@ def milestone_auto_approve(*, milestone_id) -> Milestone | None:
 
 
 # --- deadlines -------------------------------------------------------------
-@transaction.atomic
-def extension_request(*, milestone_id, actor, days, reason) -> ExtensionRequest:
-    milestone = lock_milestone(milestone_id)
-    party_check(milestone, actor, *process.parties("extension"))
-    process.require("extension", milestone, stale=StaleAction)
-    if milestone.extension_requests.filter(status=RequestStatus.PENDING).exists():
-        raise OrderError("There is already an extension request waiting for the buyer.")
-    if not 1 <= int(days) <= limits.max_extension_days():
-        raise OrderError(f"Ask for between 1 and {limits.max_extension_days()} more days.")
-    if not reason.strip():
-        raise OrderError("Give the buyer a reason for the extension.")
-    ext = ExtensionRequest.objects.create(milestone=milestone, requested_by=actor, days=days, reason=reason)
-    timeline_record(
-        order=milestone.order,
-        milestone=milestone,
-        actor=actor,
-        action="extension_requested",
-        detail=f"{days} more day(s): {reason[:300]}",
+# --- requests one side makes and the other answers (extension, cancellation, plan change) -----------------
+# One shape: a MilestoneRequest model per kind, made by ``request_make`` and answered by ``request_answer``;
+# who may make one, when, its notices and its answers come from the step of the same name in process.STEPS.
+# kind: (model, what it is called, said when one is already waiting, the timeline's name for one made)
+REQUESTS: dict[str, tuple[type[ExtensionRequest | CancellationRequest | PlanChange], str, str, str]] = {
+    "extension": (
+        ExtensionRequest,
+        "extension request",
+        "There is already an extension request waiting for the buyer.",
+        "extension_requested",
+    ),
+    "cancellation": (
+        CancellationRequest,
+        "cancellation request",
+        "A cancellation request is already waiting for an answer.",
+        "cancellation_requested",
+    ),
+    "change": (PlanChange, "change", "A change to this milestone is already waiting for an answer.", "change_proposed"),
+}
+
+
+def request_make(kind, milestone, actor, *, detail, notice=None, **fields):
+    """``actor`` asks for ``kind`` on the locked ``milestone``: the step's who and when, one waiting at a
+    time, the timeline event and the step's notices."""
+    model, _, waiting, made = REQUESTS[kind]
+    party_check(milestone, actor, *process.parties(kind))
+    process.require(kind, milestone, stale=StaleAction)
+    if model.objects.filter(milestone=milestone, status=RequestStatus.PENDING).exists():
+        raise OrderError(waiting)
+    request = model.objects.create(milestone=milestone, requested_by=actor, **fields)
+    timeline_record(order=milestone.order, milestone=milestone, actor=actor, action=made, detail=detail)
+    process.announce_step(kind, milestone, actor, **(notice or {}))
+    return request
+
+
+def request_answer(kind, request_id, actor, accept, *, effect=None, detail=None, takes=None):
+    """The other side accepts or declines request ``request_id`` of ``kind``; the one who asked may withdraw
+    it where the step has a withdraw answer. An accepted request has its ``effect`` (``takes``: the milestone
+    transition it takes, which records itself); then the timeline and the ``<kind>_decided`` notices."""
+    model, what, _, _ = REQUESTS[kind]
+    milestone, request = _lock_request(model, request_id, what)
+    step = process.STEPS[kind]
+    may_withdraw = bool(step.answers[2])
+    answerers = (
+        ("buyer", "seller") if may_withdraw else tuple(r for r in ("buyer", "seller") if r not in process.parties(kind))
     )
-    process.announce_step("extension", milestone, actor, days=days)
-    return ext
+    party_check(milestone, actor, *answerers)
+    if actor.pk == request.requested_by_id:
+        if accept:
+            raise OrderError(step.own_request_refusal)
+        request.withdraw()
+    elif accept:
+        request.accept()
+    else:
+        request.decline()
+    request.save(update_fields=["status", "decided_at"])
+    accepted = request.status == RequestStatus.ACCEPTED
+    if accepted and effect is not None:
+        effect(milestone, request)
+    if not (accepted and takes):
+        timeline_record(
+            order=milestone.order,
+            milestone=milestone,
+            actor=actor,
+            action=f"{kind}_{request.status}",
+            detail=detail(request) if detail else "",
+        )
+    process.announce(f"{kind}_decided", milestone=milestone, actor=actor, status=request.get_status_display().lower())
+    return request
 
 
-@transaction.atomic
-def extension_decide(*, extension_id, actor, accept: bool) -> ExtensionRequest:
-    milestone, ext = _lock_request(ExtensionRequest, extension_id, "extension request")
-    party_check(milestone, actor, "buyer")
-    _decide(ext, actor=actor, accept=accept, proposer_id=ext.requested_by_id, refusal="")
-    if accept and milestone.due_at:
-        from datetime import timedelta
-
-        milestone.due_at += timedelta(days=ext.days)
-        milestone.delivery_days += ext.days
-        milestone.save(update_fields=["due_at", "delivery_days"])
-    timeline_record(
-        order=milestone.order,
-        milestone=milestone,
-        actor=actor,
-        action="extension_accepted" if accept else "extension_declined",
-        detail=f"{ext.days} day(s)",
-    )
-    process.announce("extension_accepted" if accept else "extension_declined", milestone=milestone, actor=actor)
-    return ext
-
-
-# --- requests one side answers (extension, cancellation, plan change) --------
 def _lock_request(model, pk, what):
     """Lock the milestone, then the still-pending request ``pk`` of ``model``."""
     milestone_id = model.objects.filter(pk=pk).values_list("milestone_id", flat=True).first()
@@ -460,17 +487,35 @@ def _lock_request(model, pk, what):
     return milestone, request
 
 
-def _decide(request, *, actor, accept, proposer_id, refusal):
-    """The other side accepts or declines; the one who asked can only withdraw."""
-    if actor.pk == proposer_id:
-        if accept:
-            raise OrderError(refusal)
-        request.withdraw()
-    elif accept:
-        request.accept()
-    else:
-        request.decline()
-    request.save(update_fields=["status", "decided_at"])
+@transaction.atomic
+def extension_request(*, milestone_id, actor, days, reason) -> ExtensionRequest:
+    milestone = lock_milestone(milestone_id)
+    if not 1 <= int(days) <= limits.max_extension_days():
+        raise OrderError(f"Ask for between 1 and {limits.max_extension_days()} more days.")
+    if not reason.strip():
+        raise OrderError("Give the buyer a reason for the extension.")
+    return request_make(
+        "extension",
+        milestone,
+        actor,
+        detail=f"{days} more day(s): {reason[:300]}",
+        notice={"days": days},
+        days=days,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def extension_decide(*, extension_id, actor, accept: bool) -> ExtensionRequest:
+    def more_time(milestone, ext):
+        if milestone.due_at:
+            milestone.due_at += timedelta(days=ext.days)
+            milestone.delivery_days += ext.days
+            milestone.save(update_fields=["due_at", "delivery_days"])
+
+    return request_answer(
+        "extension", extension_id, actor, accept, effect=more_time, detail=lambda ext: f"{ext.days} day(s)"
+    )
 
 
 # --- cancellations ---------------------------------------------------------
@@ -504,43 +549,19 @@ def milestone_cancel_late(*, milestone_id, actor, expected_state=None) -> Milest
 @transaction.atomic
 def cancellation_request(*, milestone_id, actor, reason) -> CancellationRequest:
     milestone = lock_milestone(milestone_id)
-    party_check(milestone, actor, *process.parties("cancellation"))
-    process.require("cancellation", milestone, stale=StaleAction)
-    if milestone.cancellation_requests.filter(status=RequestStatus.PENDING).exists():
-        raise OrderError("A cancellation request is already waiting for an answer.")
     if not reason.strip():
         raise OrderError("Say why you want to cancel.")
-    request = CancellationRequest.objects.create(milestone=milestone, requested_by=actor, reason=reason)
-    timeline_record(
-        order=milestone.order, milestone=milestone, actor=actor, action="cancellation_requested", detail=reason[:300]
-    )
-    process.announce_step("cancellation", milestone, actor)
-    return request
+    return request_make("cancellation", milestone, actor, detail=reason[:300], reason=reason)
 
 
 @transaction.atomic
 def cancellation_decide(*, request_id, actor, accept: bool) -> CancellationRequest:
-    milestone, request = _lock_request(CancellationRequest, request_id, "cancellation request")
-    party_check(milestone, actor, "buyer", "seller")
-    _decide(
-        request,
-        actor=actor,
-        accept=accept,
-        proposer_id=request.requested_by_id,
-        refusal="The other side must answer your cancellation request.",
-    )
-    if request.status == RequestStatus.ACCEPTED:
+    def cancel(milestone, request):
         run_transition(milestone, "mutual_cancel", actor, detail="mutual cancellation", announce=False)
         milestone_escrow_refund(milestone)
         order_after_close(milestone)
-    else:
-        timeline_record(
-            order=milestone.order, milestone=milestone, actor=actor, action=f"cancellation_{request.status}"
-        )
-    process.announce(
-        "cancellation_decided", milestone=milestone, actor=actor, status=request.get_status_display().lower()
-    )
-    return request
+
+    return request_answer("cancellation", request_id, actor, accept, effect=cancel, takes="mutual_cancel")
 
 
 @transaction.atomic
@@ -670,8 +691,7 @@ def plan_change_propose(
 ) -> PlanChange:
     milestone = lock_milestone(milestone_id)
     party_check(milestone, actor, *process.parties("change"))
-    if milestone.state not in (State.AWAITING_FUNDING, State.FUNDED):
-        raise StaleAction(process.step("change").refusal)
+    process.require("change", milestone, stale=StaleAction)
     validate_plan_item(
         title=title,
         description=description,
@@ -681,40 +701,22 @@ def plan_change_propose(
     )
     if milestone.state == State.FUNDED and amount_cents != milestone.amount_cents:
         raise OrderError("The amount of a funded milestone can't change; cancel it (refund) and add a new one.")
-    if milestone.plan_changes.filter(status=RequestStatus.PENDING).exists():
-        raise OrderError("A change to this milestone is already waiting for an answer.")
-    change = PlanChange.objects.create(
-        milestone=milestone,
-        proposed_by=actor,
+    return request_make(
+        "change",
+        milestone,
+        actor,
+        detail=f"{title} — {format_cents(amount_cents)}, {delivery_days} day(s)",
         title=title,
         description=description,
         amount_cents=amount_cents,
         delivery_days=delivery_days,
         revisions_allowed=revisions_allowed,
     )
-    timeline_record(
-        order=milestone.order,
-        milestone=milestone,
-        actor=actor,
-        action="change_proposed",
-        detail=f"{title} — {format_cents(amount_cents)}, {delivery_days} day(s)",
-    )
-    process.announce_step("change", milestone, actor)
-    return change
 
 
 @transaction.atomic
 def plan_change_decide(*, change_id, actor, accept: bool) -> PlanChange:
-    milestone, change = _lock_request(PlanChange, change_id, "change")
-    party_check(milestone, actor, "buyer", "seller")
-    _decide(
-        change,
-        actor=actor,
-        accept=accept,
-        proposer_id=change.proposed_by_id,
-        refusal="The other side must accept your change.",
-    )
-    if change.status == RequestStatus.ACCEPTED:
+    def apply(milestone, change):
         if milestone.state not in (State.AWAITING_FUNDING, State.FUNDED):
             raise StaleAction("This milestone has started meanwhile; the change can no longer apply.")
         if milestone.state == State.FUNDED and change.amount_cents != milestone.amount_cents:
@@ -728,9 +730,8 @@ def plan_change_decide(*, change_id, actor, accept: bool) -> PlanChange:
         for field in ("title", "description", "amount_cents", "delivery_days", "revisions_allowed"):
             setattr(milestone, field, getattr(change, field))
         milestone.save(update_fields=["title", "description", "amount_cents", "delivery_days", "revisions_allowed"])
-    timeline_record(order=milestone.order, milestone=milestone, actor=actor, action=f"change_{change.status}")
-    process.announce("change_decided", milestone=milestone, actor=actor, status=change.get_status_display().lower())
-    return change
+
+    return request_answer("change", change_id, actor, accept, effect=apply)
 
 
 # --- support ---------------------------------------------------------------
