@@ -14,12 +14,13 @@ from django.db import models
 from django.urls import reverse
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
-from accounts.permissions import is_support
 from config import clock, limits
 from config.fsm import FSMModelMixin, bulk_transition
 from config.models import Attachment
 from config.text import LineCharField
 from config.uploads import private_upload_to
+
+from .process import SYSTEM, Actor, allowed, role_of  # noqa: F401 - SYSTEM, Actor, role_of: re-exported
 
 
 class OrderStatus(models.TextChoices):
@@ -101,46 +102,8 @@ FINAL_STATES = (State.APPROVED, State.SETTLED, State.CANCELLED)
 PAID_STATES = (State.APPROVED, State.SETTLED)
 
 
-class Actor:
-    """Who is acting: a role name per user, or the system (timers, activation)."""
-
-    BUYER = "buyer"
-    SELLER = "seller"
-    STAFF = "staff"
-    SYSTEM = "system"
-    OTHER = "other"
-
-
-SYSTEM = object()  # passed as the "user" when the system acts
-
-
-def role_of(milestone, user):
-    if user is SYSTEM:
-        return Actor.SYSTEM
-    if user is None or not getattr(user, "is_authenticated", False):
-        return Actor.OTHER
-    order = milestone.order
-    if user.pk == order.buyer_id:
-        return Actor.BUYER
-    if user.pk == order.seller_id:
-        return Actor.SELLER
-    if is_support(user):
-        return Actor.STAFF
-    return Actor.OTHER
-
-
-def allowed(step):
-    """A transition's permission: whoever its step in the process declaration (``process.STEPS``) names."""
-
-    def permission(milestone, user):
-        from . import process
-
-        return process.allows(step, milestone, user)
-
-    permission.__name__ = f"allowed_{step}"
-    return permission
-
-
+# Who is acting, and who may take each transition, is the process declaration's (``process.STEPS``): the
+# transitions below take their permission from it (``allowed``).
 def _has_revisions_left(milestone):
     return milestone.revisions_left > 0
 

@@ -26,11 +26,52 @@ from django.conf import settings
 from django.urls import reverse
 
 from accounts.notifications import notification_send
+from accounts.permissions import is_support
 from config.money import format_cents
 
 # who may act
-BUYER, SELLER, STAFF, SYSTEM = "buyer", "seller", "staff", "system"
+BUYER, SELLER, STAFF = "buyer", "seller", "staff"
 PROPOSER, OTHER_SIDE = "proposer", "other side"  # of a proposed milestone
+
+
+class Actor:
+    """Who is acting: a role name per user, or the system (timers, activation)."""
+
+    BUYER = BUYER
+    SELLER = SELLER
+    STAFF = STAFF
+    SYSTEM = "system"
+    OTHER = "other"
+
+
+SYSTEM = object()  # passed as the "user" when the system acts (its role: Actor.SYSTEM)
+
+
+def role_of(milestone, user) -> str:
+    if user is SYSTEM:
+        return Actor.SYSTEM
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Actor.OTHER
+    order = milestone.order
+    if user.pk == order.buyer_id:
+        return Actor.BUYER
+    if user.pk == order.seller_id:
+        return Actor.SELLER
+    if is_support(user):
+        return Actor.STAFF
+    return Actor.OTHER
+
+
+def allowed(step):
+    """A transition's permission (``Milestone``'s ``@transition``): whoever the step names in ``who``."""
+
+    def permission(milestone, user):
+        return allows(step, milestone, user)
+
+    permission.__name__ = f"allowed_{step}"
+    return permission
+
+
 # who is told
 OTHER = "other"  # the party who did not act
 BOTH = "both"
@@ -150,7 +191,7 @@ STEPS: dict[str, Step] = {
             "start",
             "Start",
             "start",
-            (SYSTEM,),
+            (Actor.SYSTEM,),
             transition="start",
             on_order_page=False,
             help="A funded milestone starts by itself when no other milestone of the order is being worked on; "
@@ -248,7 +289,7 @@ STEPS: dict[str, Step] = {
             "auto_approve",
             "Approve automatically",
             "auto-approve",
-            (SYSTEM,),
+            (Actor.SYSTEM,),
             transition="auto_approve",
             on_order_page=False,
             help="A delivery the buyer has not answered is approved when the review window ends.",
@@ -294,7 +335,7 @@ STEPS: dict[str, Step] = {
             "resolve_release",
             "Resolve dispute: release to the seller",
             "release",
-            (STAFF, SYSTEM),
+            (STAFF, Actor.SYSTEM),
             transition="resolve_release",
             help="Support (or an accepted settlement) releases the escrow to the seller.",
             money="The escrow goes to the seller's pending earnings.",
@@ -307,7 +348,7 @@ STEPS: dict[str, Step] = {
             "resolve_refund",
             "Resolve dispute: refund the buyer",
             "refund",
-            (STAFF, SYSTEM),
+            (STAFF, Actor.SYSTEM),
             transition="resolve_refund",
             help="Support (or an accepted settlement) refunds the escrow to the buyer.",
             money="The escrow is refunded to the buyer's balance.",
@@ -320,7 +361,7 @@ STEPS: dict[str, Step] = {
             "resolve_split",
             "Resolve dispute: split by amount",
             "split",
-            (STAFF, SYSTEM),
+            (STAFF, Actor.SYSTEM),
             transition="resolve_split",
             help="Support (or an accepted settlement) splits the escrow between the two.",
             money="The seller's share goes to their pending earnings, the rest back to the buyer's balance.",
@@ -475,8 +516,6 @@ def transition_steps() -> dict[str, Step]:
 
 def roles_of(milestone, user) -> set[str]:
     """Every name in ``who`` that fits ``user`` on ``milestone``."""
-    from .models import role_of
-
     role = role_of(milestone, user)
     roles = {role}
     if role in (BUYER, SELLER):

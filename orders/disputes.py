@@ -231,7 +231,12 @@ def dispute_open(*, milestone_id, actor, reason, description, files=(), expected
     dispute = Dispute.objects.open(
         milestone=milestone,
         take=lambda m, name: run_transition(
-            m, name, actor, expected_state=expected_state, detail=f"{label}: {description[:300]}"
+            m,
+            name,
+            actor,
+            expected_state=expected_state,
+            detail=f"{label}: {description[:300]}",
+            announce=False,  # once the case exists: the notice links to it and names its answer deadline
         ),
         opened_by=actor,
         reason=reason,
