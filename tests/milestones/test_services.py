@@ -167,7 +167,7 @@ def test_extension_accepted_moves_the_due_date(clock):
 
 
 def test_stopping_the_order_refunds_exactly_the_unstarted_escrow():
-    order = make_order(10000, 20000, 30000)
+    order = make_order(10000, 20000, 30000, 40000)
     first = deliver(fund(ms(order, 1)))
     approve(first)
     fund(ms(order, 2))
@@ -178,6 +178,17 @@ def test_stopping_the_order_refunds_exactly_the_unstarted_escrow():
     fund(ms(order, 3))  # starts at once (nothing else active) -> cannot stop
     with pytest.raises(OrderError):
         services.order_stop(order_id=order.pk, actor=order.buyer)
+    # refused twice: nothing came back
+    assert payments.balances_for(order.buyer).buyer_balance_cents == 0
+    # the fourth is paid ahead; ending the order at the third's approval refunds exactly its escrow
+    fourth = fund(ms(order, 4))
+    assert fourth.state == State.FUNDED
+    third = deliver(ms(order, 3))
+    services.milestone_approve_and_end(milestone_id=third.pk, actor=order.buyer)
+    assert [ms(order, i).state for i in (3, 4)] == [State.APPROVED, State.CANCELLED]
+    assert payments.balances_for(order.buyer).buyer_balance_cents == 40000
+    assert payments.escrow_balance_cents(milestone_id=fourth.pk) == 0
+    assert payments.escrow_balance_cents(milestone_id=third.pk) == 0  # released to the seller, not refunded
 
 
 def test_stop_after_an_approved_milestone_cancels_and_refunds_the_rest():
