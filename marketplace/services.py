@@ -415,8 +415,8 @@ def gig_status_change_by_staff(*, gig_id: int, actor, transition: str) -> bool:
 
     Returns False (nothing written) when the gig's status does not allow ``transition``.
     """
-    if actor is None or not (actor.is_active and actor.is_staff):
-        raise NotAllowed("Only staff can change another seller's gig.")
+    if actor is None or not is_support(actor):
+        raise NotAllowed("Only support staff can change another seller's gig.")
     if transition not in STAFF_GIG_TRANSITIONS:
         raise NotAllowed("Unknown gig action.")
     with transaction.atomic():

@@ -183,7 +183,20 @@ def _unverify_one(world):
     EmailAddress.objects.filter(user=world.users["other"]).update(verified=False)
 
 
-PREPARE = {"hold": lambda world: None, "unhold": _hold_all, "make_verified": _unverify_one}
+def _pause_gig(world):
+    from marketplace.services import gig_status_change_by_staff
+
+    gig_status_change_by_staff(gig_id=world.gig.pk, actor=world.users["admin"], transition="pause")
+
+
+PREPARE = {
+    "hold": lambda world: None,
+    "unhold": _hold_all,
+    "make_verified": _unverify_one,
+    "pause": lambda world: None,  # the world's gigs are active
+    "resume": _pause_gig,
+    "soft_delete": lambda world: None,
+}
 
 
 def test_every_admin_action_that_changes_something_leaves_an_audit_row(world):
