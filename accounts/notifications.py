@@ -34,6 +34,13 @@ def notification_send(*, user=None, user_id=None, text, url="", email=True):
     return notification
 
 
+def email_subject(text, limit=90):
+    """The notification's text as a subject line: whole words, with an ellipsis when it was cut."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+
+
 def notification_email(notification_id):
     """Send one notification's email once (the Celery task and the resend sweep call this)."""
     with transaction.atomic():
@@ -47,7 +54,7 @@ def notification_email(notification_id):
         user = notification.user
         link = f"{settings.SITE_URL}{notification.url}" if notification.url else settings.SITE_URL
         send_mail(
-            subject=f"[{settings.SITE_NAME}] {notification.text[:90]}",
+            subject=f"[{settings.SITE_NAME}] {email_subject(notification.text)}",
             message=f"{notification.text}\n\n{link}\n",
             from_email=None,
             recipient_list=[user.email],

@@ -64,6 +64,8 @@ class MilestoneAdmin(MilestoneTransitionsAdminMixin, AuditedAdmin):
         "order",
         "position",
         "amount_cents",
+        "delivery_days",
+        "revisions_allowed",
         "next_scheduled_event",
         "operator_actions",
     )

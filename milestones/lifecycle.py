@@ -34,6 +34,14 @@ class Edge:
     target: str
     who: str
 
+    @property
+    def source_label(self) -> str:
+        return State(self.source).label
+
+    @property
+    def target_label(self) -> str:
+        return State(self.target).label
+
 
 def transitions():
     field = Milestone._meta.get_field("state")
@@ -53,6 +61,7 @@ class StepRow:
     who: str
     sources: tuple[str, ...]
     target: str
+    told: tuple[str, ...] = ()
 
 
 def steps() -> list[StepRow]:
@@ -64,7 +73,8 @@ def steps() -> list[StepRow]:
         sources = tuple(dict.fromkeys(State(e.source).label for e in mine))
         targets = " or ".join(dict.fromkeys(State(e.target).label for e in mine))
         label = step.label.replace("{amount}", "the milestone").replace("Fund the milestone", "Fund")
-        rows.append(StepRow(step, label, process.who_text(step), sources, targets or "(no change)"))
+        told = tuple(process.told(step))
+        rows.append(StepRow(step, label, process.who_text(step), sources, targets or "(no change)", told))
     return rows
 
 

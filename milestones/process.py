@@ -110,7 +110,9 @@ class Step:
     on_order_page: bool = True  # offered on the order page (else on the dispute page, or by answering a request)
     answers: tuple[str, str, str] = ("", "", "")  # a request step: the accept, decline and withdraw buttons
     own_request_refusal: str = ""  # a request step: said when the one who asked tries to accept it
-    details: tuple[str, ...] = ()  # what its notices name besides the milestone (the service that takes it gives them)
+    details: tuple[str, ...] = ()  # what its notices name besides the milestone (the service taking it gives them)
+    who_label: str = ""  # the help page's words for ``who`` where they say more
+    told: tuple[str, ...] = ()  # the events (``EVENTS``) that tell people of it besides its own notices
     notices: tuple[Notice, ...] = field(default=())
 
 
@@ -196,7 +198,7 @@ STEPS: dict[str, Step] = {
             on_order_page=False,
             help="A funded milestone starts by itself when no other milestone of the order is being worked on; "
             "its due date is counted from then.",
-            timer="when the previous milestone closes",
+            timer="the previous milestone closes",
             notices=(
                 Notice(SELLER, "Milestone “{title}” has started. It is due {due:%d %b, %H:%M} UTC."),
                 Notice(BUYER, "Milestone “{title}” has started.", email=False),
@@ -294,7 +296,7 @@ STEPS: dict[str, Step] = {
             on_order_page=False,
             help="A delivery the buyer has not answered is approved when the review window ends.",
             money="As an approval: the escrow goes to the seller's pending earnings.",
-            timer="MILESTONE_REVIEW_WINDOW",
+            timer="the review window ends (MILESTONE_REVIEW_DAYS)",
             refusal="The review window has not ended yet.",
             notices=(
                 Notice(SELLER, "“{title}” was approved automatically: your earnings are pending clearance."),
@@ -326,6 +328,7 @@ STEPS: dict[str, Step] = {
             "withdraw the dispute on",
             (BUYER, SELLER),
             transition="withdraw_dispute",
+            who_label="whoever opened the dispute",
             help="Whoever opened a dispute closes it; the milestone goes back to where it was.",
             on_order_page=False,
             details=("state",),
@@ -393,7 +396,7 @@ STEPS: dict[str, Step] = {
             transition="cancel_late",
             help="The buyer cancels a late milestone alone once the grace period after its due date passed.",
             money="The escrow is refunded to the buyer's balance.",
-            timer="MILESTONE_LATE_CANCEL_GRACE",
+            timer="the grace period after the due date has passed (MILESTONE_LATE_CANCEL_GRACE_HOURS)",
             confirm="Cancel the late milestone and get the escrow back?",
             done="Cancelled; the escrow was refunded to you.",
             style="danger",
@@ -408,6 +411,7 @@ STEPS: dict[str, Step] = {
             help="A milestone in progress is cancelled when one side asks and the other agrees.",
             money="The escrow is refunded to the buyer's balance.",
             on_order_page=False,
+            told=("cancellation_decided",),
         ),
         # --- requests one side makes and the other answers ---------------------------------------
         Step(
@@ -418,6 +422,7 @@ STEPS: dict[str, Step] = {
             help="The seller asks for more days; the due date moves if the buyer accepts.",
             done="Extension requested. The buyer has been asked.",
             form="extension",
+            told=("extension_decided",),
             answers=("Accept", "Decline", ""),
             style="secondary",
             when=_working,
@@ -433,6 +438,7 @@ STEPS: dict[str, Step] = {
             help="Either side asks to cancel a milestone in progress; it is cancelled if the other agrees.",
             done="Cancellation requested. The other side has been asked.",
             form="cancellation",
+            told=("cancellation_decided",),
             answers=("Agree to cancel", "Decline", "Withdraw request"),
             own_request_refusal="The other side must answer your cancellation request.",
             style="secondary",
@@ -449,12 +455,34 @@ STEPS: dict[str, Step] = {
             "has not started; it applies when the other side accepts.",
             done="Change proposed. It applies once the other side accepts.",
             form="change",
+            told=("change_decided",),
             answers=("Accept change", "Decline", "Withdraw"),
             own_request_refusal="The other side must accept your change.",
             style="secondary",
             when=_changeable,
             refusal="Only a milestone that has not started can be changed.",
             notices=(Notice(OTHER, "{actor} proposes a change to “{title}”."),),
+        ),
+        # --- the order as a whole (forms below the plan, not on one milestone) -----------------------
+        Step(
+            "propose",
+            "Propose another milestone",
+            "propose a milestone on",
+            (BUYER, SELLER),
+            help="Either side proposes an extra milestone; it waits as “Proposed” until the other side accepts.",
+            on_order_page=False,
+            told=("milestone_proposed",),
+        ),
+        Step(
+            "end_order",
+            "End order",
+            "end",
+            (BUYER,),
+            help="After an approved milestone, with none in progress or in review, the buyer ends the order: every "
+            "milestone that has not started is cancelled and the money held for it is refunded.",
+            money="The escrow of unstarted milestones is refunded to the buyer's balance.",
+            on_order_page=False,
+            told=("order_ended",),
         ),
     )
 }
@@ -528,7 +556,13 @@ def allows(name, milestone, user) -> bool:
 
 
 def who_text(s: Step) -> str:
-    return " or ".join(s.who)
+    return s.who_label or " or ".join(s.who)
+
+
+def told(s: Step) -> list[str]:
+    """Who is told when step ``s`` is taken: its own notices and those of the events it names."""
+    notices = [*s.notices, *(n for event in s.told for n in EVENTS[event])]
+    return list(dict.fromkeys(n.to for n in notices))
 
 
 def parties(name) -> tuple[str, ...]:
@@ -563,6 +597,8 @@ def actions_for(milestone, user) -> list[Step]:
     A transition step needs the state machine's yes (state, permission and conditions); a request step its
     ``who`` and ``when``; either kind its ``when`` if it has one.
     """
+    if role_of(milestone, user) not in (BUYER, SELLER):
+        return []  # support acts from the admin's operator actions and the staff pages, not the order page
     available = {t.name for t in milestone.get_available_user_state_transitions(user)}
     actions = []
     for s in STEPS.values():

@@ -143,6 +143,14 @@ def run_transition(
         # a mutual cancellation is agreed only while the work is in progress: once delivered (or
         # disputed) the request can no longer be accepted, so it closes rather than show a dead button
         milestone_requests_close(milestone, kinds=("open_cancellation_requests",))
+    elif from_state == State.FUNDED:
+        # a change applies only to a milestone that has not started: once it starts, it cannot
+        milestone_requests_close(milestone, kinds=("open_plan_changes",))
+    elif milestone.state == State.FUNDED and getattr(milestone, "open_plan_changes", True):
+        # funded: a waiting change of its amount can no longer apply (the escrow is held at this amount)
+        PlanChange.objects.filter(milestone=milestone).exclude(amount_cents=milestone.amount_cents).close(
+            now=clock.now()
+        )
     if from_state == State.AWAITING_FUNDING and milestone.state != State.FUNDED:
         _checkouts_close_after_commit(
             milestone.pk,

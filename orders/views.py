@@ -207,13 +207,27 @@ def request_decide(request, kind, pk):
     order = obj.milestone.order
     if request.user.pk not in (order.buyer_id, order.seller_id):
         raise Http404
-    accept = request.POST.get("decision") == "accept"
+    back = order.get_absolute_url() + f"#milestone-{obj.milestone_id}"
+    decision = request.POST.get("decision")
+    own = obj.requested_by_id == request.user.pk
+    if decision not in ("accept", "decline", "withdraw") or (decision == "withdraw") != own:
+        messages.error(
+            request,
+            "Only the one who asked can withdraw this request; the other side accepts or declines it. "
+            "Nothing was changed."
+            if decision in ("accept", "decline", "withdraw")
+            else "Choose one of the answers on the page. Nothing was changed.",
+        )
+        return redirect(back)
     try:
-        service(**{arg: obj.pk}, actor=request.user, accept=accept)
-        messages.success(request, "Done.")
+        answered = service(**{arg: obj.pk}, actor=request.user, accept=decision == "accept")
+        what = {"extension": "The extension request", "cancellation": "The cancellation request"}.get(
+            kind, "The change"
+        )
+        messages.success(request, f"{what} was {answered.get_status_display().lower()}.")
     except OrderError as exc:
         messages.error(request, str(exc))
-    return redirect(order.get_absolute_url() + f"#milestone-{obj.milestone_id}")
+    return redirect(back)
 
 
 @login_required

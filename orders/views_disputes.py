@@ -10,6 +10,7 @@ from accounts.once import once_per_form_key
 from accounts.permissions import is_support
 from config.forms import form_errors_to_messages
 from config.uploads import serve_private_file
+from milestones import process
 from milestones.exceptions import OrderError
 from milestones.models import Milestone
 from payments.exceptions import PaymentError
@@ -32,6 +33,11 @@ def _party_milestone(request, pk):
 def dispute_open(request, pk):
     """The open-a-dispute form for a milestone (parties only)."""
     milestone = _party_milestone(request, pk)
+    if request.method != "POST" and "open_dispute" not in {
+        s.name for s in process.actions_for(milestone, request.user)
+    }:
+        messages.error(request, f"A dispute can’t be opened on a milestone that is “{milestone.get_state_display()}”.")
+        return redirect(milestone.order.get_absolute_url() + f"#milestone-{milestone.pk}")
     form = DisputeOpenForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
