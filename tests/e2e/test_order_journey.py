@@ -73,8 +73,10 @@ def test_a_three_milestone_order_from_offer_to_reviews(new_page, live_server):
     log_in(seller_page, seller)
     seller_page.goto(conversation.get_absolute_url())
     seller_page.click("text=Send a custom offer")
-    seller_page.click("[data-plan-add]")
-    seller_page.click("[data-plan-add]")
+    seller_page.wait_for_load_state("load")  # the page's script adds the rows: click once it has run (CI's load)
+    for row in (1, 2):
+        seller_page.click("[data-plan-add]")
+        seller_page.wait_for_selector(f"input[name=plan-{row}-title]")
     for i, (title, description, amount) in enumerate(PLAN):
         seller_page.fill(f"input[name=plan-{i}-title]", title)
         seller_page.fill(f"textarea[name=plan-{i}-description]", description)
