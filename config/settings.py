@@ -287,6 +287,8 @@ if not REDIS_URL:
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
+    # kombu's Redis transport, except that an ack Redis did not answer still frees the worker's slot
+    CELERY_BROKER_TRANSPORT = "config.celery_broker:Transport"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # Beat and the worker publish with retries; bounded, so a dead broker costs seconds, not minutes.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
