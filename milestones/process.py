@@ -19,6 +19,7 @@ A new step is one entry here plus its effect (a transition on the model, or a se
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -533,10 +534,7 @@ EVENTS: dict[str, tuple[Notice, ...]] = {
 
 
 # --- reading the declaration -------------------------------------------------------------------
-def step(name) -> Step:
-    return STEPS[name]
-
-
+@functools.cache
 def transition_steps() -> dict[str, Step]:
     """The step that declares each state-machine transition (its ``who`` is the transition's permission)."""
     return {s.transition: s for s in STEPS.values() if s.transition and s.name == s.transition}

@@ -1,20 +1,12 @@
-"""Support staff and operators: staff actions outside disputes (who counts as support:
-``accounts.permissions``; the audit log: ``accounts.audit``)."""
+"""The operators' dashboard numbers. (Support's own actions outside disputes, such as cancelling a milestone
+from the admin, live with what they act on: ``milestones.services.staff_milestone_cancel``.)"""
 
 from django.db.models import Count, Q, Sum
 
-from accounts.permissions import is_support
-from milestones.exceptions import OrderError
 from milestones.models import Order, OrderStatus
-from milestones.services import staff_milestone_cancel  # noqa: F401 - support's cancel lives with the milestone
 from payments.models import AccountKind, Earning, EarningStatus, LedgerAccount
 
 from .models import DisputeStatus
-
-
-def require_support(user):
-    if not is_support(user):
-        raise OrderError("Only support staff can do that.")
 
 
 def operations_counts() -> dict:
