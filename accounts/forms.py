@@ -8,6 +8,7 @@ from PIL import Image, ImageOps
 from config.text import LineField
 from config.uploads import safe_name, validate_image_upload
 
+from . import zones
 from .models import User
 
 AVATAR_SIZE = 256
@@ -17,10 +18,17 @@ class SignupExtraForm(forms.Form):
     """Fields allauth's sign-up form gains (ACCOUNT_SIGNUP_FORM_CLASS)."""
 
     display_name = LineField(max_length=60, required=False, help_text="Shown to other people.")
+    # Filled by the page's script with the browser's zone (Intl.DateTimeFormat); empty without JS.
+    time_zone = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput(attrs={"data-tz-guess": ""}))
+
+    def clean_time_zone(self):
+        """The browser's guess, or the site's default when it is missing or unknown (never an error)."""
+        return zones.zone_or_default(self.cleaned_data.get("time_zone"))
 
     def signup(self, request, user):
         user.display_name = self.cleaned_data.get("display_name", "")
-        user.save(update_fields=["display_name"])
+        user.time_zone = self.cleaned_data.get("time_zone") or zones.default_time_zone()
+        user.save(update_fields=["display_name", "time_zone"])
 
 
 class ProfileForm(forms.ModelForm):
@@ -34,8 +42,18 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["display_name", "bio", "avatar"]
+        fields = ["display_name", "bio", "avatar", "time_zone"]
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["time_zone"]
+        field.widget = forms.Select(choices=zones.choices())
+        field.required = False  # a form sent without it (an old page, a script) keeps the zone as it is
+
+    def clean_time_zone(self):
+        value = (self.cleaned_data.get("time_zone") or "").strip()
+        return value or self.instance.time_zone or zones.default_time_zone()
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")

@@ -8,6 +8,8 @@ from config import clock
 from config.text import LineCharField, clean_line
 from config.uploads import private_upload_to
 
+from .zones import TIME_ZONE_HELP, default_time_zone, validate_time_zone
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -49,6 +51,10 @@ class User(AbstractUser):
     display_name = LineCharField(max_length=60, blank=True)
     avatar = models.ImageField(upload_to=private_upload_to("avatars"), blank=True)
     bio = models.TextField("short bio", max_length=600, blank=True)
+    # Every time is shown in this zone (accounts.zones): chosen in the profile, guessed by the browser at sign-up.
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_time_zone], help_text=TIME_ZONE_HELP
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
