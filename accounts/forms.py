@@ -19,7 +19,7 @@ class SignupExtraForm(forms.Form):
 
     display_name = LineField(max_length=60, required=False, help_text="Shown to other people.")
     # Filled by the page's script with the browser's zone (Intl.DateTimeFormat); empty without JS.
-    time_zone = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput(attrs={"data-tz-guess": ""}))
+    time_zone = forms.CharField(required=False, widget=forms.HiddenInput(attrs={"data-tz-guess": ""}))
 
     def clean_time_zone(self):
         """The browser's guess, or the site's default when it is missing or unknown (never an error)."""

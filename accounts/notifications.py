@@ -16,6 +16,7 @@ from config.celery import enqueue_on_commit
 from config.text import clean_line
 
 from .models import Notification
+from .zones import in_zone_of
 
 
 def notification_send(*, user=None, user_id=None, text, url="", email=True):
@@ -53,12 +54,13 @@ def notification_email(notification_id):
             return False  # already sent, not wanted, or being sent by another worker
         user = notification.user
         link = f"{settings.SITE_URL}{notification.url}" if notification.url else settings.SITE_URL
-        send_mail(
-            subject=f"[{settings.SITE_NAME}] {email_subject(notification.text)}",
-            message=f"{notification.text}\n\n{link}\n",
-            from_email=None,
-            recipient_list=[user.email],
-        )
+        with in_zone_of(user):  # its text was written in the recipient's zone; anything rendered here is too
+            send_mail(
+                subject=f"[{settings.SITE_NAME}] {email_subject(notification.text)}",
+                message=f"{notification.text}\n\n{link}\n",
+                from_email=None,
+                recipient_list=[user.email],
+            )
         notification.emailed_at = clock.now()
         notification.save(update_fields=["emailed_at"])
     return True

@@ -28,6 +28,7 @@ from django.urls import reverse
 
 from accounts.notifications import notification_send
 from accounts.permissions import is_support
+from accounts.zones import zoned
 from config.money import format_cents
 
 # who may act
@@ -201,7 +202,7 @@ STEPS: dict[str, Step] = {
             "its due date is counted from then.",
             timer="the previous milestone closes",
             notices=(
-                Notice(SELLER, "Milestone “{title}” has started. It is due {due:%d %b, %H:%M} UTC."),
+                Notice(SELLER, "Milestone “{title}” has started. It is due {due:%d %b, %H:%M %Z}."),
                 Notice(BUYER, "Milestone “{title}” has started.", email=False),
             ),
         ),
@@ -218,7 +219,7 @@ STEPS: dict[str, Step] = {
             notices=(
                 Notice(
                     BUYER,
-                    "{actor} delivered “{title}”. Review it by {review_by:%d %b, %H:%M} UTC or it is approved "
+                    "{actor} delivered “{title}”. Review it by {review_by:%d %b, %H:%M %Z} or it is approved "
                     "automatically.",
                 ),
             ),
@@ -318,7 +319,7 @@ STEPS: dict[str, Step] = {
             notices=(
                 Notice(
                     OTHER,
-                    "{actor} opened a dispute on “{title}” ({reason}). Answer by {answer_due:%d %b, %H:%M} UTC, or "
+                    "{actor} opened a dispute on “{title}” ({reason}). Answer by {answer_due:%d %b, %H:%M %Z}, or "
                     "support decides without your side.",
                 ),
             ),
@@ -514,14 +515,14 @@ EVENTS: dict[str, tuple[Notice, ...]] = {
         Notice(
             BUYER,
             "Reminder: “{title}” was delivered a day ago. Approve it or ask for a revision before "
-            "{review_by:%d %b, %H:%M} UTC, when it is approved automatically.",
+            "{review_by:%d %b, %H:%M %Z}, when it is approved automatically.",
         ),
     ),
-    "auto_approve_soon": (Notice(BUYER, "“{title}” will be approved automatically on {review_by:%d %b, %H:%M} UTC."),),
-    "due_soon": (Notice(SELLER, "“{title}” is due {due:%d %b, %H:%M} UTC."),),
+    "auto_approve_soon": (Notice(BUYER, "“{title}” will be approved automatically on {review_by:%d %b, %H:%M %Z}."),),
+    "due_soon": (Notice(SELLER, "“{title}” is due {due:%d %b, %H:%M %Z}."),),
     "late": (
         Notice(SELLER, "“{title}” is late. Deliver it or ask the buyer for more time."),
-        Notice(BUYER, "“{title}” is late. From {grace:%d %b, %H:%M} UTC you can cancel it and get your money back."),
+        Notice(BUYER, "“{title}” is late. From {grace:%d %b, %H:%M %Z} you can cancel it and get your money back."),
     ),
     "late_cancel_open": (
         Notice(
@@ -712,7 +713,7 @@ def notify(notices, *, milestone=None, order=None, actor=None, url=None, **extra
         for person in people:
             notification_send(
                 user=person,
-                text=notice.text.format(**ctx),
+                text=notice.text.format(**zoned(ctx, person)),  # times in the recipient's zone
                 url=_url(milestone, order, notice, url),
                 email=notice.email,
             )

@@ -14,6 +14,7 @@ from django_fsm import can_proceed
 
 from accounts.audit import staff_action_record
 from accounts.permissions import is_support
+from accounts.zones import Zoned
 from config import clock, limits
 from config.money import format_cents
 from milestones.exceptions import OrderError, StaleAction
@@ -130,7 +131,7 @@ def run_transition(
             when = milestone.late_cancel_from
             raise OrderError(
                 "You can cancel for lateness only once the milestone is late"
-                + (f" and the grace period has passed (from {when:%d %b %Y, %H:%M} UTC)." if when else ".")
+                + (f" and the grace period has passed (from {Zoned(when):%d %b %Y, %H:%M %Z})." if when else ".")
             )
         refusal = process.transition_steps()[name].refusal if name in process.transition_steps() else ""
         raise OrderError(refusal or f"You can’t {label} this milestone now.")

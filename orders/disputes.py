@@ -21,6 +21,7 @@ from django.db import transaction
 
 from accounts.audit import staff_action_record
 from accounts.permissions import is_support
+from accounts.zones import Zoned
 from config import clock
 from config.money import format_cents
 from config.uploads import max_attachments
@@ -82,7 +83,7 @@ def ask_staff_refusal(dispute) -> OrderError | None:
         return StaleAction("Support already has this case.")
     if dispute.answered_at is None and dispute.answer_due_at > clock.now():
         return OrderError(
-            f"The other side has until {dispute.answer_due_at:%d %b, %H:%M} UTC to answer; "
+            f"The other side has until {Zoned(dispute.answer_due_at):%d %b, %H:%M %Z} to answer; "
             "the case goes to support by itself if they do not."
         )
     return None
@@ -106,7 +107,7 @@ def resolve_refusal(dispute) -> OrderError | None:
         return StaleAction("This dispute is already resolved; a resolution is final. Nothing was moved.")
     if dispute.status == DisputeStatus.OPEN and dispute.answered_at is None and dispute.answer_due_at > clock.now():
         return OrderError(
-            f"The {dispute.respondent_role} has until {dispute.answer_due_at:%d %b %Y, %H:%M} UTC to answer. "
+            f"The {dispute.respondent_role} has until {Zoned(dispute.answer_due_at):%d %b %Y, %H:%M %Z} to answer. "
             "Decide once they answer or that time has passed."
         )
     return None
