@@ -48,12 +48,18 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["time_zone"]
-        field.widget = forms.Select(choices=zones.choices())
+        options = zones.choices()
+        current = self.instance.time_zone
+        if current and all(current != value for _, group in options[1:] for value, _ in group) and current != "UTC":
+            options = [(current, current), *options]  # a name kept from before (an alias): still selectable
+        field.widget = forms.Select(choices=options)
         field.required = False  # a form sent without it (an old page, a script) keeps the zone as it is
 
     def clean_time_zone(self):
         value = (self.cleaned_data.get("time_zone") or "").strip()
-        return value or self.instance.time_zone or zones.default_time_zone()
+        if not value:
+            return self.instance.time_zone or zones.default_time_zone()
+        return zones.canonical(value) if zones.is_valid(value) else value  # an unknown name: the model says so
 
     def clean_avatar(self):
         avatar = self.cleaned_data.get("avatar")

@@ -11,6 +11,7 @@ import functools
 import zoneinfo
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,16 +34,54 @@ def is_valid(name) -> bool:
     return isinstance(name, str) and name in available()
 
 
+# Old names browsers still report (Chrome says "Asia/Calcutta"), for when the system's tzdata.zi is not there.
+_OLD_NAMES = {
+    "Asia/Calcutta": "Asia/Kolkata",
+    "Asia/Saigon": "Asia/Ho_Chi_Minh",
+    "Asia/Katmandu": "Asia/Kathmandu",
+    "Asia/Rangoon": "Asia/Yangon",
+    "Europe/Kiev": "Europe/Kyiv",
+    "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+    "Etc/UTC": "UTC",
+    "Etc/GMT": "UTC",
+    "GMT": "UTC",
+    "Universal": "UTC",
+    "Zulu": "UTC",
+}
+
+
 @functools.cache
-def choices() -> list[tuple[str, list[tuple[str, str]]]]:
+def _links() -> dict[str, str]:
+    """Old or alias zone names → their current name, from tzdata's own list of links where it is installed."""
+    links = dict(_OLD_NAMES)
+    for folder in zoneinfo.TZPATH:
+        try:
+            lines = (Path(folder) / "tzdata.zi").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            if line.startswith("L "):
+                _, target, name = line.split()[:3]
+                links.setdefault(name, target)
+        break
+    return {name: ("UTC" if target in ("Etc/UTC", "Etc/GMT") else target) for name, target in links.items()}
+
+
+def canonical(name: str) -> str:
+    """The current name of a zone ("Asia/Calcutta" → "Asia/Kolkata"); a current name is itself."""
+    return _links().get(name, name)
+
+
+@functools.cache
+def choices() -> list:
     """The zones for a select, grouped by region ("Europe": [("Europe/Paris", "Paris"), …]); UTC first."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for name in sorted(available()):
-        if "/" not in name or name.startswith(("Etc/", "SystemV/", "posix/", "right/")):
-            continue  # aliases ("EST5EDT", "Etc/GMT+3"), not places a person picks
+        if "/" not in name or name.startswith(("Etc/", "SystemV/", "posix/", "right/")) or canonical(name) != name:
+            continue  # aliases and old names ("EST5EDT", "Etc/GMT+3", "Asia/Calcutta"), not places a person picks
         region, place = name.split("/", 1)
         groups.setdefault(region, []).append((name, place.replace("_", " ").replace("/", " / ")))
-    return [("", [("UTC", "UTC")]), *sorted(groups.items())]
+    return [("UTC", "UTC"), *sorted(groups.items())]
 
 
 TIME_ZONE_HELP = "Every time on the site and in its emails is shown in this zone."
@@ -58,9 +97,10 @@ def validate_time_zone(value) -> None:
 
 
 def zone_or_default(name) -> str:
-    """``name`` if it is a known zone, else the site's default (a browser's guess may be anything)."""
+    """``name`` (by its current name) if it is a known zone, else the site's default (a browser's guess may
+    be anything)."""
     name = (name or "").strip() if isinstance(name, str) else ""
-    return name if is_valid(name) else settings.TIME_ZONE
+    return canonical(name) if is_valid(name) else settings.TIME_ZONE
 
 
 def zone_of(user) -> zoneinfo.ZoneInfo:
