@@ -74,13 +74,13 @@ def canonical(name: str) -> str:
 
 @functools.cache
 def choices() -> list:
-    """The zones for a select, grouped by region ("Europe": [("Europe/Paris", "Paris"), …]); UTC first."""
+    """The zones for a select, grouped by region ("Europe": [("Europe/Paris", "Europe/Paris"), …]); UTC first."""
     groups: dict[str, list[tuple[str, str]]] = {}
     for name in sorted(available()):
         if "/" not in name or name.startswith(("Etc/", "SystemV/", "posix/", "right/")) or canonical(name) != name:
             continue  # aliases and old names ("EST5EDT", "Etc/GMT+3", "Asia/Calcutta"), not places a person picks
-        region, place = name.split("/", 1)
-        groups.setdefault(region, []).append((name, place.replace("_", " ").replace("/", " / ")))
+        region = name.split("/", 1)[0]
+        groups.setdefault(region, []).append((name, name.replace("_", " ")))  # "America/New York": clear when closed
     return [("UTC", "UTC"), *sorted(groups.items())]
 
 
