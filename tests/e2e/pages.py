@@ -123,6 +123,8 @@ class Sweeper:
     problems: list = field(default_factory=list)
 
     def __post_init__(self):
+        if self.axe is not None:  # axe-core in every page it opens (once per load, not once per check)
+            self.context.add_init_script(self.axe.axe_script)
         self.page = self.context.new_page()
         self.admin_url = self.base_url.rstrip("/") + "/" + ADMIN
         self.page.on("console", self._console)
@@ -169,7 +171,8 @@ class Sweeper:
         if measured["emoji"]:  # no emoji font on many systems: the app's own icons instead
             self.problems.append(f"emoji drawn as text (a missing glyph without an emoji font): {measured['emoji']}")
         if self.axe is not None:
-            for violation in self.axe.run(self.page).response["violations"]:
+            results = self.page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+            for violation in results["violations"]:
                 if violation["impact"] in SERIOUS:
                     nodes = violation["nodes"][:3]
                     targets = ", ".join(str(node["target"][0]) for node in nodes)
