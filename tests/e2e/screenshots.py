@@ -6,14 +6,16 @@ disputed and completed, an open offer, an open checkout) with a few more gigs fo
 app on a live server and photographs the first screen of each page (viewport only, to keep the files small).
 """
 
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image, ImageDraw
 
 from marketplace import services as marketplace
 from marketplace.models import Category
-from tests.marketplace.conftest import image_file
 from tests.security.world import build_world
 
 from .pages import DESKTOP, PHONE, session_cookie
@@ -24,20 +26,35 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 OUT = Path(settings.BASE_DIR) / "docs" / "screenshots"
 
 MORE_GIGS = [
-    ("web-applications", "I will build your Django web application with tests", 45000),
-    ("website-development", "I will make a fast landing page for your product", 15000),
-    ("logo-design", "I will draw a hand-lettered logo and a brand sheet", 9000),
-    ("web-applications", "I will add Stripe payments to your web app", 60000),
-    ("logo-design", "I will redesign your logo in three concepts", 12000),
+    ("web-applications", "I will build your Django web app with tests", 45000, ((15, 118, 110), (56, 189, 248))),
+    ("website-development", "I will make a fast landing page for you", 15000, ((124, 58, 237), (244, 114, 182))),
+    ("logo-design", "I will draw a hand-lettered logo and a brand sheet", 9000, ((234, 88, 12), (250, 204, 21))),
+    ("web-applications", "I will add Stripe payments to your web app", 60000, ((30, 64, 175), (45, 212, 191))),
+    ("logo-design", "I will redesign your logo in three concepts", 12000, ((190, 18, 60), (251, 146, 60))),
 ]
 
 
-def shots(w):
+def cover(start, end, size=(800, 500)):
+    """A cover picture: a diagonal gradient from ``start`` to ``end`` with a few soft shapes."""
+    image = Image.new("RGB", size)
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    for x in range(width):
+        t = x / width
+        draw.line([(x, 0), (x, height)], fill=tuple(int(a + (b - a) * t) for a, b in zip(start, end, strict=True)))
+    draw.ellipse((width * 0.55, height * 0.15, width * 0.95, height * 0.8), outline=(255, 255, 255), width=10)
+    draw.rounded_rectangle((width * 0.1, height * 0.3, width * 0.45, height * 0.7), radius=30, fill=(255, 255, 255))
+    out = BytesIO()
+    image.save(out, format="PNG")
+    return SimpleUploadedFile("cover.png", out.getvalue(), content_type="image/png")
+
+
+def shots(w, gig):
     """(file name, who, path) of each main page."""
     return [
         ("home", None, "/"),
         ("gig-list", None, "/gigs/"),
-        ("gig-detail", None, w.gig.get_absolute_url()),
+        ("gig-detail", None, gig.get_absolute_url()),
         ("conversation", "buyer", w.conversation.get_absolute_url()),
         ("order-buyer", "buyer", w.order.get_absolute_url()),
         ("order-seller", "seller", w.order.get_absolute_url()),
@@ -53,7 +70,7 @@ def shots(w):
 def test_screenshots(browser, live_server):
     ensure_support_group()
     world = build_world()
-    for slug, title, price in MORE_GIGS:
+    gigs = [
         marketplace.gig_create(
             seller=world.users["seller"],
             title=title,
@@ -62,11 +79,13 @@ def test_screenshots(browser, live_server):
             tags=[slug.split("-")[0]],
             price_cents=price,
             delivery_days=7,
-            images=[image_file()],
+            images=[cover(*colours)],
         )
+        for slug, title, price, colours in MORE_GIGS
+    ]
     OUT.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, who, path in shots(world):
+    for name, who, path in shots(world, gigs[0]):
         for width, viewport in (("390", PHONE), ("1366", DESKTOP)):
             context = browser.new_context(base_url=live_server.url, viewport=viewport)
             if who is not None:
