@@ -11,7 +11,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes --no-deps
 # pytest-xdist workers: one per core by default; PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test install install-dev migrate seed lint bench serve lock clean
+.PHONY: run test install install-dev migrate seed lint bench serve lock clean screenshots
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ run: seed
 test: lint
 	scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+## A PNG of each main page at 390x844 and 1366x900 into docs/screenshots/ (demo data on a live server;
+## tests/e2e/screenshots.py, which the test suite does not run).
+screenshots: install-dev
+	scripts/ensure-chromium.sh
+	$(VENV)/bin/pytest tests/e2e/screenshots.py -n 0 -p no:randomly -q -s
 
 ## Benchmarks on PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/mk_bench, recreated):
 ## prints a table and writes benchmarks/results.json. BENCH_ARGS="--scale 0.1" for a quick run. See README "Performance".

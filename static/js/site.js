@@ -19,6 +19,21 @@
     form.dataset.submitted = "1";
     window.setTimeout(function () { form.dataset.submitted = ""; }, 5000);
   });
+  // A box that scrolls (a wide table, a long message list) can be scrolled with the keyboard: it takes the focus.
+  function focusableScrollers() {
+    var boxes = document.querySelectorAll("main *");
+    for (var i = 0; i < boxes.length; i++) {
+      var box = boxes[i], style = window.getComputedStyle(box);
+      var scrolls = (/auto|scroll/.test(style.overflowX) && box.scrollWidth > box.clientWidth) ||
+        (/auto|scroll/.test(style.overflowY) && box.scrollHeight > box.clientHeight);
+      if (scrolls && !box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");
+    }
+  }
+  window.addEventListener("load", focusableScrollers);
+  window.addEventListener("resize", function () {
+    window.clearTimeout(focusableScrollers.timer);
+    focusableScrollers.timer = window.setTimeout(focusableScrollers, 100);
+  });
   // Optional confirmation on destructive buttons: data-confirm="Are you sure?"
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-confirm]");
