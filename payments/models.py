@@ -244,7 +244,9 @@ class Checkout(FSMModelMixin, models.Model):
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="checkout_amount_positive"),
             models.CheckConstraint(condition=Q(service_fee_cents__gte=0), name="checkout_fee_not_negative"),
             models.CheckConstraint(
-                condition=Q(balance_part_cents__gte=0, balance_part_cents__lte=F("amount_cents") + F("service_fee_cents")),
+                condition=Q(
+                    balance_part_cents__gte=0, balance_part_cents__lte=F("amount_cents") + F("service_fee_cents")
+                ),
                 name="checkout_balance_part_within_total",
             ),
         ]
