@@ -287,14 +287,15 @@ def _payer_legs(checkout: Checkout) -> list:
     return legs
 
 
-def escrow_fund(*, checkout: Checkout, source: str) -> LedgerTransaction:
-    """Post a paid checkout into escrow: the amount to the escrow of milestone ``reference_id``,
-    the buyer service fee to platform revenue. Once per milestone.
+def escrow_fund(*, checkout: Checkout, source: str, milestone_id: int | None = None) -> LedgerTransaction:
+    """Post a paid checkout into escrow: the amount to the escrow of milestone ``reference_id`` (or
+    ``milestone_id``, the one its purpose's ``prepare`` made), the buyer service fee to platform revenue.
+    Once per milestone.
 
     Called by ``checkout_pay`` inside its atomic block (other apps fund a
     milestone with ``checkout_create`` + the checkout page, never directly).
     """
-    milestone_id = _milestone(checkout.reference_id)
+    milestone_id = _milestone(checkout.reference_id if milestone_id is None else milestone_id)
     payer_legs = _payer_legs(checkout)
     escrow = escrow_account(milestone_id)
     revenue = platform_account(AccountKind.PLATFORM_REVENUE)
@@ -403,8 +404,13 @@ def _record_payment(checkout: Checkout, purpose: Purpose, *, source: str, result
             "charge_unknown_since",
         ]
     )
-    _POSTINGS[purpose.posting](checkout=checkout, source=source)
-    purpose.on_paid(checkout)
+    if purpose.prepare is None:
+        _POSTINGS[purpose.posting](checkout=checkout, source=source)
+        purpose.on_paid(checkout)
+    else:  # what is bought is made now that it is paid (a package order), then funded
+        milestone_id = purpose.prepare(checkout)
+        escrow_fund(checkout=checkout, source=source, milestone_id=milestone_id)
+        purpose.on_paid(checkout, milestone_id=milestone_id)
 
 
 def _credit_charge(checkout: Checkout, result: ProviderResult, reason: str, *, mark_credited: bool) -> bool:
