@@ -351,14 +351,6 @@ def _order_from_choice(choice: PackageChoice, *, buyer) -> Order:
     return order
 
 
-@transaction.atomic
-def order_from_package(*, gig_id, tier, buyer) -> Order:
-    """Make a package's (or a single price's) one-milestone order, awaiting funding, at once (the demo and
-    tests; the Order button pays first: ``order_package_checkout``)."""
-    choice = _package_choice(_orderable_gig(gig_id, buyer), tier)
-    return _order_from_choice(choice, buyer=buyer)
-
-
 # --- reviews, tips and seller stats -----------------------------------------
 @transaction.atomic
 def review_submit(*, order_id, author, rating, text) -> Review:

@@ -51,7 +51,7 @@ def checkout(request, checkout_uuid):
                     checkout=checkout,
                     actor=request.user,
                     payment_method=None if by_balance_only else card_form.cleaned_data["card_number"],
-                    use_balance=by_balance_only or card_form.cleaned_data["use_balance"],
+                    use_balance=by_balance_only or card_form.cleaned_data["split_payment"],
                 )
             except CheckoutAlreadyPaid as error:
                 messages.info(request, error.message)

@@ -78,7 +78,7 @@ def test_a_buyer_pays_a_package_with_balance_and_card(new_page, viewport):
     offer = page.locator("[data-testid=use-balance]")
     assert "Use my balance ($30.00)" in offer.inner_text()
     assert f"{card_part} charged to your card" in offer.inner_text()
-    assert page.locator("input[name=use_balance]").is_checked()
+    assert page.locator("input[name=split_payment]").is_checked()
     assert "your balance on the platform" in page.inner_text("[data-testid=refund-destination]")
     _width_fits(page)
 

@@ -206,7 +206,7 @@ def test_the_checkout_page_offers_the_balance_and_the_receipt_shows_both_parts(b
     assert f"${(checkout.total_cents - 3000) / 100:,.2f} charged to your card" in page
     assert f"the money goes to {services.refund_destination()}" in page
 
-    response = client.post(checkout.get_absolute_url(), {**CARD, "use_balance": "on"}, follow=True)
+    response = client.post(checkout.get_absolute_url(), {**CARD, "split_payment": "on"}, follow=True)
     assert "$30.00 from your balance" in response.content.decode()
     receipt = client.get(Checkout.objects.get(pk=checkout.pk).get_receipt_url()).content.decode()
     assert "From your balance" in receipt and "$30.00" in receipt
