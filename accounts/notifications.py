@@ -35,6 +35,16 @@ def notification_send(*, user=None, user_id=None, text, url="", email=True):
     return notification
 
 
+def notifications_mark_read_for(*, user, urls) -> int:
+    """``user`` acted on something: their unread notifications that point at it (any of ``urls``, the links
+    the notices about it carry) are read now, so the bell counts only what still waits for them. Returns how
+    many were marked."""
+    wanted = sorted({url for url in urls if url})
+    if user is None or getattr(user, "pk", None) is None or not wanted:
+        return 0
+    return Notification.objects.filter(user_id=user.pk, read_at=None, url__in=wanted).update(read_at=clock.now())
+
+
 def email_subject(text, limit=90):
     """The notification's text as a subject line: whole words, with an ellipsis when it was cut."""
     if len(text) <= limit:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.urls import reverse
 
-from accounts.notifications import notification_send
+from accounts.notifications import notification_send, notifications_mark_read_for
 from accounts.permissions import is_support
 from accounts.zones import zoned
 from config.money import format_cents
@@ -681,6 +681,16 @@ def _url(milestone, order, notice: Notice, url=None) -> str:
     return order.get_absolute_url()
 
 
+def links_about(milestone, order, url=None) -> list[str]:
+    """Every link a notice about ``milestone`` (or ``order``) can carry (``_url``): the order page, the
+    milestone's place on it, its dispute page, and the page the notice names (``url``)."""
+    links = [order.get_absolute_url(), url or ""]
+    if milestone is not None:
+        links += [order.get_absolute_url() + f"#milestone-{milestone.pk}"]
+        links += [reverse("orders:milestone_dispute", args=[milestone.pk])]
+    return links
+
+
 def context(milestone=None, *, order=None, actor=None, **extra) -> dict:
     ctx = {"order": order.pk if order is not None else None}
     if milestone is not None:
@@ -718,6 +728,10 @@ def notify(notices, *, milestone=None, order=None, actor=None, url=None, **extra
                 email=notice.email,
             )
             sent += 1
+    if actor is not None:
+        # acting on it answers what the actor was told about it (and they know what they just did): their
+        # notifications about it are read now, so the bell counts only what still waits for them
+        notifications_mark_read_for(user=actor, urls=links_about(milestone, order, url))
     return sent
 
 

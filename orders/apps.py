@@ -8,14 +8,29 @@ class OrdersConfig(AppConfig):
         from config import sweeps
         from marketplace import hooks as marketplace
         from milestones import hooks as milestones
+        from payments.checkout import register_purpose
 
         from .disputes import active_dispute, operator_resolve
         from .models import DisputeOutcome
         from .selectors import attach_offers, published_reviews_about
-        from .services import on_order_completed
+        from .services import (
+            PACKAGE_PURPOSES,
+            on_order_completed,
+            package_checkout_validate,
+            package_order_paid,
+            package_order_prepare,
+        )
         from .timers import SWEEPS
 
         marketplace.register_reviews_source(published_reviews_about)
+        for purpose in PACKAGE_PURPOSES:  # a package (or single price) ordered directly: made when paid
+            register_purpose(
+                purpose,
+                validate=package_checkout_validate,
+                prepare=package_order_prepare,
+                on_paid=package_order_paid,
+                posting="escrow",
+            )
         marketplace.register_message_decorator(attach_offers)
         milestones.register_order_completed(on_order_completed)
         for name, outcome in (

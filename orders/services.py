@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Avg, Count
+from django.urls import reverse
 
 from accounts.notifications import notification_send
 from config import clock
@@ -232,17 +233,104 @@ def offers_expire(*, now=None, batch_size=500) -> int:
             done += Offer.objects.filter(pk__in=ids).expire(now=now)
 
 
-@transaction.atomic
-def order_from_package(*, gig_id, tier, buyer) -> Order:
-    """Order a gig's package directly: a one-milestone order, awaiting the buyer's funding."""
+# --- ordering a package (or a gig's single price) directly: made when paid ---------------------
+PRICE_TIER = "price"  # the tier slug of a gig sold at a single price (no packages)
+PACKAGE_PURPOSES = ("package", "gig_price")  # payments checkout purposes: a package's pk, a gig's pk
+
+
+@dataclass(frozen=True)
+class PackageChoice:
+    """What a buyer orders with one click: a package of a gig, or a gig's single price, as one milestone."""
+
+    gig: Gig
+    purpose: str  # PACKAGE_PURPOSES
+    reference_id: int
+    title: str
+    item: PlanItem
+
+
+def _orderable_gig(gig_id, buyer) -> Gig:
     gig = Gig.objects.select_related("seller").filter(pk=gig_id, status=GigStatus.ACTIVE).first()
     if gig is None:
         raise OrderError("This gig is not available right now.")
     if gig.seller_id == buyer.pk:
         raise OrderError("You can't order your own gig.")
+    return gig
+
+
+def _package_choice(gig: Gig, tier: str) -> PackageChoice:
+    if tier == PRICE_TIER:
+        if GigPackage.objects.filter(gig=gig).exists():
+            raise OrderError("This gig is sold as packages: choose one of them.")
+        item = PlanItem(gig.title, gig.description, gig.price_cents, gig.delivery_days)
+        return PackageChoice(gig, "gig_price", gig.pk, gig.title, item)
     package = GigPackage.objects.filter(gig=gig, tier=tier).first()
     if package is None:
         raise OrderError("This package does not exist.")
+    item = PlanItem(package.name, package.description, package.price_cents, package.delivery_days, package.revisions)
+    return PackageChoice(gig, "package", package.pk, f"{gig.title} ({package.get_tier_display()})", item)
+
+
+def order_package_checkout(*, gig_id, tier, buyer):
+    """The buyer clicked Order on a package (``tier``) or on a single-price gig (``PRICE_TIER``): open (or reuse)
+    the checkout that pays for it. Nothing else is made now: an abandoned click leaves no order; paying makes
+    the one-milestone order and funds it, in the payment's transaction (``package_order_prepare``)."""
+    from payments import services as payments
+
+    choice = _package_choice(_orderable_gig(gig_id, buyer), tier)
+    _validate_plan([choice.item])
+    return payments.checkout_create(
+        buyer=buyer,
+        purpose=choice.purpose,
+        reference_id=choice.reference_id,
+        amount_cents=choice.item.amount_cents,
+        description=choice.title,
+        payee=choice.gig.seller,
+        return_url=reverse("dashboard"),
+    )
+
+
+def _paid_choice(checkout) -> PackageChoice:
+    """What ``checkout`` pays for, if it can still be bought as it was when the checkout opened."""
+    from payments.exceptions import PaymentError
+
+    if checkout.purpose == "gig_price":
+        gig_id, tier = checkout.reference_id, PRICE_TIER
+    else:
+        package = GigPackage.objects.filter(pk=checkout.reference_id).first()
+        if package is None:
+            raise PaymentError("This package is no longer offered; nothing was charged.")
+        gig_id, tier = package.gig_id, package.tier
+    try:
+        choice = _package_choice(_orderable_gig(gig_id, checkout.buyer), tier)
+    except OrderError as exc:
+        raise PaymentError(str(exc)) from exc
+    if choice.item.amount_cents != checkout.amount_cents:
+        raise PaymentError("The price changed since you clicked Order. Go back to the gig and order again.")
+    return choice
+
+
+def package_checkout_validate(checkout) -> None:
+    """Before charging: the gig is still on sale at this price, to this buyer."""
+    _paid_choice(checkout)
+
+
+def package_order_prepare(checkout) -> int:
+    """Paid (inside the payment's transaction, before the escrow posting): make the one-milestone order and
+    return its milestone, whose escrow receives the payment. Once per checkout (it is paid once)."""
+    choice = _paid_choice(checkout)
+    return _order_from_choice(choice, buyer=checkout.buyer).milestones.get().pk
+
+
+def package_order_paid(checkout, *, milestone_id) -> None:
+    """After the escrow posting (same transaction): the milestone is funded and starts."""
+    milestone = milestones.lock_milestone(milestone_id)
+    milestones.run_transition(milestone, "fund", checkout.buyer)
+    milestones.order_activate_next(order=milestone.order)
+
+
+def _order_from_choice(choice: PackageChoice, *, buyer) -> Order:
+    gig = choice.gig
     conversation = marketplace.conversation_start(buyer=buyer, seller=gig.seller, gig=gig)
     order = _create_order(
         buyer=buyer,
@@ -250,22 +338,14 @@ def order_from_package(*, gig_id, tier, buyer) -> Order:
         conversation=conversation,
         gig=gig,
         offer=None,
-        title=f"{gig.title} ({package.get_tier_display()})",
-        items=[
-            PlanItem(
-                title=package.name,
-                description=package.description,
-                amount_cents=package.price_cents,
-                delivery_days=package.delivery_days,
-                revisions_allowed=package.revisions,
-            )
-        ],
+        title=choice.title,
+        items=[choice.item],
         proposer=gig.seller,
         acceptor=buyer,
     )
     notification_send(
         user=gig.seller,
-        text=f"{buyer.public_name} ordered your {package.get_tier_display()} package (order #{order.pk}).",
+        text=f"{buyer.public_name} ordered “{choice.title}” and paid for it (order #{order.pk}).",
         url=order.get_absolute_url(),
     )
     return order

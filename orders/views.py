@@ -382,18 +382,12 @@ def offer_respond(request, pk, decision):
 @require_POST
 @once_per_form_key
 def order_package(request, gig_pk, tier):
+    """Order opens the checkout; the order is made once it is paid (nothing is left behind by a click)."""
     try:
-        order = services.order_from_package(gig_id=gig_pk, tier=tier, buyer=request.user)
-    except OrderError as exc:
-        messages.error(request, str(exc))
-        return redirect(request.META.get("HTTP_REFERER") if _safe_referer(request) else "marketplace:gig_list")
-    first = order.milestones.first()
-    messages.success(request, f"Order #{order.pk} created. Fund it to start the work.")
-    try:
-        checkout = milestone_services.milestone_fund_checkout(milestone=first, actor=request.user)
+        checkout = services.order_package_checkout(gig_id=gig_pk, tier=tier, buyer=request.user)
     except (OrderError, PaymentError) as exc:
         messages.error(request, str(exc))
-        return redirect(order)
+        return redirect(request.META.get("HTTP_REFERER") if _safe_referer(request) else "marketplace:gig_list")
     return redirect(checkout.get_absolute_url())
 
 

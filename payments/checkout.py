@@ -23,6 +23,12 @@ An app registers a purpose once, usually in its ``AppConfig.ready()``::
 
 * ``service_fee``: whether the buyer service fee is added (default: yes for
   escrow, no for tips).
+* ``prepare(checkout)`` (optional, escrow postings): what is bought is made only
+  once it is paid (a package order: nothing exists before the payment). It runs
+  inside the atomic block *before* the posting and returns the id of the
+  milestone whose escrow receives the amount; ``on_paid(checkout,
+  milestone_id=...)`` is then called with it. If anything raises, nothing is
+  made and the charge is credited, as above.
 """
 
 from collections.abc import Callable
@@ -38,6 +44,7 @@ class Purpose:
     validate: Callable
     posting: str
     service_fee: bool
+    prepare: Callable | None = None
 
 
 _purposes: dict[str, Purpose] = {}
@@ -50,16 +57,20 @@ def register_purpose(
     validate: Callable,
     posting: str = "escrow",
     service_fee: bool | None = None,
+    prepare: Callable | None = None,
 ) -> Purpose:
     """Register (or replace) the purpose ``name``; returns it."""
     if posting not in POSTINGS:
         raise ValueError(f"posting must be one of {POSTINGS}, not {posting!r}")
+    if prepare is not None and posting != "escrow":
+        raise ValueError("prepare makes the milestone an escrow posting pays for: only for posting='escrow'")
     purpose = Purpose(
         name=name,
         on_paid=on_paid,
         validate=validate,
         posting=posting,
         service_fee=(posting == "escrow") if service_fee is None else service_fee,
+        prepare=prepare,
     )
     _purposes[name] = purpose
     return purpose

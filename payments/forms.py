@@ -50,6 +50,8 @@ class CardForm(forms.Form):
         max_length=4,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc", "placeholder": "123"}),
     )
+    # Offered when the buyer's balance pays part of the total: it pays min(balance, total), the card the rest.
+    split_payment = forms.BooleanField(label="Use my balance", required=False, initial=True)
 
     def clean_card_number(self):
         digits = normalise_card_number(self.cleaned_data["card_number"])

@@ -31,7 +31,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django_fsm import FSMField, transition
 
@@ -179,6 +179,7 @@ class CheckoutStatus(models.TextChoices):
 class PaymentSource(models.TextChoices):
     CARD = "card", "Card"
     BALANCE = "balance", "Balance"
+    BALANCE_AND_CARD = "mixed", "Balance and card"
 
 
 def _claim_free(checkout) -> bool:
@@ -218,6 +219,8 @@ class Checkout(FSMModelMixin, models.Model):
     return_url = models.CharField(max_length=500)
     status = FSMField(max_length=12, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN, protected=True)
     paid_with = models.CharField(max_length=10, choices=PaymentSource.choices, blank=True)
+    # The part of the total taken from the buyer's balance when it was paid (the rest was charged to the card).
+    balance_part_cents = models.BigIntegerField(default=0)
     card_last4 = models.CharField(max_length=4, blank=True)
     provider_reference = models.CharField(max_length=100, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
@@ -240,6 +243,12 @@ class Checkout(FSMModelMixin, models.Model):
             ),
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="checkout_amount_positive"),
             models.CheckConstraint(condition=Q(service_fee_cents__gte=0), name="checkout_fee_not_negative"),
+            models.CheckConstraint(
+                condition=Q(
+                    balance_part_cents__gte=0, balance_part_cents__lte=F("amount_cents") + F("service_fee_cents")
+                ),
+                name="checkout_balance_part_within_total",
+            ),
         ]
         indexes = [
             # the recovery sweep's rows: claims that never finished and charges the provider did not answer
@@ -265,6 +274,13 @@ class Checkout(FSMModelMixin, models.Model):
     def charge_idempotency_key(self) -> str:
         """The one key every charge attempt for this checkout carries: it can succeed once."""
         return f"checkout:{self.uuid}"
+
+    @property
+    def card_part_cents(self) -> int:
+        """What the card paid of the total (the rest came from the balance); 0 for a balance payment."""
+        if self.paid_with == PaymentSource.BALANCE:
+            return 0
+        return self.total_cents - self.balance_part_cents
 
     @property
     def is_open(self) -> bool:
@@ -294,8 +310,10 @@ class Checkout(FSMModelMixin, models.Model):
         self.processing_since = None
 
     @transition(status, source=[CheckoutStatus.OPEN, CheckoutStatus.PROCESSING], target=CheckoutStatus.PAID)
-    def pay(self, *, source):
+    def pay(self, *, source, balance_part_cents=0):
+        """Paid by card, from the balance, or both (``balance_part_cents`` from the balance, the rest by card)."""
         self.paid_with = source
+        self.balance_part_cents = balance_part_cents
         self.paid_at = clock.now()
         self.processing_since = None
 

@@ -11,6 +11,7 @@ milestones app.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -77,6 +78,9 @@ __all__ = [
     "checkout_pay",
     "checkouts_close",
     "checkouts_recover",
+    "PaymentSplit",
+    "payment_split",
+    "refund_destination",
     "earnings_clear",
     "earnings_hold",
     "earnings_staff_hold",
@@ -242,28 +246,60 @@ def _refuse_if_not_payable(checkout: Checkout, *, source: str) -> None:
         raise PaymentError("This checkout was replaced by a newer one; nothing was charged.")
 
 
-def _payer_account(checkout: Checkout, source: str) -> LedgerAccount:
-    if source == PaymentSource.BALANCE:
-        return user_account(checkout.buyer, AccountKind.BUYER_BALANCE)
-    return platform_account(AccountKind.PROVIDER_CLEARING)
+@dataclass(frozen=True)
+class PaymentSplit:
+    """How a total is paid when the buyer uses their balance: ``balance_cents`` from it, ``card_cents`` by card."""
+
+    balance_cents: int
+    card_cents: int
 
 
-def _payer_memo(source: str) -> str:
-    return "paid from balance" if source == PaymentSource.BALANCE else "card payment"
+def payment_split(*, total_cents: int, balance_cents: int) -> PaymentSplit:
+    """The balance pays min(balance, total); the card the rest (nothing when the balance covers it)."""
+    from_balance = max(0, min(balance_cents, total_cents))
+    return PaymentSplit(balance_cents=from_balance, card_cents=total_cents - from_balance)
 
 
-def escrow_fund(*, checkout: Checkout, source: str) -> LedgerTransaction:
-    """Post a paid checkout into escrow: the amount to the escrow of milestone ``reference_id``,
-    the buyer service fee to platform revenue. Once per milestone.
+REFUND_DESTINATION = "your balance on the platform"
+
+
+def refund_destination(*, milestone_id: int | None = None) -> str:
+    """Where a refund of a milestone's escrow goes, in the buyer's words ("… was refunded to {destination}").
+
+    The rule: every refund of escrow (a cancellation, a refusal, a dispute's buyer share, all or part of it)
+    is credited to the buyer's balance on the platform, whether the milestone was paid by card, from the
+    balance, or partly from each; the buyer can spend it on the next payment. (``escrow_refund`` can also
+    refund a card-only payment to its card, but no step of the process asks for it.) ``milestone_id`` is
+    accepted so that a future per-payment rule needs no change at the callers.
+    """
+    return REFUND_DESTINATION
+
+
+def _payer_legs(checkout: Checkout) -> list:
+    """Who pays ``checkout``'s total: its ``balance_part_cents`` from the buyer's balance, the rest by card."""
+    balance_part = checkout.balance_part_cents
+    card_part = checkout.total_cents - balance_part
+    legs = []
+    if balance_part:
+        legs.append((user_account(checkout.buyer, AccountKind.BUYER_BALANCE), -balance_part, "paid from balance"))
+    if card_part:
+        legs.append((platform_account(AccountKind.PROVIDER_CLEARING), -card_part, "card payment"))
+    return legs
+
+
+def escrow_fund(*, checkout: Checkout, source: str, milestone_id: int | None = None) -> LedgerTransaction:
+    """Post a paid checkout into escrow: the amount to the escrow of milestone ``reference_id`` (or
+    ``milestone_id``, the one its purpose's ``prepare`` made), the buyer service fee to platform revenue.
+    Once per milestone.
 
     Called by ``checkout_pay`` inside its atomic block (other apps fund a
     milestone with ``checkout_create`` + the checkout page, never directly).
     """
-    milestone_id = _milestone(checkout.reference_id)
-    payer = _payer_account(checkout, source)
+    milestone_id = _milestone(checkout.reference_id if milestone_id is None else milestone_id)
+    payer_legs = _payer_legs(checkout)
     escrow = escrow_account(milestone_id)
     revenue = platform_account(AccountKind.PLATFORM_REVENUE)
-    lock_accounts([payer, escrow, revenue])
+    lock_accounts([*(account for account, _amount, _memo in payer_legs), escrow, revenue])
     if LedgerTransaction.objects.filter(kind=TransactionKind.FUND, milestone_id=milestone_id).exists():
         raise AlreadyProcessed(f"Milestone #{milestone_id} is already paid for; it cannot be funded twice.")
     try:
@@ -271,7 +307,7 @@ def escrow_fund(*, checkout: Checkout, source: str) -> LedgerTransaction:
             kind=TransactionKind.FUND,
             idempotency_key=checkout.charge_idempotency_key,
             legs=[
-                (payer, -checkout.total_cents, _payer_memo(source)),
+                *payer_legs,
                 (escrow, checkout.amount_cents, "held in escrow"),
                 (revenue, checkout.service_fee_cents, "buyer service fee"),
             ],
@@ -288,10 +324,10 @@ def tip_post(*, checkout: Checkout, source: str) -> LedgerTransaction:
     """Post a paid tip: the amount minus the seller commission to the payee's pending earnings."""
     seller = checkout.payee
     assert seller is not None  # a tip checkout names its payee (checkout_create)
-    payer = _payer_account(checkout, source)
+    payer_legs = _payer_legs(checkout)
     pending = user_account(seller, AccountKind.SELLER_PENDING)
     revenue = platform_account(AccountKind.PLATFORM_REVENUE)
-    lock_accounts([payer, pending, revenue])
+    lock_accounts([*(account for account, _amount, _memo in payer_legs), pending, revenue])
     commission = fees.seller_commission_cents(checkout.amount_cents)
     net = checkout.amount_cents - commission
     try:
@@ -299,7 +335,7 @@ def tip_post(*, checkout: Checkout, source: str) -> LedgerTransaction:
             kind=TransactionKind.TIP,
             idempotency_key=checkout.charge_idempotency_key,
             legs=[
-                (payer, -checkout.total_cents, _payer_memo(source)),
+                *payer_legs,
                 (pending, net, "tip (pending clearance)"),
                 (revenue, commission, "seller commission"),
                 (revenue, checkout.service_fee_cents, "buyer service fee"),
@@ -329,12 +365,29 @@ _POSTINGS = {"escrow": escrow_fund, "tip": tip_post}
 
 def _balance_short_message(checkout: Checkout) -> str:
     balance = balances_for(checkout.buyer).buyer_balance_cents
+    if checkout.balance_part_cents < checkout.total_cents:
+        return (
+            f"Your balance ({format_cents(balance)}) no longer covers its part "
+            f"({format_cents(checkout.balance_part_cents)}) of the total; it was spent meanwhile."
+        )
     return f"Your balance ({format_cents(balance)}) does not cover the total of {format_cents(checkout.total_cents)}."
 
 
 def _record_payment(checkout: Checkout, purpose: Purpose, *, source: str, result: ProviderResult | None) -> None:
-    """Inside the caller's atomic block: mark paid, post the ledger transaction, run the purpose's handler."""
-    checkout.pay(source=source)
+    """Inside the caller's atomic block: mark paid, post the ledger transaction, run the purpose's handler.
+
+    A card charge (``result``) for less than the total pays the rest from the balance: both parts are legs of
+    the one posting, so either both move or neither (a balance spent meanwhile refuses the posting, and the
+    caller credits the charge instead).
+    """
+    if result is None:
+        balance_part = checkout.total_cents
+    else:
+        if not 0 < result.amount_cents <= checkout.total_cents:
+            raise PaymentError("The card was charged an amount that does not match this checkout.")
+        balance_part = checkout.total_cents - result.amount_cents
+        source = PaymentSource.CARD if balance_part == 0 else PaymentSource.BALANCE_AND_CARD
+    checkout.pay(source=source, balance_part_cents=balance_part)
     if result is not None:
         checkout.provider_reference = result.reference
         checkout.card_last4 = result.card_last4
@@ -343,6 +396,7 @@ def _record_payment(checkout: Checkout, purpose: Purpose, *, source: str, result
         update_fields=[
             "status",
             "paid_with",
+            "balance_part_cents",
             "paid_at",
             "provider_reference",
             "card_last4",
@@ -350,8 +404,13 @@ def _record_payment(checkout: Checkout, purpose: Purpose, *, source: str, result
             "charge_unknown_since",
         ]
     )
-    _POSTINGS[purpose.posting](checkout=checkout, source=source)
-    purpose.on_paid(checkout)
+    if purpose.prepare is None:
+        _POSTINGS[purpose.posting](checkout=checkout, source=source)
+        purpose.on_paid(checkout)
+    else:  # what is bought is made now that it is paid (a package order), then funded
+        milestone_id = purpose.prepare(checkout)
+        escrow_fund(checkout=checkout, source=source, milestone_id=milestone_id)
+        purpose.on_paid(checkout, milestone_id=milestone_id)
 
 
 def _credit_charge(checkout: Checkout, result: ProviderResult, reason: str, *, mark_credited: bool) -> bool:
@@ -396,11 +455,23 @@ def _charged_message(reason: str, result: ProviderResult) -> str:
     )
 
 
-def _checkout_claim(checkout: Checkout) -> None:
-    """Mark the checkout "processing" (committed) before the card is charged: nothing else can pay it now."""
+def _checkout_claim(checkout: Checkout, *, balance_part_cents: int = 0) -> None:
+    """Mark the checkout "processing" (committed) before the card is charged: nothing else can pay it now.
+
+    ``balance_part_cents``: what the balance is to pay besides the card; refused now (nothing charged) if the
+    balance no longer holds it. The balance is not held during the charge: if another payment spends it
+    meanwhile, the posting refuses and the card charge is credited to the balance (``_checkout_record_charge``).
+    """
     with transaction.atomic():
-        locked = Checkout.objects.select_for_update(of=("self",)).get(pk=checkout.pk)
+        locked = Checkout.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=checkout.pk)
         _refuse_if_not_payable(locked, source=PaymentSource.CARD)
+        if balance_part_cents:
+            balance = balances_for(locked.buyer).buyer_balance_cents
+            if balance < balance_part_cents:
+                raise InsufficientFunds(
+                    f"Your balance is now {format_cents(balance)}, less than the {format_cents(balance_part_cents)} "
+                    "it was to pay. Nothing was charged; check the amounts and pay again."
+                )
         locked.claim()
         locked.save(update_fields=["status", "processing_since"])
 
@@ -480,7 +551,11 @@ def _checkout_record_charge(checkout: Checkout, purpose: Purpose, result: Provid
 def checkout_pay(
     *, checkout: Checkout, actor, payment_method: str | None = None, use_balance: bool = False
 ) -> Checkout:
-    """Pay an open checkout by card (``payment_method``) or from the buyer's balance: one path for both.
+    """Pay an open checkout by card (``payment_method``), from the buyer's balance, or both: one path for all.
+
+    ``use_balance``: the balance pays min(balance, total); if that is less than the total, the card
+    (``payment_method``, required then) is charged the rest, and both parts are posted in one ledger
+    transaction once the charge succeeded.
 
     1. Refuse if it is not the buyer's, is not open, or the purpose's
        ``validate`` refuses (nothing is charged).
@@ -499,12 +574,25 @@ def checkout_pay(
     checkout = Checkout.objects.select_related("buyer", "payee").get(pk=checkout.pk)
     if actor is None or actor.pk != checkout.buyer_id:
         raise PaymentError("Only the buyer can pay this checkout.")
-    source = PaymentSource.BALANCE if use_balance else PaymentSource.CARD
-    _refuse_if_not_payable(checkout, source=source)
+    card_cents = checkout.total_cents
+    if use_balance:
+        split = payment_split(
+            total_cents=checkout.total_cents, balance_cents=balances_for(checkout.buyer).buyer_balance_cents
+        )
+        card_cents = split.card_cents
+    balance_only = use_balance and (card_cents == 0 or not payment_method)
+    _refuse_if_not_payable(checkout, source=PaymentSource.BALANCE if balance_only else PaymentSource.CARD)
+    if use_balance and card_cents and not payment_method:
+        raise InsufficientFunds(
+            f"Your balance ({format_cents(split.balance_cents)}) does not cover the total of "
+            f"{format_cents(checkout.total_cents)}: enter your card details to pay the remaining "
+            f"{format_cents(split.card_cents)} by card."
+        )
+    source = PaymentSource.BALANCE if card_cents == 0 else PaymentSource.CARD
     purpose = _purpose_of(checkout)
     purpose.validate(checkout)
 
-    if use_balance:
+    if card_cents == 0:
         try:
             with transaction.atomic():
                 locked = (
@@ -523,10 +611,10 @@ def checkout_pay(
 
     if not payment_method:
         raise PaymentError("Enter your card details to pay.")
-    _checkout_claim(checkout)
+    _checkout_claim(checkout, balance_part_cents=checkout.total_cents - card_cents)
     try:
         result = get_provider().charge(
-            amount_cents=checkout.total_cents,
+            amount_cents=card_cents,
             payment_method=payment_method,
             idempotency_key=checkout.charge_idempotency_key,
             description=checkout.description,

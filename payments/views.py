@@ -33,7 +33,8 @@ def checkout(request, checkout_uuid):
     checkout = selectors.checkout_for_buyer(user=request.user, checkout_uuid=checkout_uuid)
     card_form = CardForm()
     if request.method == "POST":
-        use_balance = request.POST.get("pay_with") == "balance"
+        # "balance": the balance pays it all (no card); "card": by card, with the balance first if ticked
+        by_balance_only = request.POST.get("pay_with") == "balance"
         if checkout.status in (CheckoutStatus.PAID, CheckoutStatus.CREDITED):
             messages.info(request, "This checkout is already paid. Nothing more was charged or taken.")
             return redirect(checkout.get_receipt_url())
@@ -42,15 +43,15 @@ def checkout(request, checkout_uuid):
                 request, checkout.failure_message or "This checkout was replaced by a newer one; nothing was charged."
             )
             return redirect(_return_url(request, checkout))
-        if not use_balance:
+        if not by_balance_only:
             card_form = CardForm(request.POST)
-        if use_balance or card_form.is_valid():
+        if by_balance_only or card_form.is_valid():
             try:
-                services.checkout_pay(
+                paid = services.checkout_pay(
                     checkout=checkout,
                     actor=request.user,
-                    payment_method=None if use_balance else card_form.cleaned_data["card_number"],
-                    use_balance=use_balance,
+                    payment_method=None if by_balance_only else card_form.cleaned_data["card_number"],
+                    use_balance=by_balance_only or card_form.cleaned_data["split_payment"],
                 )
             except CheckoutAlreadyPaid as error:
                 messages.info(request, error.message)
@@ -64,12 +65,10 @@ def checkout(request, checkout_uuid):
             except PaymentError as error:
                 messages.error(request, error.message)
                 return redirect(checkout.get_absolute_url())
-            messages.success(
-                request,
-                f"Payment of {format_cents(checkout.total_cents)} received for “{checkout.description}”. Thank you!",
-            )
+            messages.success(request, _paid_message(paid))
             return redirect(_return_url(request, checkout))
     balances = selectors.balances_for(request.user)
+    split = services.payment_split(total_cents=checkout.total_cents, balance_cents=balances.buyer_balance_cents)
     quote = fee_quote(checkout.amount_cents, service_fee=checkout.service_fee_cents > 0)
     return render(
         request,
@@ -78,12 +77,27 @@ def checkout(request, checkout_uuid):
             "checkout": checkout,
             "card_form": card_form,
             "balances": balances,
-            "can_pay_from_balance": checkout.is_open and balances.buyer_balance_cents >= checkout.total_cents,
+            "can_pay_from_balance": checkout.is_open and split.card_cents == 0,
+            # the balance pays part, the card the rest: offered as a box ticked on the card form
+            "split": split if checkout.is_open and split.balance_cents and split.card_cents else None,
+            "refund_destination": services.refund_destination(
+                milestone_id=checkout.reference_id if checkout.purpose == "milestone" else None
+            ),
             "quote": quote,
             "fee_rule": service_fee_rule(),
             "test_cards": [(format_card_number(number), outcome) for number, outcome in TEST_CARDS],
         },
     )
+
+
+def _paid_message(paid) -> str:
+    total = format_cents(paid.total_cents)
+    if paid.balance_part_cents and paid.card_part_cents:
+        return (
+            f"Payment of {total} received for “{paid.description}”: {format_cents(paid.balance_part_cents)} "
+            f"from your balance and {format_cents(paid.card_part_cents)} by card. Thank you!"
+        )
+    return f"Payment of {total} received for “{paid.description}”. Thank you!"
 
 
 @login_required

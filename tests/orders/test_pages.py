@@ -122,7 +122,7 @@ def test_accepting_twice_creates_one_order(client):
     assert Order.objects.count() == 1
 
 
-def test_ordering_a_package_directly_makes_a_one_milestone_order_and_opens_checkout(client):
+def test_ordering_a_package_directly_opens_checkout_and_paying_makes_the_one_milestone_order(client):
     ensure_category_tree()
     seller, buyer = UserFactory(), UserFactory()
     tiers = [
@@ -139,10 +139,14 @@ def test_ordering_a_package_directly_makes_a_one_milestone_order_and_opens_check
     client.force_login(buyer)
     response = client.post(reverse("orders:order_package", args=[gig.pk, "standard"]))
     assert "/payments/checkout/" in response["Location"]
+    assert not Order.objects.exists()  # made once it is paid
+    response = client.post(
+        response["Location"], {"pay_with": "card", "card_number": "4242424242424242", "expiry": "12/34", "cvc": "123"}
+    )
     order = Order.objects.get()
     milestone = order.milestones.get()
     assert (milestone.amount_cents, milestone.delivery_days, milestone.revisions_allowed) == (10000, 5, 2)
-    assert milestone.state == State.AWAITING_FUNDING
+    assert milestone.state == State.IN_PROGRESS
     client.force_login(seller)
     response = client.post(reverse("orders:order_package", args=[gig.pk, "basic"]), follow=True)
     assert "order your own gig" in response.content.decode()

@@ -233,6 +233,37 @@ class LedgerMachine(RuleBasedStateMachine):
             event("milestone funded from balance")
             self.paid_checkouts.append(checkout.pk)
 
+    @rule(buyer=PEOPLE, milestone_id=MILESTONES, amount=AMOUNTS)
+    def fund_from_balance_and_card(self, buyer, milestone_id, amount):
+        """ "Use my balance" with a card: the balance pays min(balance, total), the card the rest."""
+        checkout = self._checkout(buyer, milestone_id, amount)
+        total = amount + fees.buyer_service_fee_cents(amount)
+        person = self.model.people[buyer]
+        from_balance = min(person.balance, total)
+        by_card = total - from_balance
+        pay = lambda: services.checkout_pay(  # noqa: E731
+            checkout=checkout, actor=self.users[buyer], payment_method=CARD_SUCCEEDS, use_balance=True
+        )
+        if milestone_id in self.model.escrows:
+            if by_card == 0:
+                with pytest.raises((AlreadyProcessed, InsufficientFunds)):
+                    pay()
+                return
+            with pytest.raises(CheckoutCredited):  # the card part was charged, then credited: nothing lost
+                pay()
+            self.model.provider.charged += by_card
+            person.balance += by_card
+            self.paid_checkouts.append(checkout.pk)
+            return
+        paid = pay()
+        assert (paid.balance_part_cents, paid.card_part_cents) == (from_balance, by_card)
+        self.model.provider.charged += by_card
+        person.balance -= from_balance
+        # a refund "to the card" goes to the card only for a card-only payment (else to the balance)
+        self.model.escrows[milestone_id] = Escrow(buyer, amount, from_balance == 0, amount)
+        event("milestone funded from balance and card" if from_balance and by_card else "funded (one source)")
+        self.paid_checkouts.append(checkout.pk)
+
     @rule(index=st.integers(min_value=0, max_value=50), card=st.sampled_from([CARD_SUCCEEDS, CARD_DECLINED]))
     def submit_a_paid_checkout_again(self, index, card):
         if not self.paid_checkouts:

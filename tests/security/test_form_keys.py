@@ -127,7 +127,7 @@ RECIPES = {
         MATRIX["orders/<id:pk>/add-milestone"].data,
         None,
     ),
-    "gigs/<id:gig_pk>/order/<slug:tier>": ("other", lambda w: f"/gigs/{w.gig.pk}/order/basic", lambda w: {}, Order),
+    "gigs/<id:gig_pk>/order/<slug:tier>": ("other", lambda w: f"/gigs/{w.gig.pk}/order/basic", lambda w: {}, Checkout),
     "orders/<id:pk>/review": (
         "seller",
         lambda w: f"/orders/{w.order_completed.pk}/review",
