@@ -13,10 +13,12 @@ class OrdersConfig(AppConfig):
         from .models import DisputeOutcome
         from .selectors import attach_offers, published_reviews_about
         from .services import on_order_completed
+        from .stats import seller_stats_recount
         from .timers import SWEEPS
 
         marketplace.register_reviews_source(published_reviews_about)
         marketplace.register_message_decorator(attach_offers)
+        marketplace.register_stats_recount(seller_stats_recount)
         milestones.register_order_completed(on_order_completed)
         for name, outcome in (
             ("resolve_release", DisputeOutcome.RELEASE),
