@@ -144,8 +144,10 @@ class _RecountAfterCommit:
 
     def __init__(self):
         self.seller_ids: set[int] = set()
+        self.ran = False
 
     def __call__(self):
+        self.ran = True
         seller_stats_recount(seller_ids=sorted(self.seller_ids))
 
 
@@ -160,7 +162,7 @@ def seller_stats_recount_after_commit(*, seller_id: int) -> None:
         seller_stats_recount(seller_ids=[seller_id])
         return
     for _savepoints, callback, _robust in connection.run_on_commit:  # Django's list of pending callbacks
-        if isinstance(callback, _RecountAfterCommit):
+        if isinstance(callback, _RecountAfterCommit) and not callback.ran:
             callback.seller_ids.add(seller_id)
             return
     callback = _RecountAfterCommit()
