@@ -567,12 +567,11 @@ def gig_ratings_sync(*, seller_ids=None) -> int:
     rating = Coalesce(Subquery(stats.values("rating_avg")[:1]), Value(Decimal(0)))
     count = Coalesce(Subquery(stats.values("rating_count")[:1]), Value(0))
     if seller_ids is None:
-        gigs = Gig.objects.alias(rating_now=rating, count_now=count).exclude(
+        drifted = Gig.objects.alias(rating_now=rating, count_now=count).exclude(
             seller_rating=F("rating_now"), seller_rating_count=F("count_now")
         )
-    else:
-        gigs = Gig.objects.filter(seller_id__in=seller_ids)
-    return gigs.update(seller_rating=rating, seller_rating_count=count)
+        return drifted.update(seller_rating=rating, seller_rating_count=count)
+    return Gig.objects.filter(seller_id__in=seller_ids).update(seller_rating=rating, seller_rating_count=count)
 
 
 def seller_stats_staff_recount(*, actor, seller_ids) -> int:
