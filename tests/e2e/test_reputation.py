@@ -6,10 +6,10 @@ import re
 
 import pytest
 
+from config import sweeps
 from marketplace import services
 from marketplace.categories import ensure_category_tree
 from marketplace.models import Category
-from orders import timers
 from tests.factories import UserFactory
 from tests.orders.reputation_builders import past_order
 
@@ -48,8 +48,7 @@ def seller_with_history(clock):
             commit=contextlib.nullcontext,
         )
     clock.advance(hours=1)
-    timers.sweep_review_publication()
-    timers.sweep_seller_stats()  # the hourly recount of every seller
+    sweeps.run("orders")  # as the beat runs them: review publication and the hourly recount of every seller
     return seller, gigs[0]
 
 

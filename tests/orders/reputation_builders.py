@@ -6,7 +6,6 @@ from django.conf import settings
 from marketplace import services as marketplace
 from orders import services
 from orders.services import PlanItem
-from orders.stats import seller_figures
 from tests.orders.builders import approve, deliver, fund, ms
 
 DAYS = 3
@@ -53,6 +52,8 @@ def stored_figures(seller) -> dict:
 
 
 def counted_figures(seller) -> dict:
+    from orders.stats import seller_figures
+
     return seller_figures(seller_ids=[seller.pk])[seller.pk]
 
 
