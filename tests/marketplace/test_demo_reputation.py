@@ -73,14 +73,14 @@ def test_after_the_seed_every_sellers_shown_figures_equal_a_recount(demo, client
     assert {s.email for s in sellers} >= set(DEMO_SELLERS)
     stored = list(SellerStats.objects.order_by("seller_id").values())
     shown = {seller.email: shown_figures(client, seller) for seller in sellers}
+    clock.advance(hours=1)
+    sweeps.run("orders")  # as the beat runs them a minute after `make run`: review publication, the hourly recount
+    assert list(SellerStats.objects.order_by("seller_id").values()) == stored
+    assert {seller.email: shown_figures(client, seller) for seller in sellers} == shown
+    assert timers.sweep_seller_stats(now=clock.now() + timedelta(hours=1)) == 0  # and the next hour's: nothing
     for email, level in DEMO_SELLERS.items():
         assert shown[email]["profile level"] == level
     assert shown["seller2@example.com"]["profile Orders completed"] == "101"
-    clock.advance(hours=1)
-    sweeps.run("orders")  # as the beat runs them a minute after `make run`: review publication, the hourly recount
-    assert timers.sweep_seller_stats(now=clock.now() + timedelta(hours=1)) == 0  # and the next hour's: nothing
-    assert list(SellerStats.objects.order_by("seller_id").values()) == stored
-    assert {seller.email: shown_figures(client, seller) for seller in sellers} == shown
 
 
 def test_completing_the_demo_order_keeps_the_level_two_sellers_level_and_reviews(demo, commit):
@@ -109,7 +109,7 @@ def test_each_demo_gig_page_counts_the_reviews_its_section_lists(demo, client):
         listed, page = 0, 1
         while True:
             content = client.get(gig.get_absolute_url(), {"reviews": page}).content.decode()
-            listed += content.count('data-testid="review"')
+            listed += content.count('<li class="review"')
             if 'rel="next"' not in content:
                 break
             page += 1
