@@ -52,7 +52,9 @@ HISTORY = {
     "seller@example.com": (27, 2, [5, 5, 4, 5, 5, 4, 5, 5, 5, 4]),
     "seller3@example.com": (6, 0, [5, 4, 5, 4, 5, 5, 4]),
 }
-HISTORY_DAYS = 360  # the history spreads over the last year, ending a week ago
+HISTORY_DAYS = 360  # the history's orders start over the last year, the last one three weeks ago
+HISTORY_END_DAYS = 21  # an order of the past takes at most MAX_DAYS + 5 days from question to reviews
+MAX_DAYS = 7  # the past orders' delivery time: a week at most (a quick job, even on a longer gig)
 REVIEW_TEXTS = {
     5: [
         "Excellent work, delivered exactly what we agreed and explained every step.",
@@ -108,7 +110,7 @@ def _history(rng: random.Random, sellers: dict, clients: list) -> int:
     """Every past order's steps, run in time order with the clock moved to each; how many orders."""
     now = clock.now()
     start = now - timedelta(days=HISTORY_DAYS)
-    span = (HISTORY_DAYS - 7) * 86400
+    span = (HISTORY_DAYS - HISTORY_END_DAYS) * 86400
     queue: list[_Step] = []
     seq = itertools.count()
     made = 0
@@ -131,6 +133,7 @@ def _history(rng: random.Random, sellers: dict, clients: list) -> int:
     try:
         while queue:
             step = heapq.heappop(queue)
+            assert step.at < now, "the demo's history reached the present"
             clock.set_offset(step.at - timezone.now())
             for after, then in step.run() or ():
                 heapq.heappush(queue, _Step(step.at + after, next(seq), then))
@@ -155,6 +158,7 @@ class _PastOrder:
     rating: int
     rng: random.Random
     order: Order | None = None
+    days: int = 1
 
     def ask(self):
         """A first order between the two starts with a question; a repeat buyer asks for an offer outright."""
@@ -172,7 +176,7 @@ class _PastOrder:
         return self.offer()
 
     def offer(self):
-        days = self.gig.delivery_days
+        days = self.days = min(self.gig.delivery_days, MAX_DAYS)
         item = PlanItem(
             self.gig.title.removeprefix("I will ").capitalize()[:100], "As discussed.", self.gig.price_cents, days
         )
@@ -185,7 +189,7 @@ class _PastOrder:
     def accept(self):
         self.order = services.offer_accept(offer_id=self.offer_id, actor=self.buyer)
         _pay(self.order.milestones.get(position=1), self.buyer)
-        days = self.gig.delivery_days
+        days = self.days
         took = (
             timedelta(days=days, hours=self.rng.randint(6, 30))
             if self.late
