@@ -5,6 +5,7 @@ from accounts.permissions import is_support
 from config.converters import MAX_ID
 
 from . import services
+from .exceptions import MarketplaceError
 from .models import (
     Category,
     Conversation,
@@ -140,6 +141,13 @@ class GigImageAdmin(AuditedAdmin):
 
 @admin.register(SellerStats)
 class SellerStatsAdmin(AuditedAdmin):
+    """Read-only: every figure is counted from the seller's orders, reviews and messages (``orders.stats``).
+
+    Typing a number here would make it disagree with the reviews and orders the pages list, so nothing
+    can be edited, added or deleted; the "Recount" action counts the selected sellers again through
+    ``services.seller_stats_staff_recount``, which leaves an audit row.
+    """
+
     list_display = [
         "seller",
         "level",
@@ -153,9 +161,27 @@ class SellerStatsAdmin(AuditedAdmin):
     list_filter = ["level"]
     search_fields = ["seller__email", "seller__display_name"]
     list_select_related = ["seller"]
-    raw_id_fields = ["seller"]
-    # The level is computed by services.seller_stats_update; not edited by hand.
-    readonly_fields = ["level", "avg_response_seconds", "responses_counted", "updated_at"]
+    actions = ["recount"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Recount the selected sellers' stats from their orders, reviews and messages")
+    def recount(self, request, queryset):
+        try:
+            changed = services.seller_stats_staff_recount(
+                actor=request.user, seller_ids=list(queryset.values_list("seller_id", flat=True))
+            )
+        except MarketplaceError as exc:
+            self.message_user(request, str(exc), level=messages.ERROR)
+            return
+        self.message_user(request, f"Recounted {queryset.count()} seller(s); {changed} had figures that changed.")
 
     def get_object(self, request, object_id, from_field=None):
         # The key is the seller's user id through a one-to-one, and Django bounds a number only in a

@@ -1,4 +1,7 @@
-"""Demo catalogue for ``manage.py seed_demo``: 50 gigs by the three demo sellers, their stats, one conversation.
+"""Demo catalogue for ``manage.py seed_demo``: 50 gigs by the three demo sellers and one conversation.
+
+The sellers' stats are not set here: they are counted from the orders and reviews that
+``orders.demo`` makes (a year of history), as they always are.
 
 Idempotent: a gig whose seller already has one with the same title is left
 alone, so running the seed again adds nothing. Everything goes through the
@@ -24,7 +27,6 @@ from .services import (
     custom_offer_request_send,
     gig_create,
     message_send,
-    seller_stats_update,
 )
 
 SELLERS = {
@@ -221,12 +223,6 @@ COLOURS = {
     "Data": ((30, 64, 175), (13, 148, 136)),
     "Business": ((51, 65, 85), (15, 118, 110)),
 }
-STATS = {
-    # seller: orders completed, on time, average rating, ratings -> level by models.LEVEL_RULES
-    "sol": (48, 46, "4.90", 41),  # level two
-    "sia": (132, 129, "4.80", 118),  # top rated
-    "kai": (9, 9, "4.60", 7),  # level one
-}
 
 
 def _cover(title: str, category: str, subcategory: str, variant: int = 0) -> SimpleUploadedFile:
@@ -313,6 +309,7 @@ def seed(stdout) -> None:
     rng = random.Random(2026)
     now = clock.now()
     created = 0
+    first_of = {key: next(i for i, row in enumerate(GIGS) if row[0] == key) for key in SELLERS}
     for index, (key, slug, title, tags, price, days, milestones, packages, pitch) in enumerate(GIGS):
         seller = sellers[key]
         if (seller.pk, title) in existing:
@@ -334,17 +331,11 @@ def seed(stdout) -> None:
             offers_milestones=milestones,
             images=images,
         )
-        # Spread the catalogue over the last four months so "Newest" means something.
-        Gig.objects.filter(pk=gig.pk).update(created_at=now - timedelta(days=rng.randint(1, 120), hours=index))
+        # Spread the catalogue over the last four months so "Newest" means something; each seller's first gig
+        # is older, listed before the year of orders that orders.demo makes.
+        age = timedelta(days=400) if index == first_of[key] else timedelta(days=rng.randint(1, 120), hours=index)
+        Gig.objects.filter(pk=gig.pk).update(created_at=now - age)
         created += 1
-    for key, (completed, on_time, rating, count) in STATS.items():
-        seller_stats_update(
-            seller=sellers[key],
-            orders_completed=completed,
-            orders_on_time=on_time,
-            rating_avg=rating,
-            rating_count=count,
-        )
     _seed_conversation(sellers["sol"])
     stdout.write(f"marketplace: {created} demo gigs added ({Gig.objects.count()} in all).")
 

@@ -8,6 +8,7 @@ read them, so this app never imports a higher one.
 from collections.abc import Callable
 
 _reviews_source: Callable | None = None
+_stats_recount: Callable | None = None
 _message_decorators: list[Callable] = []
 
 
@@ -15,6 +16,17 @@ def register_reviews_source(source: Callable) -> None:
     """``source(seller=..., gig=None)`` -> the published reviews of the seller (of one gig's orders)."""
     global _reviews_source
     _reviews_source = source
+
+
+def register_stats_recount(recount: Callable) -> None:
+    """``recount(seller_ids=[...])`` counts the sellers' stats again from orders, reviews and messages."""
+    global _stats_recount
+    _stats_recount = recount
+
+
+def stats_recount(*, seller_ids) -> None:
+    if _stats_recount is not None:
+        _stats_recount(seller_ids=seller_ids)
 
 
 def register_message_decorator(decorate: Callable) -> None:

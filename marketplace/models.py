@@ -227,11 +227,16 @@ def level_for(*, orders_completed: int, orders_on_time: int, rating_avg: Decimal
 
 
 class SellerStats(models.Model):
-    """The numbers a seller's card shows, and the level computed from them.
+    """The numbers a seller's card shows, and the level computed from them: a stored copy of a count.
 
-    ``orders_completed``, ``orders_on_time`` and the rating come from orders and
-    reviews (through ``services.seller_stats_update``); the response time is
-    measured here, as sellers answer messages.
+    Every figure is a function of rows that exist: ``orders_completed`` and ``orders_on_time`` of the
+    seller's completed orders, the rating of the published reviews about them (the ones their Reviews
+    sections list), the response figures of their conversations' messages. The orders app recounts
+    them (``orders.stats.seller_stats_recount``) when a review is submitted or published, when an
+    order completes, and hourly for every seller; a recount of unchanged rows changes nothing. The
+    response figures are also kept by each seller message (``services.message_send``) with the same
+    integer arithmetic as the recount (a sum and a count), so both give the same numbers.
+    Nobody types them: the admin shows them read-only, with a "Recount" action.
     """
 
     seller = models.OneToOneField(
@@ -247,8 +252,9 @@ class SellerStats(models.Model):
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
     )
     rating_count = models.PositiveIntegerField(default=0)
-    avg_response_seconds = models.PositiveIntegerField(null=True, blank=True)
+    avg_response_seconds = models.PositiveIntegerField(null=True, blank=True)  # total // counted
     responses_counted = models.PositiveIntegerField(default=0)
+    response_seconds_total = models.PositiveBigIntegerField(default=0)
     level = models.CharField(max_length=10, choices=SellerLevel.choices, default=SellerLevel.NEW, db_index=True)
     updated_at = models.DateTimeField(default=clock.now)
 

@@ -320,11 +320,11 @@ def attachment_for_user(*, user, conversation_pk: int, pk: int) -> MessageAttach
 # --- Reviews (the orders app owns them and registers how to read them: marketplace.hooks) ----------
 
 
-def reviews_for_gig(*, gig) -> list:
-    """Published reviews of the gig's seller from orders of this gig (one query, reviewer joined)."""
-    return hooks.published_reviews(seller=gig.seller, gig=gig)
+REVIEWS_PER_PAGE = 10
 
 
-def reviews_for_seller(*, seller) -> list:
-    """Published reviews of the seller from all their orders (one query, reviewer joined)."""
-    return hooks.published_reviews(seller=seller)
+def reviews_page(*, seller, page=None):
+    """One page (newest first) of the seller's published reviews, and how many there are in all: the
+    Reviews section of their gig pages and profile. They are the rows the seller's rating and review
+    count are counted from (``orders.stats``), so the section and the figures agree. Two queries."""
+    return Paginator(hooks.published_reviews(seller=seller), REVIEWS_PER_PAGE).get_page(page)

@@ -14,7 +14,7 @@ from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery, Value
+from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.text import slugify
 from django_fsm import can_proceed
@@ -27,6 +27,7 @@ from config import clock, limits
 from config.text import clean_line
 from config.uploads import check_attachments, safe_name, validate_image_upload
 
+from . import hooks
 from .contact_filter import looks_off_platform
 from .exceptions import InvalidInput, MarketplaceError, NotAllowed, SelfContactError
 from .models import (
@@ -491,12 +492,21 @@ def _to_rating(value) -> Decimal | None:
 
 @transaction.atomic
 def seller_stats_update(
-    *, seller, orders_completed: int, orders_on_time: int, rating_avg, rating_count: int
+    *,
+    seller,
+    orders_completed: int,
+    orders_on_time: int,
+    rating_avg,
+    rating_count: int,
+    responses: tuple[int, int] | None = None,
 ) -> SellerStats:
-    """Store the seller's order and review numbers and recompute their level (``models.LEVEL_RULES``).
+    """Store the seller's counted figures and recompute their level (``models.LEVEL_RULES``).
 
-    ``rating_avg`` may be a Decimal, an int or a string; it is kept to two
-    decimals. With ``rating_count == 0`` the rating is stored as empty.
+    The one writer of ``SellerStats``' figures; its caller is the recount (``orders.stats``), which
+    counts them from the rows (tests call it to set a seller up). ``rating_avg`` may be a Decimal, an
+    int or a string; it is kept to two decimals. With ``rating_count == 0`` the rating is stored as
+    empty. ``responses``: (seconds in all, replies counted) from ``seller_response_figures``; None
+    leaves them as they are. A call that changes nothing writes nothing.
     """
     for name, value in (
         ("orders_completed", orders_completed),
@@ -509,41 +519,122 @@ def seller_stats_update(
         raise InvalidInput("Orders on time cannot exceed orders completed.")
     rating = _to_rating(rating_avg) if rating_count else None
     stats, _ = SellerStats.objects.select_for_update().get_or_create(seller=seller)
+    before = _figures(stats)
     rating_changed = (stats.rating_avg, stats.rating_count) != (rating, rating_count)
     stats.orders_completed = orders_completed
     stats.orders_on_time = orders_on_time
     stats.rating_avg = rating
     stats.rating_count = rating_count
+    if responses is not None:
+        _set_responses(stats, *responses)
     stats.level = level_for(
         orders_completed=orders_completed, orders_on_time=orders_on_time, rating_avg=rating, rating_count=rating_count
     )
-    stats.updated_at = clock.now()
-    stats.save()
+    if _figures(stats) != before:
+        stats.updated_at = clock.now()
+        stats.save()
     if rating_changed:
         gig_ratings_sync(seller_ids=[stats.seller_id])
     return stats
 
 
-def gig_ratings_sync(*, seller_ids=None) -> int:
-    """Copy each seller's rating (SellerStats) onto their gigs, the browse order's sort key (one statement).
-
-    ``seller_ids``: only these sellers' gigs; ``None``: every gig (after a bulk load).
-    """
-    stats = SellerStats.objects.filter(seller_id=OuterRef("seller_id"))
-    gigs = Gig.objects.all() if seller_ids is None else Gig.objects.filter(seller_id__in=seller_ids)
-    return gigs.update(
-        seller_rating=Coalesce(Subquery(stats.values("rating_avg")[:1]), Value(Decimal(0))),
-        seller_rating_count=Coalesce(Subquery(stats.values("rating_count")[:1]), Value(0)),
+def _figures(stats: SellerStats) -> tuple:
+    return (
+        stats.orders_completed,
+        stats.orders_on_time,
+        stats.rating_avg,
+        stats.rating_count,
+        stats.response_seconds_total,
+        stats.responses_counted,
+        stats.avg_response_seconds,
+        stats.level,
     )
 
 
+def _set_responses(stats: SellerStats, total: int, counted: int) -> None:
+    stats.response_seconds_total = total
+    stats.responses_counted = counted
+    stats.avg_response_seconds = total // counted if counted else None
+
+
+def gig_ratings_sync(*, seller_ids=None) -> int:
+    """Copy each seller's rating (SellerStats) onto their gigs, the browse order's sort key (one statement).
+
+    ``seller_ids``: only these sellers' gigs; ``None``: every gig whose copy differs (the hourly recount,
+    after a bulk load).
+    """
+    stats = SellerStats.objects.filter(seller_id=OuterRef("seller_id"))
+    rating = Coalesce(Subquery(stats.values("rating_avg")[:1]), Value(Decimal(0)))
+    count = Coalesce(Subquery(stats.values("rating_count")[:1]), Value(0))
+    if seller_ids is None:
+        drifted = Gig.objects.alias(rating_now=rating, count_now=count).exclude(
+            seller_rating=F("rating_now"), seller_rating_count=F("count_now")
+        )
+        return drifted.update(seller_rating=rating, seller_rating_count=count)
+    return Gig.objects.filter(seller_id__in=seller_ids).update(seller_rating=rating, seller_rating_count=count)
+
+
+def seller_stats_staff_recount(*, actor, seller_ids) -> int:
+    """Support's "Recount" (the admin's action): count the sellers' figures again from the rows, and
+    leave an audit row naming who asked and what changed. How many sellers' figures changed."""
+    if not is_support(actor):
+        raise NotAllowed("Only support staff can recount seller stats.")
+    seller_ids = sorted(set(seller_ids))
+    with transaction.atomic():
+        before = {s.seller_id: _figures(s) for s in SellerStats.objects.filter(seller_id__in=seller_ids)}
+        hooks.stats_recount(seller_ids=seller_ids)
+        after = {s.seller_id: _figures(s) for s in SellerStats.objects.filter(seller_id__in=seller_ids)}
+        changed = sorted(pk for pk in after if before.get(pk) != after[pk])
+        staff_action_record(
+            staff=actor,
+            action="seller_stats_recount",
+            target=", ".join(f"user {pk}" for pk in seller_ids)[:200],
+            detail=f"Recounted the stats of {len(seller_ids)} seller(s) from their orders, reviews and messages; "
+            f"{len(changed)} changed.",
+            data={"sellers": seller_ids, "changed": changed},
+        )
+    return len(changed)
+
+
+def seller_response_figures(*, seller_ids=None) -> dict[int, tuple[int, int]]:
+    """{seller id: (seconds in all, replies counted)} counted from their conversations' messages.
+
+    The rule ``message_send`` applies as messages arrive: a buyer's message or request for an offer
+    (``ASKS``) starts a wait unless one is running; the seller's next message or offer (``ANSWERS``)
+    ends it; the wait is counted in whole seconds. Notices (an offer accepted, a delivery) neither
+    start nor end one. Sellers with no reply are left out.
+    """
+    messages = Message.objects.filter(kind__in=[*ASKS, *ANSWERS])
+    if seller_ids is not None:
+        messages = messages.filter(conversation__seller_id__in=list(seller_ids))
+    rows = messages.order_by("conversation_id", "created_at", "pk").values_list(
+        "conversation_id", "conversation__buyer_id", "conversation__seller_id", "sender_id", "kind", "created_at"
+    )
+    figures: dict[int, tuple[int, int]] = {}
+    current, waiting_since = None, None
+    for conversation_id, buyer_id, seller_id, sender_id, kind, created_at in rows.iterator(chunk_size=2000):
+        if conversation_id != current:
+            current, waiting_since = conversation_id, None
+        if sender_id == buyer_id and sender_id is not None:
+            if waiting_since is None and kind in ASKS:
+                waiting_since = created_at
+        elif sender_id == seller_id and waiting_since is not None and kind in ANSWERS:
+            total, counted = figures.get(seller_id, (0, 0))
+            figures[seller_id] = (total + max(0, int((created_at - waiting_since).total_seconds())), counted + 1)
+            waiting_since = None
+    return figures
+
+
+# What starts a wait for the seller's answer, and what answers it (the response time).
+ASKS = (MessageKind.TEXT, MessageKind.REQUEST)
+ANSWERS = (MessageKind.TEXT, MessageKind.OFFER)
+
+
 def _record_response(*, seller_id: int, seconds: int):
+    """One more reply counted, exactly as ``seller_response_figures`` counts it."""
     stats, _ = SellerStats.objects.select_for_update().get_or_create(seller_id=seller_id)
-    count = stats.responses_counted
-    previous = stats.avg_response_seconds or 0
-    stats.avg_response_seconds = (previous * count + max(0, seconds)) // (count + 1)
-    stats.responses_counted = count + 1
-    stats.save(update_fields=["avg_response_seconds", "responses_counted"])
+    _set_responses(stats, stats.response_seconds_total + max(0, seconds), stats.responses_counted + 1)
+    stats.save(update_fields=["response_seconds_total", "avg_response_seconds", "responses_counted"])
 
 
 # --- Conversations --------------------------------------------------------------
@@ -628,12 +719,12 @@ def message_send(*, conversation: Conversation, sender, body: str, files=(), kin
             if sender_id == locked.buyer_id:
                 locked.seller_unread += 1
                 locked.buyer_unread = 0
-                if locked.awaiting_seller_since is None:
+                if locked.awaiting_seller_since is None and kind in ASKS:
                     locked.awaiting_seller_since = now
             elif sender_id == locked.seller_id:
                 locked.buyer_unread += 1
                 locked.seller_unread = 0
-                if locked.awaiting_seller_since is not None:
+                if locked.awaiting_seller_since is not None and kind in ANSWERS:
                     waited = int((now - locked.awaiting_seller_since).total_seconds())
                     _record_response(seller_id=locked.seller_id, seconds=waited)
                     locked.awaiting_seller_since = None

@@ -71,7 +71,7 @@ def _gig_page(request, gig, *, contact_form=None, request_form=None, status=200)
             "more_gigs": selectors.gigs_of_seller(seller=gig.seller, exclude_pk=gig.pk, limit=3),
             "contact_form": contact_form or ContactForm(),
             "request_form": request_form or CustomOfferRequestForm(),
-            "reviews": selectors.reviews_for_gig(gig=gig),
+            "reviews": selectors.reviews_page(seller=gig.seller, page=request.GET.get("reviews")),
         },
         status=status,
     )
@@ -235,7 +235,7 @@ def seller_profile(request, pk):
             "seller": seller,
             "stats": stats,
             "gigs": selectors.gigs_of_seller(seller=seller),
-            "reviews": selectors.reviews_for_seller(seller=seller),
+            "reviews": selectors.reviews_page(seller=seller, page=request.GET.get("reviews")),
             "is_self": request.user.is_authenticated and request.user.pk == seller.pk,
         },
     )

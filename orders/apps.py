@@ -20,6 +20,7 @@ class OrdersConfig(AppConfig):
             package_order_paid,
             package_order_prepare,
         )
+        from .stats import seller_stats_recount
         from .timers import SWEEPS
 
         marketplace.register_reviews_source(published_reviews_about)
@@ -32,6 +33,7 @@ class OrdersConfig(AppConfig):
                 posting="escrow",
             )
         marketplace.register_message_decorator(attach_offers)
+        marketplace.register_stats_recount(seller_stats_recount)
         milestones.register_order_completed(on_order_completed)
         for name, outcome in (
             ("resolve_release", DisputeOutcome.RELEASE),

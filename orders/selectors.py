@@ -26,6 +26,7 @@ from milestones.services import order_stop_refusal
 from milestones.timers import next_event
 
 from .models import Offer, OfferStatus, Review
+from .stats import published_reviews
 
 ORDER_PAGE_MESSAGES = 50
 
@@ -254,9 +255,10 @@ def unread_notifications_count(user):
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
 
 
-def published_reviews_about(*, seller, gig=None, limit=20):
-    """Public reviews of a seller (optionally of one gig's orders): for gig pages and profiles."""
-    qs = Review.objects.filter(recipient=seller, about_seller=True, published_at__lte=clock.now())
+def published_reviews_about(*, seller, gig=None):
+    """Public reviews of a seller (optionally of one gig's orders), newest first, for gig pages and profiles:
+    the rows the seller's rating counts (``stats.published_reviews``). A queryset, to page through."""
+    qs = published_reviews().filter(recipient=seller)
     if gig is not None:
         qs = qs.filter(order__gig=gig)
-    return list(qs.select_related("author").order_by("-published_at")[:limit])
+    return qs.select_related("author", "order__gig").order_by("-published_at", "-pk")

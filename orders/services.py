@@ -1,11 +1,9 @@
 """Offers, orders, reviews and tips. Milestone actions live in ``milestones.services``."""
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Avg, Count
 from django.urls import reverse
 
 from accounts.notifications import notification_send
@@ -19,6 +17,7 @@ from milestones.models import Milestone, Order, OrderStatus
 from milestones.timeline import timeline_record
 
 from .models import Offer, OfferMilestone, OfferStatus, Review
+from .stats import seller_stats_recount, seller_stats_recount_after_commit
 
 
 @dataclass(frozen=True)
@@ -395,7 +394,7 @@ def review_submit(*, order_id, author, rating, text) -> Review:
         + ("" if published_at <= now else " Write yours to see it (reviews are shown when both are in)."),
         url=order.get_absolute_url(),
     )
-    transaction.on_commit(lambda: seller_stats_refresh(seller=order.seller), robust=True)
+    seller_stats_recount_after_commit(seller_id=order.seller_id)
     return review
 
 
@@ -422,22 +421,8 @@ def on_order_completed(order):
 
 
 def seller_stats_refresh(*, seller):
-    """Recompute the seller's completed orders, on-time rate and rating from orders and reviews."""
-    orders = Order.objects.filter(seller=seller, status=OrderStatus.COMPLETED)
-    completed = orders.count()
-    late_orders = orders.filter(milestones__delivered_on_time=False).values("pk").distinct().count()
-    ratings = Review.objects.filter(recipient=seller, about_seller=True, published_at__lte=clock.now()).aggregate(
-        avg=Avg("rating"), count=Count("pk")
-    )
-    avg = ratings["avg"]
-    rating_avg = Decimal(str(avg)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if avg is not None else None
-    return marketplace.seller_stats_update(
-        seller=seller,
-        orders_completed=completed,
-        orders_on_time=completed - late_orders,
-        rating_avg=rating_avg,
-        rating_count=ratings["count"],
-    )
+    """Recount the seller's stats from their orders, reviews and messages (``orders.stats``)."""
+    seller_stats_recount(seller_ids=[seller.pk])
 
 
 def tip_checkout_start(*, order_id, actor, amount_cents):

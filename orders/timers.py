@@ -1,5 +1,8 @@
 """This app's timers, as periodic sweeps (registered in ``OrdersConfig.ready()``; see ``config.sweeps``):
-offers expire, blind reviews become public, unanswered disputes go to support staff."""
+offers expire, blind reviews become public, unanswered disputes go to support staff, and every seller's
+stats are recounted from the rows once an hour."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -10,6 +13,11 @@ from milestones.timers import batches, timer_mark
 from .disputes import disputes_escalate
 from .models import Review
 from .services import offers_expire, seller_stats_refresh
+from .stats import seller_stats_recount
+
+# How often every seller's stats are counted again from their orders, reviews and messages (the events
+# recount one seller as they happen; this catches anything they missed, e.g. a worker down).
+STATS_RECOUNT_EVERY = timedelta(hours=1)
 
 
 def sweep_offer_expiry(*, now=None, batch_size=None) -> int:
@@ -35,6 +43,16 @@ def sweep_review_publication(*, now=None, batch_size=None) -> int:
     return done
 
 
+def sweep_seller_stats(*, now=None) -> int:
+    """Once per ``STATS_RECOUNT_EVERY``: recount every seller's stats; how many sellers' figures changed."""
+    now = now or clock.now()
+    every = int(STATS_RECOUNT_EVERY.total_seconds())
+    slot = now - timedelta(seconds=int(now.timestamp()) % every, microseconds=now.microsecond)
+    if not timer_mark("seller_stats_recount", 0, slot):
+        return 0
+    return seller_stats_recount(now=now)
+
+
 def sweep_dispute_deadlines(*, now=None) -> int:
     return disputes_escalate(now=now)
 
@@ -43,5 +61,6 @@ SWEEPS = {
     # (name, order among every app's sweeps: see config.sweeps)
     ("offer_expiry", 50): sweep_offer_expiry,
     ("review_publication", 60): sweep_review_publication,
+    ("seller_stats", 70): sweep_seller_stats,
     ("dispute_deadlines", 100): sweep_dispute_deadlines,
 }

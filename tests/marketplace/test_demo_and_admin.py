@@ -30,8 +30,8 @@ def test_demo_seed_makes_fifty_gigs_over_several_categories_and_is_idempotent(de
     assert gigs.filter(packages__isnull=False).distinct().count() >= 10
     assert gigs.filter(offers_milestones=True).count() >= 10
     assert all(g.images.exists() for g in gigs)
-    levels = dict(SellerStats.objects.values_list("seller__email", "level"))
-    assert levels["seller2@example.com"] == SellerLevel.TOP_RATED
+    # no figures typed in: the sellers' stats are counted from the orders orders.demo makes (test_demo_reputation)
+    assert not SellerStats.objects.exclude(level=SellerLevel.NEW).exists()
     assert Conversation.objects.get().messages.count() == 3
     demo.seed(out)
     assert Gig.objects.count() == 50 and Conversation.objects.get().messages.count() == 3
@@ -71,6 +71,9 @@ def test_a_seller_stats_id_past_any_row_is_not_found_in_the_admin(client, view):
     """Its key is a one-to-one to the user; on SQLite a huge id raised OverflowError there (HTTP 500)."""
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     response = client.get(f"/admin/marketplace/sellerstats/99999999999999999999/{view}/", follow=True)
+    if view == "delete":  # stats are counted, never deleted by hand (read-only admin): refused, not a 500
+        assert response.status_code == 403
+        return
     assert response.status_code == 200 and "doesn’t exist" in response.content.decode()
 
 

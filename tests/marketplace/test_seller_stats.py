@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.core.paginator import Paginator
 from django.urls import reverse
 
 from marketplace import services
@@ -112,7 +113,9 @@ def test_reviews_spot_renders_whatever_reviews_it_gets(client, seller, gig, buye
         text = "Fast and friendly."
         created_at = None
 
-    monkeypatch.setattr("marketplace.selectors.reviews_for_gig", lambda *, gig: [FakeReview()])
+    monkeypatch.setattr(
+        "marketplace.selectors.reviews_page", lambda *, seller, page: Paginator([FakeReview()], 10).get_page(page)
+    )
     login(client, buyer)
     page = client.get(gig.get_absolute_url()).content.decode()
     assert "Fast and friendly." in page and "No reviews yet. Reviews appear" not in page
