@@ -119,6 +119,10 @@ class MultipleFileField(forms.FileField):
         kwargs.setdefault("widget", MultipleFileInput())
         super().__init__(*args, **kwargs)
 
+    def bound_data(self, data, initial):
+        """The files chosen (Django's own gives the initial value): the widget names them on a form sent back."""
+        return data if isinstance(data, list | tuple) and data else initial
+
     def clean(self, data, initial=None):
         single = super().clean
         if isinstance(data, list | tuple):
