@@ -160,7 +160,7 @@ def milestone_history(milestone) -> list[HistoryEntry]:
                 by = {RequestStatus.WITHDRAWN: asked, RequestStatus.CLOSED: ""}.get(r.status, other)
                 entries.append(HistoryEntry("answer", r.decided_at, r, by, kind))
     rank = {"delivery": 0, "revision": 1, "extension": 1, "cancellation": 1, "answer": 2}
-    return sorted(entries, key=lambda e: (e.at, rank[e.kind], e.item.pk))
+    return sorted(entries, key=lambda e: (e.at, rank[e.kind], getattr(e.item, "pk", 0)))
 
 
 # The order page's per-milestone progress: its stages, and the stage each state has reached.
