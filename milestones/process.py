@@ -10,7 +10,8 @@ Who reads it:
 
 * ``Milestone``'s transitions take their permission from ``who`` (``models.allowed``);
 * ``services.run_transition`` records the timeline and sends the step's notices (``announce``);
-* the order page's buttons are the steps ``actions_for`` returns for the person looking;
+* the order page's buttons are the steps ``actions_for`` returns for the person looking, placed by ``place``
+  (each side's main next step first; disputes and cancellations behind "More options");
 * the lifecycle help page lists ``STEPS`` with the transitions read back from the state machine;
 * the admin's operator actions are the steps with ``operator=True``.
 

@@ -163,18 +163,24 @@ def order_page(request, pk, refused: Refused | None = None):
             "review": context["can_review"],
             "tip": context["can_tip"],
             "stop": context["can_stop"],
-            "reply": any(r.pk == refused.target for r in context["reviews"]),
+            "reply": any(r.pk == refused.target and _can_reply(r, request.user) for r in context["reviews"]),
         }
         placed = offered.get(refused.action, False)
         if placed and refused.form is not None and refused.action in ORDER_PAGE_FORMS:
             context[ORDER_PAGE_FORMS[refused.action][0]] = refused.form
     for review in context["reviews"]:
-        mine = refused is not None and refused.action == "reply" and refused.target == review.pk
+        review.can_reply = _can_reply(review, request.user)
+        mine = placed and refused is not None and refused.action == "reply" and refused.target == review.pk
         review.reply_form = refused.form if mine else ReplyForm(auto_id=f"reply{review.pk}_%s")
     context["refused"] = refused
     context["open_form"] = refused.action if refused is not None and refused.milestone_id is None else ""
     context["page_refusal"] = "" if placed else refused.message
     return render(request, "orders/order_detail.html", context, status=400 if refused is not None else 200)
+
+
+def _can_reply(review, user) -> bool:
+    """The seller may answer a published review about them, once (``services.review_reply``'s rule)."""
+    return review.about_seller and review.recipient_id == user.pk and review.is_published and not review.reply
 
 
 @login_required

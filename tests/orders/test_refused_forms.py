@@ -346,3 +346,13 @@ def test_a_refused_button_says_why_on_its_milestone(client):
     assert "changed while you were looking" in block
     body = again.content.decode()
     assert body.index(f'id="milestone-{milestone.pk}"') < body.index("changed while you were looking")
+
+
+def test_a_refused_form_the_page_does_not_offer_is_said_at_the_top_of_the_page(client):
+    review = _published_review()
+    client.force_login(review.order.buyer)  # the buyer cannot answer the review about the seller
+    before = fingerprint()
+    response = client.post(reverse("orders:review_reply", args=[review.pk]), {"reply": "Me too"})
+    assert response.status_code == 400 and fingerprint() == before
+    block = refused_block(response.content.decode())
+    assert 'data-testid="refusal"' in block and "Only the seller who was reviewed can reply" in block
