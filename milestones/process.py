@@ -10,7 +10,8 @@ Who reads it:
 
 * ``Milestone``'s transitions take their permission from ``who`` (``models.allowed``);
 * ``services.run_transition`` records the timeline and sends the step's notices (``announce``);
-* the order page's buttons are the steps ``actions_for`` returns for the person looking;
+* the order page's buttons are the steps ``actions_for`` returns for the person looking, placed by ``place``
+  (each side's main next step first; disputes and cancellations behind "More options");
 * the lifecycle help page lists ``STEPS`` with the transitions read back from the state machine;
 * the admin's operator actions are the steps with ``operator=True``.
 
@@ -74,6 +75,9 @@ def allowed(step):
     return permission
 
 
+# where the order page shows a step (``Step.place``)
+PRIMARY, MORE = "primary", "more"
+
 # who is told
 OTHER = "other"  # the party who did not act
 BOTH = "both"
@@ -106,6 +110,8 @@ class Step:
     done: str = ""  # said after it was done
     form: str = ""  # the order page offers it as this form ("" = a button)
     style: str = ""  # the button's class: "", "secondary" or "danger"
+    place: str = ""  # where the order page puts it: PRIMARY (a side's main next action, first and prominent),
+    # "" (beside it) or MORE (behind "More options": disputes and cancellations)
     when: Callable | None = None  # extra condition (besides who and the state machine): service and button
     offered: Callable | None = None  # when the page offers the button (a narrower ``when``)
     refusal: str = ""  # said when ``when`` (or a transition's condition) is false
@@ -157,6 +163,7 @@ STEPS: dict[str, Step] = {
             help="The other side accepts a proposed milestone; the buyer can then fund it.",
             done="Milestone accepted.",
             notices=(Notice(OTHER, "The proposed milestone “{title}” was accepted."),),
+            place=PRIMARY,
         ),
         Step(
             "decline",
@@ -190,6 +197,7 @@ STEPS: dict[str, Step] = {
             help="The buyer pays the milestone's amount into escrow (by card or from the balance).",
             money="The buyer's payment is held in escrow for this milestone.",
             notices=(Notice(SELLER, "The buyer funded “{title}” ({amount} in escrow)."),),
+            place=PRIMARY,
         ),
         Step(
             "start",
@@ -223,6 +231,7 @@ STEPS: dict[str, Step] = {
                     "automatically.",
                 ),
             ),
+            place=PRIMARY,
         ),
         Step(
             "request_revision",
@@ -263,6 +272,7 @@ STEPS: dict[str, Step] = {
             confirm="Approve and release {amount} to the seller?",
             done="Approved. The payment is released to the seller.",
             notices=(Notice(SELLER, "“{title}” was approved: your earnings are pending clearance."),),
+            place=PRIMARY,
         ),
         Step(
             "approve_end",
@@ -323,6 +333,7 @@ STEPS: dict[str, Step] = {
                     "support decides without your side.",
                 ),
             ),
+            place=MORE,
         ),
         Step(
             "withdraw_dispute",
@@ -389,6 +400,7 @@ STEPS: dict[str, Step] = {
             done="The milestone was cancelled.",
             style="secondary",
             notices=(Notice(OTHER, "“{title}” was cancelled."),),
+            place=MORE,
         ),
         Step(
             "cancel_late",
@@ -403,6 +415,7 @@ STEPS: dict[str, Step] = {
             done="Cancelled; the escrow was refunded to you.",
             style="danger",
             notices=(Notice(SELLER, "The buyer cancelled the late milestone “{title}”; the escrow was refunded."),),
+            place=MORE,
         ),
         Step(
             "mutual_cancel",
@@ -447,6 +460,7 @@ STEPS: dict[str, Step] = {
             when=_cancellable,
             refusal="A mutual cancellation can be asked only while the milestone is in progress.",
             notices=(Notice(OTHER, "{actor} asks to cancel “{title}”."),),
+            place=MORE,
         ),
         Step(
             "change",
@@ -625,6 +639,7 @@ class Action:
     style: str
     template: str  # the form the page includes ("" = a plain button)
     link: str  # a step offered on its own page (the dispute form)
+    place: str = ""  # the step's ``place``: PRIMARY, "" or MORE
 
     @property
     def testid(self) -> str:
@@ -636,7 +651,9 @@ def actions(milestone, user) -> list[Action]:
     for s in actions_for(milestone, user):
         link = reverse(s.form[5:], args=[milestone.pk]) if s.form.startswith("link:") else ""
         template = f"orders/actions/{s.form}.html" if s.form and not link else ""
-        result.append(Action(s, s.name, label(s, milestone), confirm_text(s, milestone), s.style, template, link))
+        result.append(
+            Action(s, s.name, label(s, milestone), confirm_text(s, milestone), s.style, template, link, s.place)
+        )
     return result
 
 
@@ -647,6 +664,7 @@ class OpenRequest:
     kind: str  # the step that made it: extension, cancellation, change
     request: object
     answers: tuple[tuple[str, str, str], ...]  # (decision, label, style)
+    error: str = ""  # an answer the service refused just now (the order page shows it with the request)
 
 
 def open_requests(milestone, user) -> list[OpenRequest]:

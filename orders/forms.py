@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils.html import format_html, format_html_join
 
 from config import clock, limits
 from config.converters import MAX_ID
@@ -93,13 +94,34 @@ class OfferNoteForm(forms.Form):
 
 
 class MultipleFileInput(forms.ClearableFileInput):
+    """Several files; on a form sent back (refused), it names the files that must be chosen again: a browser
+    never refills a file input."""
+
     allow_multiple_selected = True
+
+    def render(self, name, value, attrs=None, renderer=None):
+        html = super().render(name, value, attrs, renderer)
+        chosen = [f.name for f in (value if isinstance(value, list | tuple) else [value]) if hasattr(f, "size")]
+        if not chosen:
+            return html
+        names = format_html_join(", ", "“<bdi>{}</bdi>”", ((n,) for n in chosen))
+        again = format_html(
+            '<p class="choose-again" data-testid="choose-again"><strong>Choose {} again:</strong> {}. '
+            "A page sent back cannot keep the files you chose.</p>",
+            "this file" if len(chosen) == 1 else f"these {len(chosen)} files",
+            names,
+        )
+        return html + again
 
 
 class MultipleFileField(forms.FileField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput())
         super().__init__(*args, **kwargs)
+
+    def bound_data(self, data, initial):
+        """The files chosen (Django's own gives the initial value): the widget names them on a form sent back."""
+        return data if isinstance(data, list | tuple) and data else initial
 
     def clean(self, data, initial=None):
         single = super().clean
@@ -152,7 +174,7 @@ class ReviewForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    reply = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    reply = forms.CharField(label="Reply publicly (once)", max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class TipForm(payments_forms.TipForm):

@@ -1,5 +1,8 @@
 """Reads the order pages need, each in a fixed number of queries."""
 
+import datetime
+from dataclasses import dataclass
+
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
@@ -55,17 +58,10 @@ def order_page(*, user, pk):
                 "deliveries",
                 queryset=Delivery.objects.prefetch_related("files").order_by("-number"),
             ),
-            Prefetch("revision_requests", queryset=RevisionRequest.objects.order_by("-created_at")),
-            Prefetch(
-                "extension_requests",
-                queryset=ExtensionRequest.objects.filter(pending),
-                to_attr="pending_extensions",
-            ),
-            Prefetch(
-                "cancellation_requests",
-                queryset=CancellationRequest.objects.filter(pending),
-                to_attr="pending_cancellations",
-            ),
+            Prefetch("revision_requests", queryset=RevisionRequest.objects.order_by("created_at")),
+            # every request (the history lists them with their answers; the pending one is asked of the process)
+            Prefetch("extension_requests", queryset=ExtensionRequest.objects.order_by("created_at", "pk")),
+            Prefetch("cancellation_requests", queryset=CancellationRequest.objects.order_by("created_at", "pk")),
             Prefetch("plan_changes", queryset=PlanChange.objects.filter(pending), to_attr="pending_changes"),
         )
         .order_by("position")
@@ -76,14 +72,17 @@ def order_page(*, user, pk):
     for milestone in milestones:
         milestone.order = order
         milestone.others_unstarted = bool(unstarted - {milestone.pk})  # "approve and end the order here" applies
-        milestone.pending_extension = milestone.pending_extensions[0] if milestone.pending_extensions else None
-        milestone.pending_cancellation = milestone.pending_cancellations[0] if milestone.pending_cancellations else None
+        milestone.pending_extension = _pending(milestone.extension_requests.all())
+        milestone.pending_cancellation = _pending(milestone.cancellation_requests.all())
         milestone.pending_change = milestone.pending_changes[0] if milestone.pending_changes else None
         # the buttons and the answers to open requests: from the process declaration
         milestone.actions = process.actions(milestone, user)
         milestone.action_names = {action.name for action in milestone.actions}
         milestone.open_requests = process.open_requests(milestone, user)
         milestone.next_event = next_event(milestone) if staff else None
+        milestone.history = milestone_history(milestone)
+        milestone.stages = milestone_stages(milestone)
+        milestone.working = milestone.state in WORKING_STATES  # its due date counts down
     counted = [m for m in milestones if m.state not in (State.CANCELLED, State.PROPOSED)]
     paid = [m for m in counted if m.state in (State.APPROVED, State.SETTLED)]
     events = list(
@@ -116,8 +115,88 @@ def order_page(*, user, pk):
         and order.status == OrderStatus.ACTIVE
         and not order_stop_refusal(milestones)
         and bool(unstarted),
+        # the order's own forms, offered where their services would act
+        "can_propose": bool(role) and order.status == OrderStatus.ACTIVE,
+        "can_review": bool(role)
+        and order.status == OrderStatus.COMPLETED
+        and not any(r.author_id == user.pk for r in reviews),
+        "can_tip": role == "buyer" and order.status == OrderStatus.COMPLETED,
         "now": now,
     }
+
+
+def _pending(requests):
+    return next((r for r in requests if r.status == RequestStatus.PENDING), None)
+
+
+WORKING_STATES = (State.IN_PROGRESS, State.REVISION_REQUESTED)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One thing that happened on a milestone, for its history on the order page."""
+
+    kind: str  # delivery, revision, extension, cancellation, answer (``templates/orders/history/<kind>.html``)
+    at: datetime.datetime
+    item: object  # the Delivery, RevisionRequest or request (an answer: the request answered)
+    by: str = ""  # "buyer" or "seller" ("": nobody; a request closed with its milestone)
+    about: str = ""  # an answer: the kind of request answered
+
+
+def milestone_history(milestone) -> list[HistoryEntry]:
+    """Deliveries, revision requests, extension and cancellation requests and their answers, in the order
+    they happened (from the rows the page's selector prefetched: no query)."""
+    order = milestone.order
+    entries = [HistoryEntry("delivery", d.created_at, d, "seller") for d in milestone.deliveries.all()]
+    entries += [HistoryEntry("revision", r.created_at, r, "buyer") for r in milestone.revision_requests.all()]
+    for kind, requests in (
+        ("extension", milestone.extension_requests.all()),
+        ("cancellation", milestone.cancellation_requests.all()),
+    ):
+        for r in requests:
+            asked = "buyer" if r.requested_by_id == order.buyer_id else "seller"
+            entries.append(HistoryEntry(kind, r.created_at, r, asked))
+            if r.decided_at is not None:
+                other = "seller" if asked == "buyer" else "buyer"
+                by = {RequestStatus.WITHDRAWN: asked, RequestStatus.CLOSED: ""}.get(r.status, other)
+                entries.append(HistoryEntry("answer", r.decided_at, r, by, kind))
+    rank = {"delivery": 0, "revision": 1, "extension": 1, "cancellation": 1, "answer": 2}
+    return sorted(entries, key=lambda e: (e.at, rank[e.kind], getattr(e.item, "pk", 0)))
+
+
+# The order page's per-milestone progress: its stages, and the stage each state has reached.
+STAGES = ("Funded", "In progress", "Delivered", "Approved")
+_REACHED = {
+    State.AWAITING_FUNDING: -1,
+    State.FUNDED: 0,
+    State.IN_PROGRESS: 1,
+    State.REVISION_REQUESTED: 1,
+    State.DELIVERED: 2,
+    State.APPROVED: 3,
+    State.SETTLED: 3,
+}
+
+
+@dataclass(frozen=True)
+class Stage:
+    label: str
+    status: str  # done, current or todo
+
+
+def milestone_stages(milestone) -> list[Stage]:
+    """The milestone's place on funded → in progress → delivered → approved (none while it is only proposed or
+    once cancelled). A dispute holds the milestone where it was: delivered if any delivery was made."""
+    if milestone.state == State.DISPUTED:
+        reached = 2 if milestone.deliveries.all() else 1
+    elif milestone.state in _REACHED:
+        reached = _REACHED[milestone.state]
+    else:
+        return []
+    done_through = len(STAGES) if reached == len(STAGES) - 1 else reached  # an approved milestone is done
+    return [
+        Stage(label, "done" if i < done_through else "current" if i == reached else "todo")
+        for i, label in enumerate(STAGES)
+    ]
 
 
 def _as_queryset_cache(order, milestones):

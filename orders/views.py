@@ -1,6 +1,8 @@
-"""HTTP only: parse the form, call one service, turn its refusal into a message, redirect."""
+"""HTTP only: parse the form, call one service, redirect; a refusal shows the page again around its form."""
 
+import dataclasses
 import functools
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -12,7 +14,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.once import once_per_form_key
-from config.forms import form_errors_to_messages
+from config.forms import form_error_messages
 from config.uploads import serve_private_file
 from marketplace.selectors import conversation_for_user
 from milestones import process
@@ -42,43 +44,156 @@ from .models import Review
 
 # --- the order page ----------------------------------------------------------
 @functools.cache
-def _blank_form(form_class, prefix, language):
+def _blank_form(form_class, prefix, auto_id, language):
     """The HTML of an empty ``form_class``, rendered once per process and language.
 
-    The order page only ever shows its action forms empty (a refused action redirects back with the
-    errors as messages), so their HTML never changes; Django renders a form through a template per
-    field and widget, which cost the order page about 4 ms a form (make bench).
+    The order page shows its action forms empty except the one just refused (``Refused``), so their HTML
+    rarely changes; Django renders a form through a template per field and widget, which cost the order page
+    about 4 ms a form (make bench).
     """
-    return form_class(prefix=prefix).render()
+    return form_class(prefix=prefix, auto_id=auto_id).render()
 
 
+# The order page's forms: the action they belong to -> (context name, form class, prefix, ids). Each has its own
+# ids (the extension and the cancellation forms both have a "reason").
 ORDER_PAGE_FORMS = {
-    "delivery_form": (DeliveryForm, None),
-    "revision_form": (RevisionForm, None),
-    "extension_form": (ExtensionForm, None),
-    "reason_form": (ReasonForm, None),
-    "add_form": (PlanItemForm, "add"),
-    "review_form": (ReviewForm, None),
-    "tip_form": (TipForm, None),
+    "deliver": ("delivery_form", DeliveryForm, None, "deliver_%s"),
+    "request_revision": ("revision_form", RevisionForm, None, "revision_%s"),
+    "extension": ("extension_form", ExtensionForm, None, "extension_%s"),
+    "cancellation": ("reason_form", ReasonForm, None, "cancellation_%s"),
+    "add": ("add_form", PlanItemForm, "add", "id_%s"),
+    "review": ("review_form", ReviewForm, None, "id_%s"),
+    "tip": ("tip_form", TipForm, None, "id_%s"),
 }
+
+
+def _page_form(action, request):
+    """The form of ``action`` bound to what was posted (same prefix and ids as the page's)."""
+    _, form_class, prefix, auto_id = ORDER_PAGE_FORMS[action]
+    return form_class(request.POST, request.FILES, prefix=prefix, auto_id=auto_id)
+
+
+@dataclass
+class Refused:
+    """A form (or button) of the order page that was refused: the page is shown again with it.
+
+    ``action`` is the step's name (or "add", "review", "tip", "stop", "reply", "answer"); ``milestone_id`` the
+    milestone it was on (``None``: the order's own forms); ``form`` the bound form, with what was typed and its
+    errors (a service's refusal among them, at the top of the form); ``error`` the refusal of a button without
+    a form; ``target`` the request or review an answer or reply was about.
+    """
+
+    action: str
+    milestone_id: int | None = None
+    form: object = None
+    error: str = ""
+    target: int | None = None
+
+    @property
+    def message(self) -> str:
+        if self.form is None:
+            return self.error
+        return " ".join(form_error_messages(self.form))
+
+
+def _refuse(form, exc) -> object:
+    """A service's refusal, at the top of the form it concerns."""
+    form.add_error(None, str(exc))
+    return form
+
+
+@dataclass
+class Shown:
+    """One step as the order page shows it to one person: the button, or the form (blank, or the refused one
+    with what was typed and its errors, shown open); ``error``: the refusal of a button."""
+
+    action: process.Action
+    form: object = None
+    open: bool = False
+    error: str = ""
+
+
+def _shown(milestone, context, refused) -> list[Shown]:
+    shown = []
+    for action in milestone.actions:
+        mine = refused is not None and refused.milestone_id == milestone.pk and refused.action == action.name
+        form = None
+        if action.name == "change":
+            form = _change_form(milestone)
+        elif action.template:
+            form = context[ORDER_PAGE_FORMS[action.name][0]]
+        if mine and refused.form is not None:
+            form = refused.form
+        shown.append(Shown(action, form, open=mine, error=refused.error if mine else ""))
+    return shown
+
+
+def order_page(request, pk, refused: Refused | None = None):
+    """The order page for ``request.user``; with ``refused``, shown again around the form that was refused
+    (status 400): what was typed kept, the form open, its errors beside its fields."""
+    context = selectors.order_page(user=request.user, pk=pk)
+    language = get_language()
+    for context_name, form, prefix, auto_id in ORDER_PAGE_FORMS.values():
+        context[context_name] = _blank_form(form, prefix, auto_id, language)
+    placed = refused is None
+    for milestone in context["milestones"]:
+        shown = _shown(milestone, context, refused)
+        # the side's main next action first, then the others; disputes and cancellations behind "More options"
+        milestone.main_actions = sorted(
+            (s for s in shown if s.action.place != process.MORE), key=lambda s: s.action.place != process.PRIMARY
+        )
+        milestone.more_actions = [s for s in shown if s.action.place == process.MORE]
+        milestone.more_open = any(s.open for s in milestone.more_actions)
+        milestone.refusal = ""
+        if refused is None or refused.milestone_id != milestone.pk:
+            continue
+        if refused.action == "answer":
+            milestone.open_requests = [
+                dataclasses.replace(o, error=refused.error) if o.request.pk == refused.target else o
+                for o in milestone.open_requests
+            ]
+            placed = any(o.error for o in milestone.open_requests)
+        else:
+            placed = any(s.open for s in shown)
+        if not placed:  # the step is no longer offered (the milestone moved on): say why on the milestone
+            milestone.refusal, placed = refused.message, True
+    if refused is not None and refused.milestone_id is None:
+        offered = {
+            "add": context["can_propose"],
+            "review": context["can_review"],
+            "tip": context["can_tip"],
+            "stop": context["can_stop"],
+            "reply": any(r.pk == refused.target and _can_reply(r, request.user) for r in context["reviews"]),
+        }
+        placed = offered.get(refused.action, False)
+        if placed and refused.form is not None and refused.action in ORDER_PAGE_FORMS:
+            context[ORDER_PAGE_FORMS[refused.action][0]] = refused.form
+    for review in context["reviews"]:
+        review.can_reply = _can_reply(review, request.user)
+        mine = placed and refused is not None and refused.action == "reply" and refused.target == review.pk
+        review.reply_form = refused.form if mine else ReplyForm(auto_id=f"reply{review.pk}_%s")
+    context["refused"] = refused
+    context["open_form"] = refused.action if refused is not None and refused.milestone_id is None else ""
+    context["page_refusal"] = "" if placed else refused.message
+    return render(request, "orders/order_detail.html", context, status=400 if refused is not None else 200)
+
+
+def _can_reply(review, user) -> bool:
+    """The seller may answer a published review about them, once (``services.review_reply``'s rule)."""
+    return review.about_seller and review.recipient_id == user.pk and review.is_published and not review.reply
 
 
 @login_required
 @require_safe
 def order_detail(request, pk):
-    context = selectors.order_page(user=request.user, pk=pk)
-    language = get_language()
-    context.update({name: _blank_form(form, prefix, language) for name, (form, prefix) in ORDER_PAGE_FORMS.items()})
-    for milestone in context["milestones"]:
-        if "change" in milestone.action_names:
-            milestone.change_form = _change_form(milestone)
-    return render(request, "orders/order_detail.html", context)
+    return order_page(request, pk)
 
 
-def _change_form(milestone):
+def _change_form(milestone, data=None):
     """The plan-change form (the same ``PlanItemForm`` the plan and "add a milestone" use), filled with the
     milestone as it is; its ids are the milestone's own (several milestones share the page)."""
     form = PlanItemForm(
+        data,
         prefix="change",
         auto_id=f"c{milestone.pk}_%s",
         initial={
@@ -101,57 +216,7 @@ def _milestone_for(request, pk):
     return milestone
 
 
-@login_required
-@require_POST
-@once_per_form_key
-def milestone_action(request, pk, action):
-    """One endpoint for every button on a milestone; the service decides if it is allowed."""
-    milestone = _milestone_for(request, pk)
-    user, expected = request.user, request.POST.get("expected_state") or None
-    url = milestone.order.get_absolute_url() + f"#milestone-{milestone.pk}"
-    # each step's service (its effect); what is said when it is done comes from the process declaration
-    simple = {
-        "approve": milestone_services.milestone_approve,
-        "approve_end": milestone_services.milestone_approve_and_end,
-        "cancel": milestone_services.milestone_cancel,
-        "cancel_late": milestone_services.milestone_cancel_late,
-    }
-    proposal = ("accept", "decline", "withdraw")
-    done = process.STEPS[action].done if action in process.STEPS else ""
-    try:
-        if action in simple:
-            simple[action](milestone_id=milestone.pk, actor=user, expected_state=expected)
-        elif action in proposal:
-            milestone_services.milestone_proposal_decide(
-                milestone_id=milestone.pk, actor=user, decision=action, expected_state=expected
-            )
-        elif action == "fund":
-            checkout = milestone_services.milestone_fund_checkout(milestone=milestone, actor=user)
-            return redirect(checkout.get_absolute_url())
-        elif action == "grant_revision":
-            milestone_services.milestone_grant_revision(milestone_id=milestone.pk, actor=user)
-        else:
-            form_class, service = {
-                "deliver": (DeliveryForm, _deliver),
-                "request_revision": (RevisionForm, _revise),
-                "extension": (ExtensionForm, _extend),
-                "cancellation": (ReasonForm, _ask_cancel),
-                "change": (PlanItemForm, _change),
-            }.get(action, (None, None))
-            if form_class is None:
-                raise Http404("Unknown action.")
-            form = form_class(request.POST, request.FILES, prefix="change" if action == "change" else None)
-            if not form.is_valid():
-                form_errors_to_messages(request, form)
-                return redirect(url)
-            service(milestone, user, form, expected)
-    except (OrderError, PaymentError) as exc:
-        messages.error(request, str(exc))
-        return redirect(url)
-    messages.success(request, done)
-    return redirect(url)
-
-
+# each form step's service (its effect); what is said when it is done comes from the process declaration
 def _deliver(milestone, user, form, expected):
     d = form.cleaned_data
     milestone_services.milestone_deliver(
@@ -191,6 +256,62 @@ def _change(milestone, user, form, expected):
     )
 
 
+FORM_STEPS = {
+    "deliver": _deliver,
+    "request_revision": _revise,
+    "extension": _extend,
+    "cancellation": _ask_cancel,
+    "change": _change,
+}
+
+
+@login_required
+@require_POST
+@once_per_form_key
+def milestone_action(request, pk, action):
+    """One endpoint for every button on a milestone; the service decides if it is allowed. A refusal shows the
+    order page again around the button or form (what was typed kept), not a redirect."""
+    milestone = _milestone_for(request, pk)
+    user, expected = request.user, request.POST.get("expected_state") or None
+    url = milestone.order.get_absolute_url() + f"#milestone-{milestone.pk}"
+    simple = {
+        "approve": milestone_services.milestone_approve,
+        "approve_end": milestone_services.milestone_approve_and_end,
+        "cancel": milestone_services.milestone_cancel,
+        "cancel_late": milestone_services.milestone_cancel_late,
+    }
+    proposal = ("accept", "decline", "withdraw")
+    done = process.STEPS[action].done if action in process.STEPS else ""
+    known = set(simple) | set(proposal) | set(FORM_STEPS) | {"fund", "grant_revision"}
+    if action not in known:
+        raise Http404("Unknown action.")
+    form = None
+    if action in FORM_STEPS:
+        form = _change_form(milestone, request.POST) if action == "change" else _page_form(action, request)
+        if not form.is_valid():
+            return order_page(request, milestone.order_id, Refused(action, milestone.pk, form))
+    try:
+        if action in simple:
+            simple[action](milestone_id=milestone.pk, actor=user, expected_state=expected)
+        elif action in proposal:
+            milestone_services.milestone_proposal_decide(
+                milestone_id=milestone.pk, actor=user, decision=action, expected_state=expected
+            )
+        elif action == "fund":
+            checkout = milestone_services.milestone_fund_checkout(milestone=milestone, actor=user)
+            return redirect(checkout.get_absolute_url())
+        elif action == "grant_revision":
+            milestone_services.milestone_grant_revision(milestone_id=milestone.pk, actor=user)
+        else:
+            FORM_STEPS[action](milestone, user, form, expected)
+    except (OrderError, PaymentError) as exc:
+        if form is not None:
+            return order_page(request, milestone.order_id, Refused(action, milestone.pk, _refuse(form, exc)))
+        return order_page(request, milestone.order_id, Refused(action, milestone.pk, error=str(exc)))
+    messages.success(request, done)
+    return redirect(url)
+
+
 @login_required
 @require_POST
 @once_per_form_key
@@ -210,23 +331,23 @@ def request_decide(request, kind, pk):
     back = order.get_absolute_url() + f"#milestone-{obj.milestone_id}"
     decision = request.POST.get("decision")
     own = obj.requested_by_id == request.user.pk
+    refused = None
     if decision not in ("accept", "decline", "withdraw") or (decision == "withdraw") != own:
-        messages.error(
-            request,
+        refused = (
             "Only the one who asked can withdraw this request; the other side accepts or declines it. "
             "Nothing was changed."
             if decision in ("accept", "decline", "withdraw")
-            else "Choose one of the answers on the page. Nothing was changed.",
+            else "Choose one of the answers on the page. Nothing was changed."
         )
-        return redirect(back)
-    try:
-        answered = service(**{arg: obj.pk}, actor=request.user, accept=decision == "accept")
-        what = {"extension": "The extension request", "cancellation": "The cancellation request"}.get(
-            kind, "The change"
-        )
-        messages.success(request, f"{what} was {answered.get_status_display().lower()}.")
-    except OrderError as exc:
-        messages.error(request, str(exc))
+    else:
+        try:
+            answered = service(**{arg: obj.pk}, actor=request.user, accept=decision == "accept")
+        except OrderError as exc:
+            refused = str(exc)
+    if refused is not None:
+        return order_page(request, order.pk, Refused("answer", obj.milestone_id, error=refused, target=obj.pk))
+    what = {"extension": "The extension request", "cancellation": "The cancellation request"}.get(kind, "The change")
+    messages.success(request, f"{what} was {answered.get_status_display().lower()}.")
     return redirect(back)
 
 
@@ -235,24 +356,23 @@ def request_decide(request, kind, pk):
 @once_per_form_key
 def order_add_milestone(request, pk):
     order = selectors.order_for_user(user=request.user, pk=pk)
-    form = PlanItemForm(request.POST, prefix="add")
-    if form.is_valid():
-        item = form.item()
-        try:
-            milestone_services.milestone_propose(
-                order_id=order.pk,
-                actor=request.user,
-                title=item.title,
-                description=item.description,
-                amount_cents=item.amount_cents,
-                delivery_days=item.delivery_days,
-                revisions_allowed=item.revisions_allowed,
-            )
-            messages.success(request, "Milestone proposed. It is added once the other side accepts.")
-        except OrderError as exc:
-            messages.error(request, str(exc))
-    else:
-        form_errors_to_messages(request, form)
+    form = _page_form("add", request)
+    if not form.is_valid():
+        return order_page(request, order.pk, Refused("add", form=form))
+    item = form.item()
+    try:
+        milestone_services.milestone_propose(
+            order_id=order.pk,
+            actor=request.user,
+            title=item.title,
+            description=item.description,
+            amount_cents=item.amount_cents,
+            delivery_days=item.delivery_days,
+            revisions_allowed=item.revisions_allowed,
+        )
+    except OrderError as exc:
+        return order_page(request, order.pk, Refused("add", form=_refuse(form, exc)))
+    messages.success(request, "Milestone proposed. It is added once the other side accepts.")
     return redirect(order)
 
 
@@ -263,9 +383,9 @@ def order_stop(request, pk):
     order = selectors.order_for_user(user=request.user, pk=pk)
     try:
         milestone_services.order_stop(order_id=order.pk, actor=request.user)
-        messages.success(request, "The order was ended. Unstarted milestones were cancelled and refunded.")
     except OrderError as exc:
-        messages.error(request, str(exc))
+        return order_page(request, order.pk, Refused("stop", error=str(exc)))
+    messages.success(request, "The order was ended. Unstarted milestones were cancelled and refunded.")
     return redirect(order)
 
 
@@ -402,15 +522,14 @@ def _safe_referer(request):
 @once_per_form_key
 def review_submit(request, pk):
     order = selectors.order_for_user(user=request.user, pk=pk)
-    form = ReviewForm(request.POST)
-    if form.is_valid():
-        try:
-            services.review_submit(order_id=order.pk, author=request.user, **form.cleaned_data)
-            messages.success(request, "Thank you for your review.")
-        except OrderError as exc:
-            messages.error(request, str(exc))
-    else:
-        form_errors_to_messages(request, form)
+    form = _page_form("review", request)
+    if not form.is_valid():
+        return order_page(request, order.pk, Refused("review", form=form))
+    try:
+        services.review_submit(order_id=order.pk, author=request.user, **form.cleaned_data)
+    except OrderError as exc:
+        return order_page(request, order.pk, Refused("review", form=_refuse(form, exc)))
+    messages.success(request, "Thank you for your review.")
     return redirect(order.get_absolute_url() + "#reviews")
 
 
@@ -421,15 +540,15 @@ def review_reply(request, pk):
     review = get_object_or_404(Review.objects.select_related("order"), pk=pk)
     if not selectors.can_see_order(request.user, review.order):
         raise Http404
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, auto_id=f"reply{review.pk}_%s")
     if form.is_valid():
         try:
             services.review_reply(review_id=review.pk, actor=request.user, reply=form.cleaned_data["reply"])
-            messages.success(request, "Your reply is published.")
         except OrderError as exc:
-            messages.error(request, str(exc))
-    else:
-        messages.error(request, "Write your reply.")
+            _refuse(form, exc)
+    if form.errors:
+        return order_page(request, review.order_id, Refused("reply", form=form, target=review.pk))
+    messages.success(request, "Your reply is published.")
     return redirect(review.order.get_absolute_url() + "#reviews")
 
 
@@ -438,17 +557,15 @@ def review_reply(request, pk):
 @once_per_form_key
 def order_tip(request, pk):
     order = selectors.order_for_user(user=request.user, pk=pk)
-    form = TipForm(request.POST)
+    form = _page_form("tip", request)
     if not form.is_valid():
-        form_errors_to_messages(request, form)
-        return redirect(order.get_absolute_url() + "#reviews")
+        return order_page(request, order.pk, Refused("tip", form=form))
     try:
         checkout = services.tip_checkout_start(
             order_id=order.pk, actor=request.user, amount_cents=form.cleaned_data["amount"]
         )
     except (OrderError, PaymentError) as exc:
-        messages.error(request, str(exc))
-        return redirect(order.get_absolute_url() + "#reviews")
+        return order_page(request, order.pk, Refused("tip", form=_refuse(form, exc)))
     return redirect(checkout.get_absolute_url())
 
 

@@ -1,4 +1,5 @@
-"""The parties' dispute pages. HTTP only: parse the form, call one service, message, redirect."""
+"""The parties' dispute pages. HTTP only: parse the form, call one service, redirect; a refused form is shown
+again in place."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,7 +9,6 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.once import once_per_form_key
 from accounts.permissions import is_support
-from config.forms import form_errors_to_messages
 from config.uploads import serve_private_file
 from milestones import process
 from milestones.exceptions import OrderError
@@ -50,10 +50,10 @@ def dispute_open(request, pk):
                 expected_state=request.POST.get("expected_state") or None,
             )
         except OrderError as exc:
-            messages.error(request, str(exc))
-            return redirect(milestone.order.get_absolute_url() + f"#milestone-{milestone.pk}")
-        messages.success(request, "Your dispute is open. The other side has been asked to answer.")
-        return redirect(dispute)
+            form.add_error(None, str(exc))  # at the top of the form, what was typed kept
+        else:
+            messages.success(request, "Your dispute is open. The other side has been asked to answer.")
+            return redirect(dispute)
     return render(
         request,
         "orders/disputes/open.html",
@@ -69,12 +69,24 @@ def milestone_dispute(request, pk):
     return redirect(latest_dispute_for_milestone(user=request.user, milestone_pk=pk))
 
 
+def _dispute_page(request, pk, refused=None, form=None):
+    """The dispute page; with ``refused`` (the action: answer, message or propose) and its bound ``form``, shown
+    again around that form (status 400): what was typed kept, the form open, its errors beside its fields."""
+    context = dispute_page(user=request.user, pk=pk)
+    context.update(message_form=DisputeMessageForm(), settlement_form=SettlementForm())
+    if refused in ("answer", "message"):
+        context["message_form"] = form
+    elif refused == "propose":
+        context["settlement_form"] = form
+    context["refused"] = refused or ""
+    context["settlement_open"] = refused == "propose" or not context["pending_proposal"]
+    return render(request, "orders/disputes/detail.html", context, status=400 if refused else 200)
+
+
 @login_required
 @require_safe
 def dispute_detail(request, pk):
-    context = dispute_page(user=request.user, pk=pk)
-    context.update(message_form=DisputeMessageForm(), settlement_form=SettlementForm())
-    return render(request, "orders/disputes/detail.html", context)
+    return _dispute_page(request, pk)
 
 
 def _party_dispute(request, pk):
@@ -103,37 +115,36 @@ def dispute_post(request, pk, action):
     user = request.user
     if action in ("answer", "message"):
         form = DisputeMessageForm(request.POST, request.FILES)
-        if not form.is_valid():
-            form_errors_to_messages(request, form)
-            return redirect(dispute)
-        service = disputes.dispute_answer if action == "answer" else disputes.dispute_message
-        done = "Your answer was added." if action == "answer" else "Message sent."
-        return _run(
-            request,
-            dispute,
-            lambda: service(
-                dispute_id=dispute.pk, actor=user, body=form.cleaned_data["body"], files=form.cleaned_data["files"]
-            ),
-            done,
-        )
+        if form.is_valid():
+            service = disputes.dispute_answer if action == "answer" else disputes.dispute_message
+            try:
+                service(
+                    dispute_id=dispute.pk, actor=user, body=form.cleaned_data["body"], files=form.cleaned_data["files"]
+                )
+            except (OrderError, PaymentError) as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Your answer was added." if action == "answer" else "Message sent.")
+                return redirect(dispute)
+        return _dispute_page(request, dispute.pk, action, form)
     if action == "propose":
         form = SettlementForm(request.POST)
-        if not form.is_valid():
-            form_errors_to_messages(request, form)
-            return redirect(dispute)
-        data = form.cleaned_data
-        return _run(
-            request,
-            dispute,
-            lambda: disputes.settlement_propose(
-                dispute_id=dispute.pk,
-                actor=user,
-                outcome=data["outcome"],
-                seller_amount_cents=data["seller_amount"],
-                note=data["note"],
-            ),
-            "Your proposal was sent. The case closes if the other side accepts it.",
-        )
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                disputes.settlement_propose(
+                    dispute_id=dispute.pk,
+                    actor=user,
+                    outcome=data["outcome"],
+                    seller_amount_cents=data["seller_amount"],
+                    note=data["note"],
+                )
+            except (OrderError, PaymentError) as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, "Your proposal was sent. The case closes if the other side accepts it.")
+                return redirect(dispute)
+        return _dispute_page(request, dispute.pk, action, form)
     if action == "withdraw":
         return _run(
             request,

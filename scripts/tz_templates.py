@@ -27,10 +27,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # Django date-format characters that show a time of day (or a full timestamp).
 TIME_CHARS = set("aAfgGhHisuPeIOTZcrU")
 
+# The order page's milestone due date has its own countdown (templates/orders/_countdown.html).
 # (template path, the expression of a deadline, a condition for showing what is left or None): these also
 # say how long is left. The condition keeps "5 days late" off a milestone that was delivered long ago.
 DEADLINES = [
-    ("templates/orders/_milestone.html", "m.due_at", 'm.state == "in_progress" or m.state == "revision_requested"'),
     ("templates/orders/_milestone.html", "m.auto_approve_at", None),
     ("templates/orders/dashboard.html", "m.auto_approve_at", None),
     ("templates/orders/dashboard.html", "m.due_at", None),

@@ -58,3 +58,14 @@
   renumber();
   recompute();
 })();
+
+// The order page sent back with a refused form: bring that form into view and put the cursor in its first
+// field with an error (the server opened it and kept what was typed).
+(function () {
+  "use strict";
+  var refused = document.querySelector("[data-refused]");
+  if (!refused) { return; }
+  var field = refused.querySelector("[aria-invalid=true]") || refused.querySelector("textarea, input:not([type=hidden]), select");
+  refused.scrollIntoView({ block: "center" });
+  if (field) { field.focus({ preventScroll: true }); }
+})();

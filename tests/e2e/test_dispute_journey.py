@@ -34,6 +34,7 @@ def test_buyer_disputes_seller_answers_support_splits_sixty_forty(new_page):
     buyer_page.on("dialog", lambda dialog: dialog.accept())
     log_in(buyer_page, "bea@example.com")
     buyer_page.goto(order.get_absolute_url())
+    buyer_page.click("summary:has-text('More options')")  # disputes wait behind the main next step
     buyer_page.click("text=Open a dispute")
     buyer_page.check("input[name=reason][value=not_as_described]")
     buyer_page.fill("textarea[name=description]", "Only the hero section was built; the pricing page is missing.")

@@ -5,7 +5,8 @@ A new URL pattern without a row here fails ``test_every_url_pattern_has_a_row``
 
 Outcomes: ``ok`` (200), ``login`` (302 to the login page), ``admin_login``
 (302 to the admin's login), ``redirect`` (302/301 anywhere else: a POST that
-was handled, or refused with a message), ``404``, ``403``, ``405``, ``400``.
+was handled, or refused with a message), ``404``, ``403``, ``405``, ``400`` (a
+refused form shown again with its error, as the order page's forms are).
 A private object answers 404 to people who may not see it (no hint that it
 exists). Every POST row is also checked to change nothing for a role whose
 outcome is not ``redirect``/``ok`` (see ``test_access_matrix``).
@@ -128,7 +129,7 @@ MATRIX = {
     "orders/<id:pk>/": Row(lambda w: f"/orders/{w.order.pk}/", parties(staff="ok"), ids=(("pk", "order"),)),
     "orders/<id:pk>/add-milestone": post(
         lambda w: f"/orders/{w.order.pk}/add-milestone",
-        parties("redirect", staff="redirect"),
+        parties("redirect", staff="400"),
         data=lambda w: {
             "add-title": "Extra",
             "add-description": "More work",
@@ -139,35 +140,35 @@ MATRIX = {
         ids=(("pk", "order"),),
     ),
     "orders/<id:pk>/stop": post(
-        lambda w: f"/orders/{w.order.pk}/stop", parties("redirect", staff="redirect"), ids=(("pk", "order"),)
+        lambda w: f"/orders/{w.order.pk}/stop", parties("400", staff="400"), ids=(("pk", "order"),)
     ),
     "orders/<id:pk>/review": post(
         lambda w: f"/orders/{w.order_completed.pk}/review",
-        parties("redirect", staff="redirect"),
+        {**parties("redirect", staff="400"), "buyer": "400"},  # the buyer has reviewed already
         data=lambda w: {"rating": "4", "text": "Fine."},
         ids=(("pk", "order_completed"),),
     ),
     "orders/<id:pk>/tip": post(
         lambda w: f"/orders/{w.order_completed.pk}/tip",
-        parties("redirect", staff="redirect"),
+        {**parties("redirect", staff="400"), "seller": "400"},  # only the buyer tips
         data=lambda w: {"amount": "5.00"},
         ids=(("pk", "order_completed"),),
     ),
     "reviews/<id:pk>/reply": post(
         lambda w: f"/reviews/{w.review.pk}/reply",
-        parties("redirect", staff="redirect"),
+        parties("400", staff="400"),
         data=lambda w: {"reply": "Thank you!"},
         ids=(("pk", "review"),),
     ),
     "milestones/<id:pk>/<slug:action>": post(
         lambda w: f"/milestones/{w.milestone.pk}/approve",
-        parties("redirect"),
+        {**parties("redirect"), "seller": "400"},  # only the buyer approves
         data=lambda w: {"expected_state": "delivered"},
         ids=(("pk", "milestone"),),
     ),
     "requests/<slug:kind>/<id:pk>/decide": post(
         lambda w: f"/requests/extension/{w.extension.pk}/decide",
-        parties("redirect"),
+        {**parties("redirect"), "seller": "400"},  # the seller asked: they may only withdraw
         data=lambda w: {"decision": "accept"},
         ids=(("pk", "extension"),),
     ),
