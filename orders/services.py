@@ -15,6 +15,7 @@ from milestones import services as milestones
 from milestones.exceptions import OrderError, StaleAction
 from milestones.models import Milestone, Order, OrderStatus
 from milestones.timeline import timeline_record
+from payments.checkout import Made
 
 from .models import Offer, OfferMilestone, OfferStatus, Review
 from .stats import seller_stats_recount, seller_stats_recount_after_commit
@@ -314,11 +315,11 @@ def package_checkout_validate(checkout) -> None:
     _paid_choice(checkout)
 
 
-def package_order_prepare(checkout) -> int:
+def package_order_prepare(checkout) -> Made:
     """Paid (inside the payment's transaction, before the escrow posting): make the one-milestone order and
-    return its milestone, whose escrow receives the payment. Once per checkout (it is paid once)."""
-    choice = _paid_choice(checkout)
-    return _order_from_choice(choice, buyer=checkout.buyer).milestones.get().pk
+    return its milestone, whose escrow receives the payment, and its page. Once per checkout (it is paid once)."""
+    order = _order_from_choice(_paid_choice(checkout), buyer=checkout.buyer)
+    return Made(milestone_id=order.milestones.get().pk, return_url=order.get_absolute_url())
 
 
 def package_order_paid(checkout, *, milestone_id) -> None:

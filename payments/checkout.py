@@ -25,8 +25,9 @@ An app registers a purpose once, usually in its ``AppConfig.ready()``::
   escrow, no for tips).
 * ``prepare(checkout)`` (optional, escrow postings): what is bought is made only
   once it is paid (a package order: nothing exists before the payment). It runs
-  inside the atomic block *before* the posting and returns the id of the
-  milestone whose escrow receives the amount; ``on_paid(checkout,
+  inside the atomic block *before* the posting and returns a ``Made``: the id
+  of the milestone whose escrow receives the amount, and the page of what was
+  made (the buyer is sent there once paid); ``on_paid(checkout,
   milestone_id=...)`` is then called with it. If anything raises, nothing is
   made and the charge is credited, as above.
 """
@@ -35,6 +36,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 POSTINGS = ("escrow", "tip")
+
+
+@dataclass(frozen=True)
+class Made:
+    """What a purpose's ``prepare`` made: the milestone the payment funds, and its page."""
+
+    milestone_id: int
+    return_url: str
 
 
 @dataclass(frozen=True)

@@ -408,9 +408,11 @@ def _record_payment(checkout: Checkout, purpose: Purpose, *, source: str, result
         _POSTINGS[purpose.posting](checkout=checkout, source=source)
         purpose.on_paid(checkout)
     else:  # what is bought is made now that it is paid (a package order), then funded
-        milestone_id = purpose.prepare(checkout)
-        escrow_fund(checkout=checkout, source=source, milestone_id=milestone_id)
-        purpose.on_paid(checkout, milestone_id=milestone_id)
+        made = purpose.prepare(checkout)
+        checkout.return_url = made.return_url  # the buyer goes on to what was made (its page exists now)
+        checkout.save(update_fields=["return_url"])
+        escrow_fund(checkout=checkout, source=source, milestone_id=made.milestone_id)
+        purpose.on_paid(checkout, milestone_id=made.milestone_id)
 
 
 def _credit_charge(checkout: Checkout, result: ProviderResult, reason: str, *, mark_credited: bool) -> bool:

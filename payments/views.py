@@ -66,7 +66,7 @@ def checkout(request, checkout_uuid):
                 messages.error(request, error.message)
                 return redirect(checkout.get_absolute_url())
             messages.success(request, _paid_message(paid))
-            return redirect(_return_url(request, checkout))
+            return redirect(_return_url(request, paid))
     balances = selectors.balances_for(request.user)
     split = services.payment_split(total_cents=checkout.total_cents, balance_cents=balances.buyer_balance_cents)
     quote = fee_quote(checkout.amount_cents, service_fee=checkout.service_fee_cents > 0)

@@ -84,7 +84,7 @@ def test_a_buyer_pays_a_package_with_balance_and_card(new_page, viewport):
 
     _fill_card(page)
     page.click("[data-testid=pay-card]")
-    page.wait_for_url(re.compile(r".*/dashboard/$"))
+    page.wait_for_url(re.compile(r".*/orders/\d+/$"))  # on to the order the payment made
     assert f"$30.00 from your balance and {card_part} by card" in page.inner_text(".messages")
 
     order = Order.objects.get(gig=gig)
@@ -128,8 +128,9 @@ def test_clicking_order_and_leaving_leaves_no_order_and_a_single_price_gig_can_b
     )
     _fill_card(page)
     page.click("[data-testid=pay-card]")
-    page.wait_for_url(re.compile(r".*/dashboard/$"))
+    page.wait_for_url(re.compile(r".*/orders/\d+/$"))
     order = Order.objects.get()
+    assert page.url.endswith(order.get_absolute_url())
     assert order.gig == single and order.milestones.get().amount_cents == 7500
     seller_page.goto("/dashboard/")
     assert f"/orders/{order.pk}/" in seller_page.content()
