@@ -313,13 +313,17 @@ def offer_new(request, conversation_pk):
                     author=request.user,
                     items=formset.items(),
                     note=note_form.cleaned_data["note"],
+                    title=note_form.cleaned_data["title"],
                 )
                 messages.success(request, "Your offer was sent.")
                 return redirect(conversation.get_absolute_url() + f"#offer-{offer.pk}")
             except OrderError as exc:
                 messages.error(request, str(exc))
         return _render_offer_form(request, conversation, formset, note_form, status=200)
-    return _render_offer_form(request, conversation, formset_class(prefix="plan"), OfferNoteForm())
+    title = services.offer_default_title(gig=conversation.gig) if conversation.gig_id else ""
+    return _render_offer_form(
+        request, conversation, formset_class(prefix="plan"), OfferNoteForm(initial={"title": title})
+    )
 
 
 @login_required
@@ -332,7 +336,11 @@ def offer_counter(request, pk):
         if formset.is_valid() and note_form.is_valid():
             try:
                 new = services.offer_counter(
-                    offer_id=offer.pk, actor=request.user, items=formset.items(), note=note_form.cleaned_data["note"]
+                    offer_id=offer.pk,
+                    actor=request.user,
+                    items=formset.items(),
+                    note=note_form.cleaned_data["note"],
+                    title=note_form.cleaned_data["title"],
                 )
                 messages.success(request, "Your counter-offer was sent.")
                 return redirect(offer.conversation.get_absolute_url() + f"#offer-{new.pk}")
@@ -350,7 +358,11 @@ def offer_counter(request, pk):
         for p in offer.plan.all()
     ]
     return _render_offer_form(
-        request, offer.conversation, formset_class(prefix="plan", initial=initial), OfferNoteForm(), previous=offer
+        request,
+        offer.conversation,
+        formset_class(prefix="plan", initial=initial),
+        OfferNoteForm(initial={"title": offer.title}),
+        previous=offer,
     )
 
 
