@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from accounts.admin_audit import AuditedAdmin
 from accounts.permissions import is_support
+from config.admin import MoneyStackedInline, MoneyTabularInline
 from config.converters import MAX_ID
 
 from . import services
@@ -18,7 +19,7 @@ from .models import (
 )
 
 
-class SubcategoryInline(admin.TabularInline):
+class SubcategoryInline(MoneyTabularInline):
     model = Category
     fk_name = "parent"
     extra = 0
@@ -43,13 +44,13 @@ class TagAdmin(AuditedAdmin):
     search_fields = ["name"]
 
 
-class GigPackageInline(admin.StackedInline):
+class GigPackageInline(MoneyStackedInline):
     model = GigPackage
     extra = 0
     max_num = 3
 
 
-class GigImageInline(admin.TabularInline):
+class GigImageInline(MoneyTabularInline):
     model = GigImage
     extra = 0
     fields = ["position", "image", "thumbnail", "width", "height"]
@@ -166,7 +167,7 @@ class SellerStatsAdmin(AuditedAdmin):
         return super().get_object(request, object_id, from_field)
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(MoneyTabularInline):
     model = Message
     extra = 0
     fields = ["created_at", "sender", "kind", "body", "off_platform"]
@@ -193,7 +194,7 @@ class ConversationAdmin(AuditedAdmin):
     inlines = [MessageInline]
 
 
-class MessageAttachmentInline(admin.TabularInline):
+class MessageAttachmentInline(MoneyTabularInline):
     model = MessageAttachment
     extra = 0
     readonly_fields = ["file", "name", "size"]

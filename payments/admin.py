@@ -3,14 +3,14 @@
 from django.contrib import admin, messages
 
 from accounts.permissions import is_support
-from config.admin import ReadOnlyAdmin
+from config.admin import MoneyTabularInline, ReadOnlyAdmin
 from config.money import format_cents
 
 from . import services
 from .models import Checkout, Earning, LedgerAccount, LedgerEntry, LedgerTransaction, Payout, SandboxOperation
 
 
-class EntryInline(admin.TabularInline):
+class EntryInline(MoneyTabularInline):
     model = LedgerEntry
     fields = ["account", "amount", "memo"]
     readonly_fields = fields
