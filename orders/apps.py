@@ -8,9 +8,11 @@ class OrdersConfig(AppConfig):
         from config import sweeps
         from marketplace import hooks as marketplace
         from milestones import hooks as milestones
+        from payments.selectors import register_namer
 
         from .disputes import active_dispute, operator_resolve
         from .models import DisputeOutcome
+        from .payment_names import milestone_names, tip_names
         from .selectors import attach_offers, published_reviews_about
         from .services import on_order_completed
         from .timers import SWEEPS
@@ -18,6 +20,8 @@ class OrdersConfig(AppConfig):
         marketplace.register_reviews_source(published_reviews_about)
         marketplace.register_message_decorator(attach_offers)
         milestones.register_order_completed(on_order_completed)
+        register_namer("milestone", milestone_names)  # the payments pages name payments by order and milestone
+        register_namer("tip", tip_names)
         for name, outcome in (
             ("resolve_release", DisputeOutcome.RELEASE),
             ("resolve_refund", DisputeOutcome.REFUND),

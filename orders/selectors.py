@@ -1,5 +1,7 @@
 """Reads the order pages need, each in a fixed number of queries."""
 
+from dataclasses import dataclass
+
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
@@ -9,6 +11,7 @@ from accounts.permissions import is_staff_member
 from config import clock
 from milestones import process
 from milestones.models import (
+    FINAL_STATES,
     UNSTARTED_STATES,
     CancellationRequest,
     Delivery,
@@ -24,6 +27,7 @@ from milestones.models import (
 )
 from milestones.services import order_stop_refusal
 from milestones.timers import next_event
+from payments.selectors import escrow_outcome
 
 from .models import Offer, OfferStatus, Review
 
@@ -83,8 +87,6 @@ def order_page(*, user, pk):
         milestone.action_names = {action.name for action in milestone.actions}
         milestone.open_requests = process.open_requests(milestone, user)
         milestone.next_event = next_event(milestone) if staff else None
-    counted = [m for m in milestones if m.state not in (State.CANCELLED, State.PROPOSED)]
-    paid = [m for m in counted if m.state in (State.APPROVED, State.SETTLED)]
     events = list(
         TimelineEvent.objects.filter(order=order).select_related("actor", "milestone").order_by("-created_at", "-pk")
     )
@@ -100,12 +102,7 @@ def order_page(*, user, pk):
         "order": order,
         "role": role,
         "milestones": milestones,
-        "progress": {
-            "total_cents": sum(m.amount_cents for m in counted),
-            "paid_cents": sum(m.amount_cents for m in paid),
-            "done": len(paid),
-            "count": len(counted),
-        },
+        "progress": order_progress(milestones),
         "events": events,
         "conversation_messages": messages,
         "reviews": [r for r in reviews if r.published_at <= now or r.author_id == user.pk],
@@ -117,6 +114,37 @@ def order_page(*, user, pk):
         and bool(unstarted),
         "now": now,
     }
+
+
+@dataclass(frozen=True)
+class OrderProgress:
+    """The order's money and milestones at a glance: where the plan's money is (the four parts add up to
+    ``total_cents``) and how many of the agreed milestones have ended."""
+
+    released_cents: int  # to the seller
+    refunded_cents: int  # to the buyer
+    held_cents: int  # in escrow
+    to_fund_cents: int  # agreed, not paid yet
+    done: int  # ended: approved, settled or cancelled
+    count: int  # agreed (a proposal never accepted is not part of the plan)
+
+    @property
+    def total_cents(self) -> int:
+        return self.released_cents + self.refunded_cents + self.held_cents + self.to_fund_cents
+
+
+def order_progress(milestones) -> OrderProgress:
+    """From the milestones (already loaded) and their escrow postings (1 query)."""
+    agreed = [m for m in milestones if m.accepted_at is not None]
+    money = escrow_outcome(milestone_ids=[m.pk for m in agreed])
+    return OrderProgress(
+        released_cents=money.released_cents,
+        refunded_cents=money.refunded_cents,
+        held_cents=money.held_cents,
+        to_fund_cents=sum(m.amount_cents for m in agreed if m.state == State.AWAITING_FUNDING),
+        done=sum(1 for m in agreed if m.state in FINAL_STATES),
+        count=len(agreed),
+    )
 
 
 def _as_queryset_cache(order, milestones):
