@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.template.defaultfilters import pluralize
 
 from accounts.admin_audit import AuditedAdmin
 from accounts.permissions import is_support
@@ -106,7 +107,9 @@ class GigAdmin(AuditedAdmin):
             services.gig_status_change_by_staff(gig_id=pk, actor=request.user, transition=transition)
             for pk in queryset.values_list("pk", flat=True)
         )
-        self.message_user(request, f"{changed} gig(s) changed; the others' status does not allow it.", messages.INFO)
+        self.message_user(
+            request, f"{changed} gig{pluralize(changed)} changed; the others' status does not allow it.", messages.INFO
+        )
 
     @admin.action(description="Pause the selected gigs")
     def pause(self, request, queryset):

@@ -16,6 +16,7 @@ from marketplace.models import Conversation, Gig, GigPackage, GigStatus
 from milestones import services as milestones
 from milestones.exceptions import OrderError, StaleAction
 from milestones.models import Milestone, Order, OrderStatus
+from milestones.process import plural
 from milestones.timeline import timeline_record
 
 from .models import DEFAULT_OFFER_TITLE, OFFER_TITLE_MAX, Offer, OfferMilestone, OfferStatus, Review
@@ -92,7 +93,7 @@ def _new_offer(*, conversation, author, items, note, gig, title, previous=None):
     offer.message = marketplace.message_send(
         conversation=conversation,
         sender=author,
-        body=f"Sent {kind}: {len(items)} milestone(s), {format_cents(total)} in total.",
+        body=f"Sent {kind}: {plural(len(items), 'milestone', 'milestones')}, {format_cents(total)} in total.",
         kind="offer",
     )
     offer.save(update_fields=["message"])

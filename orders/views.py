@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.once import once_per_form_key
+from config import clock
 from config.forms import form_errors_to_messages
 from config.uploads import serve_private_file
 from marketplace.selectors import conversation_for_user
@@ -117,7 +118,7 @@ def milestone_action(request, pk, action):
         "cancel_late": milestone_services.milestone_cancel_late,
     }
     proposal = ("accept", "decline", "withdraw")
-    done = process.STEPS[action].done if action in process.STEPS else ""
+    since = clock.now()  # what is said when done: the step's words and what really moved (process.done_text)
     try:
         if action in simple:
             simple[action](milestone_id=milestone.pk, actor=user, expected_state=expected)
@@ -148,7 +149,8 @@ def milestone_action(request, pk, action):
     except (OrderError, PaymentError) as exc:
         messages.error(request, str(exc))
         return redirect(url)
-    messages.success(request, done)
+    after = Milestone.objects.select_related("order").get(pk=milestone.pk)
+    messages.success(request, process.done_text(action, after, user=user, since=since))
     return redirect(url)
 
 
@@ -219,12 +221,11 @@ def request_decide(request, kind, pk):
             else "Choose one of the answers on the page. Nothing was changed.",
         )
         return redirect(back)
+    since = clock.now()
     try:
-        answered = service(**{arg: obj.pk}, actor=request.user, accept=decision == "accept")
-        what = {"extension": "The extension request", "cancellation": "The cancellation request"}.get(
-            kind, "The change"
-        )
-        messages.success(request, f"{what} was {answered.get_status_display().lower()}.")
+        service(**{arg: obj.pk}, actor=request.user, accept=decision == "accept")
+        after = Milestone.objects.select_related("order").get(pk=obj.milestone_id)
+        messages.success(request, process.answered_text(kind, decision, after, user=request.user, since=since))
     except OrderError as exc:
         messages.error(request, str(exc))
     return redirect(back)
@@ -261,9 +262,10 @@ def order_add_milestone(request, pk):
 @once_per_form_key
 def order_stop(request, pk):
     order = selectors.order_for_user(user=request.user, pk=pk)
+    since = clock.now()
     try:
         milestone_services.order_stop(order_id=order.pk, actor=request.user)
-        messages.success(request, "The order was ended. Unstarted milestones were cancelled and refunded.")
+        messages.success(request, process.done_text("end_order", order=order, user=request.user, since=since))
     except OrderError as exc:
         messages.error(request, str(exc))
     return redirect(order)

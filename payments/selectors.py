@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.permissions import is_staff_member
 from config import clock
+from config.money import format_cents
 
 from .chart import BarChart, bar_chart
 from .models import (
@@ -152,6 +153,54 @@ def escrow_outcome(*, milestone_ids) -> EscrowOutcome:
     return EscrowOutcome(released_cents=out - refunded, refunded_cents=refunded, held_cents=sums["held"] or 0)
 
 
+@dataclass(frozen=True)
+class Refund:
+    """Money the buyer got back from a milestone's escrow (a refund, or the buyer's part of a split)."""
+
+    amount_cents: int
+    card_last4: str = ""  # refunded to this card; "" = added to the buyer's balance
+
+
+def refunds_for(*, milestone_ids=None, since=None, transactions=None) -> list[Refund]:
+    """What the ledger says the buyer got back from the escrow of ``milestone_ids`` (posted at or after
+    ``since``; or in the given ledger ``transactions``), and where it went (1 query)."""
+    entries = LedgerEntry.objects.all()
+    if milestone_ids is not None:
+        entries = entries.filter(transaction__milestone_id__in=list(milestone_ids))
+    if transactions is not None:
+        entries = entries.filter(transaction__in=[t.pk for t in transactions if t is not None])
+    entries = (
+        entries.filter(
+            transaction__kind__in=[TransactionKind.REFUND, TransactionKind.SPLIT],
+            account__kind__in=[AccountKind.BUYER_BALANCE, AccountKind.PROVIDER_CLEARING],
+            amount_cents__gt=0,
+        )
+        .select_related("account", "transaction__checkout")
+        .order_by("id")
+    )
+    if since is not None:
+        entries = entries.filter(transaction__created_at__gte=since)
+    found = []
+    for entry in entries:
+        card = entry.transaction.checkout if entry.account.kind == AccountKind.PROVIDER_CLEARING else None
+        found.append(Refund(entry.amount_cents, card.card_last4 if card is not None else ""))
+    return found
+
+
+def refund_words(refunds, *, to_you: bool) -> str:
+    """Where the refunds went, as a sentence: "$200.00 was added to your balance" ("the buyer's" when the
+    reader is not the buyer); "" when nothing was refunded."""
+    whose = "your" if to_you else "the buyer's"
+    to_balance = sum(r.amount_cents for r in refunds if not r.card_last4)
+    by_card: dict[str, int] = {}
+    for r in refunds:
+        if r.card_last4:
+            by_card[r.card_last4] = by_card.get(r.card_last4, 0) + r.amount_cents
+    parts = [f"{format_cents(to_balance)} was added to {whose} balance"] if to_balance else []
+    parts += [f"{format_cents(cents)} was refunded to {whose} card ending {last4}" for last4, cents in by_card.items()]
+    return " and ".join(parts)
+
+
 def checkout_for_buyer(*, user, checkout_uuid) -> Checkout:
     """The checkout, only for its buyer (anyone else gets a 404)."""
     return get_object_or_404(Checkout.objects.select_related("payee", "buyer"), uuid=checkout_uuid, buyer=user)
@@ -165,8 +214,8 @@ def receipt_for(*, user, checkout_uuid) -> Checkout:
     if not is_staff_member(user):
         checkouts = checkouts.filter(buyer=user)
     paid = get_object_or_404(checkouts, uuid=checkout_uuid)
-    paid.for_label = checkout_names([paid])[paid.pk]
-    paid.receipt_number = receipt_number(paid)
+    paid.for_label = checkout_names([paid])[paid.pk]  # type: ignore[attr-defined]
+    paid.receipt_number = receipt_number(paid)  # type: ignore[attr-defined]
     return paid
 
 
@@ -200,7 +249,7 @@ def buyer_history(*, user, limit: int = 100) -> BuyerHistory:
     )
     names = checkout_names([*payments, *open_checkouts])
     for checkout in (*payments, *open_checkouts):
-        checkout.for_label = names[checkout.pk]
+        checkout.for_label = names[checkout.pk]  # type: ignore[attr-defined]
     _name_transactions(entry.transaction for entry in movements)
     return BuyerHistory(
         balances=balances_for(user), payments=payments, open_checkouts=open_checkouts, balance_movements=movements
@@ -276,10 +325,10 @@ def earnings_overview(*, user, payouts_limit: int = 20, pending_page=None) -> Ea
     pending.object_list = list(pending.object_list)
     names = milestone_names(e.milestone_id for e in pending.object_list)
     for earning in pending.object_list:
-        named = names.get(earning.milestone_id)
+        named = names.get(earning.milestone_id) if earning.milestone_id is not None else None
         if named is not None and earning.released_transaction.kind == TransactionKind.SPLIT:
             named = Named(f"{named.text} (dispute settlement)", named.url)
-        earning.for_label = named or Named(earning.description)
+        earning.for_label = named or Named(earning.description)  # type: ignore[attr-defined]
     return EarningsOverview(
         balances=balances_for(user),
         pending=pending,
