@@ -68,4 +68,4 @@ def seed(stdout) -> None:
         services.review_submit(order_id=order.pk, author=buyer, rating=5, text="Lovely concepts, quick revisions.")
         services.review_submit(order_id=order.pk, author=designer, rating=5, text="Clear brief and fast feedback.")
         made += 1
-    stdout.write(f"orders: {made} demo order(s) created.")
+    stdout.write(f"orders: {made} demo order{'' if made == 1 else 's'} created.")
