@@ -588,7 +588,8 @@ def label(s: Step, milestone) -> str:
 def confirm_text(s: Step, milestone) -> str:
     if not s.confirm:
         return ""
-    refund = " The escrow is refunded to the buyer." if milestone.state == "funded" else ""
+    held = format_cents(milestone.amount_cents)
+    refund = f" The {held} held for it goes back to the buyer's balance." if milestone.state == "funded" else ""
     return s.confirm.format(amount=format_cents(milestone.amount_cents), refund_text=refund)
 
 
