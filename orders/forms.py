@@ -93,6 +93,7 @@ class OfferNoteForm(forms.Form):
     title = LineField(
         label="Title of the work",
         max_length=OFFER_TITLE_MAX,
+        required=False,  # empty: the gig's title (or the answered offer's), else "Custom offer"
         help_text="The order made from this offer takes this title.",
     )
     note = forms.CharField(

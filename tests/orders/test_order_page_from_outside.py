@@ -91,7 +91,7 @@ def test_the_agreed_plan_is_read_only_in_the_admin():
     request = RequestFactory().get("/")
     request.user = support_user(is_superuser=True)
     readonly = set(model_admin.get_readonly_fields(request, ms(make_order(10000), 1)))
-    assert {"amount_cents", "delivery_days", "revisions_allowed", "state"} <= readonly
+    assert {"money_amount_cents", "delivery_days", "revisions_allowed", "state"} <= readonly  # the amount in dollars
 
 
 def test_email_subjects_end_on_a_whole_word():
