@@ -10,12 +10,12 @@ own row (``GigAdmin`` and ``marketplace.services.gig_staff_save``) lists those v
 ``audited_by_service``.
 """
 
-from django.contrib import admin
+from config.admin import MoneyAdmin
 
 from .audit import admin_edit_record
 
 
-class AuditedAdmin(admin.ModelAdmin):
+class AuditedAdmin(MoneyAdmin):  # money columns show as dollars (config.admin.MoneyFieldsMixin)
     audited_by_service: tuple[str, ...] = ()  # "add", "change", "delete": written by the admin's service
 
     def _audit(self, request, verb, objects, entries):

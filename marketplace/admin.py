@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
+from django.template.defaultfilters import pluralize
 
 from accounts.admin_audit import AuditedAdmin
 from accounts.permissions import is_support
+from config.admin import MoneyStackedInline, MoneyTabularInline
 from config.converters import MAX_ID
 
 from . import services
@@ -19,7 +21,7 @@ from .models import (
 )
 
 
-class SubcategoryInline(admin.TabularInline):
+class SubcategoryInline(MoneyTabularInline):
     model = Category
     fk_name = "parent"
     extra = 0
@@ -44,13 +46,13 @@ class TagAdmin(AuditedAdmin):
     search_fields = ["name"]
 
 
-class GigPackageInline(admin.StackedInline):
+class GigPackageInline(MoneyStackedInline):
     model = GigPackage
     extra = 0
     max_num = 3
 
 
-class GigImageInline(admin.TabularInline):
+class GigImageInline(MoneyTabularInline):
     model = GigImage
     extra = 0
     fields = ["position", "image", "thumbnail", "width", "height"]
@@ -106,7 +108,9 @@ class GigAdmin(AuditedAdmin):
             services.gig_status_change_by_staff(gig_id=pk, actor=request.user, transition=transition)
             for pk in queryset.values_list("pk", flat=True)
         )
-        self.message_user(request, f"{changed} gig(s) changed; the others' status does not allow it.", messages.INFO)
+        self.message_user(
+            request, f"{changed} gig{pluralize(changed)} changed; the others' status does not allow it.", messages.INFO
+        )
 
     @admin.action(description="Pause the selected gigs")
     def pause(self, request, queryset):
@@ -192,7 +196,7 @@ class SellerStatsAdmin(AuditedAdmin):
         return super().get_object(request, object_id, from_field)
 
 
-class MessageInline(admin.TabularInline):
+class MessageInline(MoneyTabularInline):
     model = Message
     extra = 0
     fields = ["created_at", "sender", "kind", "body", "off_platform"]
@@ -219,7 +223,7 @@ class ConversationAdmin(AuditedAdmin):
     inlines = [MessageInline]
 
 
-class MessageAttachmentInline(admin.TabularInline):
+class MessageAttachmentInline(MoneyTabularInline):
     model = MessageAttachment
     extra = 0
     readonly_fields = ["file", "name", "size"]

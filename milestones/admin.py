@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from accounts.admin_audit import AuditedAdmin
-from config.admin import ReadOnlyAdmin
+from config.admin import MoneyTabularInline, ReadOnlyAdmin
 
 from .admin_operator import MilestoneTransitionsAdminMixin
 from .models import (
@@ -13,6 +13,7 @@ from .models import (
     Order,
     PlanChange,
     RevisionRequest,
+    State,
     TimelineEvent,
 )
 from .timers import next_event
@@ -35,8 +36,12 @@ LIFECYCLE_FIELDS = (
     "delivered_on_time",
 )
 
+# What the parties agreed to: its wording may be mended in the admin only until the milestone is funded.
+PLAN_FIELDS = ("title", "description", "delivery_days", "revisions_allowed")
+PLAN_EDITABLE_STATES = (State.PROPOSED, State.AWAITING_FUNDING)
 
-class DeliveryInline(admin.TabularInline):
+
+class DeliveryInline(MoneyTabularInline):
     model = Delivery
     extra = 0
     can_delete = False
@@ -71,6 +76,14 @@ class MilestoneAdmin(MilestoneTransitionsAdminMixin, AuditedAdmin):
     )
     inlines = [DeliveryInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # the plan is what the buyer paid for: once money is held, it changes only through a plan change both
+        # sides accept (before work starts), never by hand
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.state not in PLAN_EDITABLE_STATES:
+            fields = [*fields, *(f for f in PLAN_FIELDS if f not in fields)]
+        return fields
+
     def has_add_permission(self, request):
         return False
 
@@ -86,7 +99,7 @@ class MilestoneAdmin(MilestoneTransitionsAdminMixin, AuditedAdmin):
         return f"{label}: {when:%Y-%m-%d %H:%M} UTC"
 
 
-class DeliveryFileInline(admin.TabularInline):
+class DeliveryFileInline(MoneyTabularInline):
     model = DeliveryFile
     extra = 0
     readonly_fields = ("file", "name", "size")
@@ -148,7 +161,7 @@ class RevisionRequestAdmin(AuditedAdmin):
         return False
 
 
-class TimelineInline(admin.TabularInline):
+class TimelineInline(MoneyTabularInline):
     model = TimelineEvent
     extra = 0
     can_delete = False

@@ -445,7 +445,7 @@ class ExtensionRequest(MilestoneRequest):
         ]
 
     def __str__(self):
-        return f"+{self.days} day(s) on milestone {self.milestone_id} ({self.status})"
+        return f"+{self.days} day{'' if self.days == 1 else 's'} on milestone {self.milestone_id} ({self.status})"
 
 
 class CancellationRequest(MilestoneRequest):

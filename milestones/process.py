@@ -31,6 +31,7 @@ from accounts.notifications import notification_send, notifications_mark_read_fo
 from accounts.permissions import is_support
 from accounts.zones import zoned
 from config.money import format_cents
+from payments.selectors import refund_words, refunds_for
 
 # who may act
 BUYER, SELLER, STAFF = "buyer", "seller", "staff"
@@ -286,8 +287,7 @@ STEPS: dict[str, Step] = {
             "refunded to the buyer's balance.",
             confirm="Approve, release {amount} to the seller, and end the order here? Milestones that have not "
             "started are cancelled and any money held for them is refunded to your balance.",
-            done="Approved, and the order ended here: the payment is released to the seller; milestones that had "
-            "not started were cancelled and any money held for them was refunded to your balance.",
+            done="Approved: the payment is released to the seller, and the order ended here.{ended}{refund}",
             style="secondary",
             when=_others_unstarted,
             details=("ended_text",),
@@ -397,9 +397,10 @@ STEPS: dict[str, Step] = {
             money="Any escrow is refunded to the buyer's balance.",
             operator=True,
             confirm="Cancel this milestone?{refund_text}",
-            done="The milestone was cancelled.",
+            done="The milestone was cancelled.{refund}",
+            details=("refunds",),
             style="secondary",
-            notices=(Notice(OTHER, "“{title}” was cancelled."),),
+            notices=(Notice(OTHER, "“{title}” was cancelled.{refund}"),),
             place=MORE,
         ),
         Step(
@@ -412,9 +413,10 @@ STEPS: dict[str, Step] = {
             money="The escrow is refunded to the buyer's balance.",
             timer="the grace period after the due date has passed (MILESTONE_LATE_CANCEL_GRACE_HOURS)",
             confirm="Cancel the late milestone and get the escrow back?",
-            done="Cancelled; the escrow was refunded to you.",
+            done="You cancelled the late milestone.{refund}",
             style="danger",
-            notices=(Notice(SELLER, "The buyer cancelled the late milestone “{title}”; the escrow was refunded."),),
+            details=("refunds",),
+            notices=(Notice(SELLER, "The buyer cancelled the late milestone “{title}”.{refund}"),),
             place=MORE,
         ),
         Step(
@@ -443,7 +445,7 @@ STEPS: dict[str, Step] = {
             when=_working,
             refusal="You can ask for more time only on a milestone you are working on.",
             details=("days",),
-            notices=(Notice(BUYER, "The seller asks for {days} more day(s) on “{title}”."),),
+            notices=(Notice(BUYER, "The seller asks for {more_days} on “{title}”."),),
         ),
         Step(
             "cancellation",
@@ -497,6 +499,7 @@ STEPS: dict[str, Step] = {
             help="After an approved milestone, with none in progress or in review, the buyer ends the order: every "
             "milestone that has not started is cancelled and the money held for it is refunded.",
             money="The escrow of unstarted milestones is refunded to the buyer's balance.",
+            done="You ended the order.{ended}{refund}",
             on_order_page=False,
             told=("order_ended",),
         ),
@@ -507,11 +510,11 @@ STEPS: dict[str, Step] = {
 EVENTS: dict[str, tuple[Notice, ...]] = {
     "extension_decided": (Notice(SELLER, "The buyer {status} your extension on “{title}”."),),
     "milestone_proposed": (Notice(OTHER, "{actor} proposes a new milestone “{title}”."),),
-    "cancellation_decided": (Notice(OTHER, "Cancellation of “{title}”: {status}."),),
+    "cancellation_decided": (Notice(OTHER, "Cancellation of “{title}”: {status}.{refund}"),),
     "change_decided": (Notice(OTHER, "The change to “{title}” was {status}."),),
     "order_ended": (Notice(BOTH, "Order #{order} is {status}.{review_text}", link="order"),),
     "fund_next": (Notice(BUYER, "Fund the next milestone “{title}” so the seller can start."),),
-    "staff_cancelled": (Notice(BOTH, "Support cancelled “{title}”: {detail}"),),
+    "staff_cancelled": (Notice(BOTH, "Support cancelled “{title}”: {detail}{refund}"),),
     # disputes (the case's own events; opening, withdrawing and resolving are steps)
     "dispute_answered": (Notice(OTHER, "{actor} answered your dispute on “{title}”."),),
     "dispute_message": (Notice(OTHER, "{actor} wrote in the dispute on “{title}”."),),
@@ -600,7 +603,8 @@ def label(s: Step, milestone) -> str:
 def confirm_text(s: Step, milestone) -> str:
     if not s.confirm:
         return ""
-    refund = " The escrow is refunded to the buyer." if milestone.state == "funded" else ""
+    held = format_cents(milestone.amount_cents)
+    refund = f" The {held} held for it goes back to the buyer's balance." if milestone.state == "funded" else ""
     return s.confirm.format(amount=format_cents(milestone.amount_cents), refund_text=refund)
 
 
@@ -720,13 +724,17 @@ def context(milestone=None, *, order=None, actor=None, **extra) -> dict:
             grace=(milestone.due_at + settings.MILESTONE_LATE_CANCEL_GRACE) if milestone.due_at else None,
         )
     ctx["actor"] = getattr(actor, "public_name", "") if actor is not None else ""
+    ctx["refund"] = ""  # where a refund went, for the one reading (``refunds``: see ``notify``)
     ctx.update(extra)
+    if "days" in extra:
+        ctx["more_days"] = plural(int(extra["days"]), "more day", "more days")
     return ctx
 
 
 def notify(notices, *, milestone=None, order=None, actor=None, url=None, **extra) -> int:
     """Send ``notices`` (a step's or an event's) about ``milestone`` (or ``order``); returns how many went."""
     order = order if order is not None else milestone.order
+    refunds = extra.pop("refunds", None)  # what went back to the buyer (``payments.selectors.Refund``s)
     ctx = context(milestone, order=order, actor=actor, **extra)
     sent = 0
     for notice in notices:
@@ -739,6 +747,8 @@ def notify(notices, *, milestone=None, order=None, actor=None, url=None, **extra
         else:
             people = [order.buyer, order.seller]
         for person in people:
+            if refunds is not None:
+                ctx["refund"] = refund_sentence(refunds, to_you=person.pk == order.buyer_id)
             notification_send(
                 user=person,
                 text=notice.text.format(**zoned(ctx, person)),  # times in the recipient's zone
@@ -763,6 +773,76 @@ def announce_step(name, milestone, actor, **extra) -> int:
 
 def announce(event, *, milestone=None, order=None, actor=None, **extra) -> int:
     return notify(EVENTS[event], milestone=milestone, order=order, actor=actor if _is_user(actor) else None, **extra)
+
+
+# --- what a person is told after acting (the success message) -------------------------------------
+# A request answered: (step, answer) -> the words ("You accepted the extension: …").
+ANSWERED: dict[tuple[str, str], str] = {
+    ("extension", "accept"): "You accepted the extension: the due date is now {due}.",
+    ("extension", "decline"): "You declined the extension; the due date stays {due}.",
+    ("cancellation", "accept"): "You agreed to cancel “{title}”: it is cancelled.{refund}",
+    ("cancellation", "decline"): "You declined the cancellation; the work on “{title}” goes on.",
+    ("cancellation", "withdraw"): "You withdrew your request to cancel “{title}”.",
+    ("change", "accept"): "You accepted the change: “{title}” is now {amount}, {delivery}, {revisions}.",
+    ("change", "decline"): "You declined the proposed change; “{title}” stays as it was.",
+    ("change", "withdraw"): "You withdrew your proposed change to “{title}”.",
+}
+
+
+def plural(count: int, one: str, many: str) -> str:
+    """ "1 day", "3 days": the count and the word that fits it."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def refund_sentence(refunds, *, to_you: bool) -> str:
+    """ " $200.00 was added to your balance." (with its leading space), from the ledger's refunds; "" for
+    none."""
+    words = refund_words(refunds, to_you=to_you)
+    return f" {words[0].upper()}{words[1:]}." if words else ""
+
+
+def ended_sentence(count: int) -> str:
+    if not count:
+        return ""
+    return f" {plural(count, 'milestone that had not started was', 'milestones that had not started were')} cancelled."
+
+
+def _day(moment) -> str:
+    return f"{moment:%d %b}" if moment else "not set yet"
+
+
+def _texts(milestone, user, refunds, ended=0, order=None) -> dict:
+    order = order if order is not None else milestone.order
+    words = {"refund": refund_sentence(refunds, to_you=user.pk == order.buyer_id), "ended": ended_sentence(ended)}
+    if milestone is not None:
+        words.update(
+            title=milestone.title,
+            amount=format_cents(milestone.amount_cents),
+            due=_day(milestone.due_at),
+            delivery=plural(milestone.delivery_days, "day", "days"),
+            revisions=plural(milestone.revisions_allowed, "revision", "revisions"),
+        )
+    return words
+
+
+def done_text(name, milestone=None, *, order=None, user, since) -> str:
+    """What ``user`` is told after taking step ``name`` on ``milestone`` (read again after the step; or on
+    ``order``, for the order's own steps): the step's ``done`` words, with what really happened since
+    ``since`` (milestones ended, refunds and where they went, from the ledger)."""
+    text = STEPS[name].done
+    if not text:
+        return ""
+    order = order if order is not None else milestone.order
+    whole_order = "{ended}" in text
+    ids = list(order.milestones.values_list("pk", flat=True)) if whole_order else [milestone.pk]
+    ended = order.milestones.filter(state="cancelled", closed_at__gte=since).count() if whole_order else 0
+    return text.format(**_texts(milestone, user, refunds_for(milestone_ids=ids, since=since), ended, order))
+
+
+def answered_text(kind, decision, milestone, *, user, since) -> str:
+    """What ``user`` is told after answering a ``kind`` request with ``decision`` (accept, decline, withdraw)."""
+    refunds = refunds_for(milestone_ids=[milestone.pk], since=since)
+    return ANSWERED[(kind, decision)].format(**_texts(milestone, user, refunds))
 
 
 def _is_user(actor) -> bool:

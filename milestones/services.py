@@ -21,6 +21,7 @@ from milestones.exceptions import OrderError, StaleAction
 from milestones.models import Order, OrderStatus
 from milestones.timeline import timeline_record
 from payments import services as payments
+from payments.selectors import Refund, refunds_for
 
 from . import hooks, process
 from .models import (
@@ -365,7 +366,7 @@ def _release(milestone, actor, action, *, end_order=False):
             "approve_end",
             milestone,
             actor,
-            ended_text=f": {ended} milestone(s) that had not started were cancelled" if ended else "",
+            ended_text=f":{process.ended_sentence(ended)[:-1]}" if ended else "",
         )
         order_refresh_status(order=milestone.order)
     else:
@@ -480,7 +481,13 @@ def request_answer(kind, request_id, actor, accept, *, effect=None, detail=None,
             action=f"{kind}_{request.status}",
             detail=detail(request) if detail else "",
         )
-    process.announce(f"{kind}_decided", milestone=milestone, actor=actor, status=request.get_status_display().lower())
+    process.announce(
+        f"{kind}_decided",
+        milestone=milestone,
+        actor=actor,
+        status=request.get_status_display().lower(),
+        refunds=getattr(request, "refunds", None),
+    )
     return request
 
 
@@ -507,7 +514,7 @@ def extension_request(*, milestone_id, actor, days, reason) -> ExtensionRequest:
         "extension",
         milestone,
         actor,
-        detail=f"{days} more day(s): {reason[:300]}",
+        detail=f"{process.plural(int(days), 'more day', 'more days')}: {reason[:300]}",
         notice={"days": days},
         days=days,
         reason=reason,
@@ -523,14 +530,23 @@ def extension_decide(*, extension_id, actor, accept: bool) -> ExtensionRequest:
             milestone.save(update_fields=["due_at", "delivery_days"])
 
     return request_answer(
-        "extension", extension_id, actor, accept, effect=more_time, detail=lambda ext: f"{ext.days} day(s)"
+        "extension",
+        extension_id,
+        actor,
+        accept,
+        effect=more_time,
+        detail=lambda ext: process.plural(ext.days, "day", "days"),
     )
 
 
 # --- cancellations ---------------------------------------------------------
-def milestone_escrow_refund(milestone, destination="balance"):
+def milestone_escrow_refund(milestone, destination="balance") -> list[Refund]:
+    """Refund what escrow holds for ``milestone``; returns what went back to the buyer and where (the ledger's
+    word, for the notices)."""
     if payments.escrow_balance_cents(milestone_id=milestone.pk) > 0:
-        payments.escrow_refund(milestone_id=milestone.pk, buyer=milestone.order.buyer, destination=destination)
+        posted = payments.escrow_refund(milestone_id=milestone.pk, buyer=milestone.order.buyer, destination=destination)
+        return refunds_for(transactions=[posted])
+    return []
 
 
 @transaction.atomic
@@ -538,8 +554,8 @@ def milestone_cancel(*, milestone_id, actor, expected_state=None) -> Milestone:
     """Cancel a milestone that has not started; a funded one is refunded in full."""
     milestone = lock_milestone(milestone_id)
     party_check(milestone, actor, *process.parties("cancel"))
-    run_transition(milestone, "cancel", actor, expected_state=expected_state)
-    milestone_escrow_refund(milestone)
+    run_transition(milestone, "cancel", actor, expected_state=expected_state)  # announced once refunded:
+    process.announce_step("cancel", milestone, actor, refunds=milestone_escrow_refund(milestone))
     order_after_close(milestone)
     return milestone
 
@@ -550,7 +566,7 @@ def milestone_cancel_late(*, milestone_id, actor, expected_state=None) -> Milest
     milestone = lock_milestone(milestone_id)
     party_check(milestone, actor, *process.parties("cancel_late"))
     run_transition(milestone, "cancel_late", actor, expected_state=expected_state, detail="late")
-    milestone_escrow_refund(milestone)
+    process.announce_step("cancel_late", milestone, actor, refunds=milestone_escrow_refund(milestone))
     order_after_close(milestone)
     return milestone
 
@@ -567,7 +583,7 @@ def cancellation_request(*, milestone_id, actor, reason) -> CancellationRequest:
 def cancellation_decide(*, request_id, actor, accept: bool) -> CancellationRequest:
     def cancel(milestone, request):
         run_transition(milestone, "mutual_cancel", actor, detail="mutual cancellation", announce=False)
-        milestone_escrow_refund(milestone)
+        request.refunds = milestone_escrow_refund(milestone)  # named in the "cancellation_decided" notices
         order_after_close(milestone)
 
     return request_answer("cancellation", request_id, actor, accept, effect=cancel, takes="mutual_cancel")
@@ -714,7 +730,7 @@ def plan_change_propose(
         "change",
         milestone,
         actor,
-        detail=f"{title} — {format_cents(amount_cents)}, {delivery_days} day(s)",
+        detail=f"{title} — {format_cents(amount_cents)}, {process.plural(delivery_days, 'day', 'days')}",
         title=title,
         description=description,
         amount_cents=amount_cents,
@@ -774,7 +790,7 @@ def staff_milestone_cancel(*, milestone_id, actor, reason, expected_state=None):
         )
     from_state = milestone.state
     run_transition(milestone, "cancel", actor, detail=f"cancelled by support: {reason[:300]}", announce=False)
-    milestone_escrow_refund(milestone)
+    refunds = milestone_escrow_refund(milestone)
     staff_action_record(
         staff=actor,
         action="milestone_cancel",
@@ -783,7 +799,7 @@ def staff_milestone_cancel(*, milestone_id, actor, reason, expected_state=None):
         detail=f"Cancelled milestone “{milestone.title}” ({from_state}); any escrow refunded to the buyer's balance.",
         reason=reason,
     )
-    process.announce("staff_cancelled", milestone=milestone, actor=actor, detail=reason[:150])
+    process.announce("staff_cancelled", milestone=milestone, actor=actor, detail=reason[:150], refunds=refunds)
     order_after_close(milestone)
     return milestone
 

@@ -4,13 +4,13 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.admin_audit import AuditedAdmin
 from accounts.models import StaffAction
-from config.admin import ReadOnlyAdmin
+from config.admin import MoneyTabularInline, ReadOnlyAdmin
 from milestones.admin_operator import operator_buttons
 
 from .models import Dispute, DisputeAttachment, DisputeMessage, Offer, OfferMilestone, Review, SettlementProposal
 
 
-class OfferMilestoneInline(admin.TabularInline):
+class OfferMilestoneInline(MoneyTabularInline):
     model = OfferMilestone
     extra = 0
     can_delete = False
@@ -61,7 +61,7 @@ class ReviewAdmin(AuditedAdmin):
 admin.site.index_template = "staff/admin_index.html"
 
 
-class _ReadOnlyInline(admin.TabularInline):
+class _ReadOnlyInline(MoneyTabularInline):
     extra = 0
     can_delete = False
 

@@ -9,9 +9,11 @@ class OrdersConfig(AppConfig):
         from marketplace import hooks as marketplace
         from milestones import hooks as milestones
         from payments.checkout import register_purpose
+        from payments.selectors import register_namer
 
         from .disputes import active_dispute, operator_resolve
         from .models import DisputeOutcome
+        from .payment_names import milestone_names, tip_names
         from .selectors import attach_offers, published_reviews_about
         from .services import (
             PACKAGE_PURPOSES,
@@ -35,6 +37,8 @@ class OrdersConfig(AppConfig):
         marketplace.register_message_decorator(attach_offers)
         marketplace.register_stats_recount(seller_stats_recount)
         milestones.register_order_completed(on_order_completed)
+        register_namer("milestone", milestone_names)  # the payments pages name payments by order and milestone
+        register_namer("tip", tip_names)
         for name, outcome in (
             ("resolve_release", DisputeOutcome.RELEASE),
             ("resolve_refund", DisputeOutcome.REFUND),

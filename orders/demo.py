@@ -272,4 +272,4 @@ def seed(stdout) -> None:
         made += 1
     # What the events counted, counted once more from the rows (the hourly sweep gives the same).
     seller_stats_recount(seller_ids=[s.pk for s in (seller, designer, *sellers.values()) if s])
-    stdout.write(f"orders: {made} demo order(s) created.")
+    stdout.write(f"orders: {made} demo order{'' if made == 1 else 's'} created.")

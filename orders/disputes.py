@@ -38,6 +38,7 @@ from milestones.services import (
 from milestones.timeline import timeline_record
 from payments import services as payments
 from payments.exceptions import PaymentError
+from payments.selectors import refunds_for
 
 from .models import (
     ACTIVE_DISPUTE_STATUSES,
@@ -160,12 +161,16 @@ def _split_amounts(outcome, held, seller_amount_cents):
     return seller_amount_cents, held - seller_amount_cents
 
 
+# A dispute's refund goes to the buyer's balance (``_close_with_outcome``), and its words say so.
+DISPUTE_REFUND_DESTINATION = "balance"
+
+
 def terms_text(outcome, seller_cents, buyer_cents):
     if outcome == DisputeOutcome.RELEASE:
         return f"all {format_cents(seller_cents)} released to the seller"
     if outcome == DisputeOutcome.REFUND:
-        return f"all {format_cents(buyer_cents)} refunded to the buyer"
-    return f"{format_cents(seller_cents)} to the seller, {format_cents(buyer_cents)} back to the buyer"
+        return f"all {format_cents(buyer_cents)} refunded to the buyer's balance"
+    return f"{format_cents(seller_cents)} to the seller, {format_cents(buyer_cents)} back to the buyer's balance"
 
 
 def _lapse_proposals(dispute):
@@ -200,7 +205,7 @@ def _close_with_outcome(dispute, milestone, *, outcome, seller_amount_cents, act
                 milestone_id=milestone.pk, seller=order.seller, top_rated=seller_is_top_rated(order.seller)
             )
         elif outcome == DisputeOutcome.REFUND:
-            payments.escrow_refund(milestone_id=milestone.pk, buyer=order.buyer, destination="balance")
+            payments.escrow_refund(milestone_id=milestone.pk, buyer=order.buyer, destination=DISPUTE_REFUND_DESTINATION)
         else:
             payments.escrow_split(
                 milestone_id=milestone.pk,
@@ -392,6 +397,25 @@ def settlement_accept(*, proposal_id, actor) -> Dispute:
         decision=decision,
         decided_by=None,
     )
+
+
+def settlement_answered_text(*, proposal_id, user, since) -> str:
+    """What ``user`` is told after answering settlement proposal ``proposal_id`` (read after the answer): what
+    became of it, and where the money went (from the ledger, since ``since``)."""
+    proposal = SettlementProposal.objects.select_related("dispute__milestone__order").get(pk=proposal_id)
+    if proposal.status == SettlementStatus.WITHDRAWN:
+        return "You withdrew your settlement proposal. The dispute stays open."
+    if proposal.status == SettlementStatus.DECLINED:
+        return (
+            "You declined the settlement proposal. The dispute stays open: you can propose other terms, or ask "
+            "support to decide."
+        )
+    dispute, milestone = proposal.dispute, proposal.dispute.milestone
+    terms = terms_text(proposal.outcome, dispute.seller_amount_cents or 0, dispute.buyer_amount_cents or 0)
+    refund = process.refund_sentence(
+        refunds_for(milestone_ids=[milestone.pk], since=since), to_you=user.pk == milestone.order.buyer_id
+    )
+    return f"You accepted the settlement: the dispute is closed ({terms}).{refund}"
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ from config.text import LineField
 from config.uploads import attachments_help, check_attachments
 from payments import forms as payments_forms
 
+from .models import OFFER_TITLE_MAX
 from .services import PlanItem
 
 
@@ -88,6 +89,14 @@ def plan_formset_class(extra=0):
 
 
 class OfferNoteForm(forms.Form):
+    """The offer's own fields besides its plan: its title (the order made from it takes it) and a note."""
+
+    title = LineField(
+        label="Title of the work",
+        max_length=OFFER_TITLE_MAX,
+        required=False,  # empty: the gig's title (or the answered offer's), else "Custom offer"
+        help_text="The order made from this offer takes this title.",
+    )
     note = forms.CharField(
         label="Message to go with the offer", max_length=3000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -37,6 +37,10 @@ class OfferQuerySet(models.QuerySet):
         return bulk_transition(self.filter(expires_at__lte=now), Offer.expire, decided_at=now)
 
 
+OFFER_TITLE_MAX = 140  # an order's title (``Order.title``) is at most as long
+DEFAULT_OFFER_TITLE = "Custom offer"
+
+
 class Offer(FSMModelMixin, models.Model):
     """One version of a milestone plan sent in a conversation.
 
@@ -48,6 +52,8 @@ class Offer(FSMModelMixin, models.Model):
 
     conversation = models.ForeignKey("marketplace.Conversation", on_delete=models.PROTECT, related_name="offers")
     gig = models.ForeignKey("marketplace.Gig", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # what the work is called: the order made from this offer takes it (prefilled from the gig, editable)
+    title = LineCharField(max_length=OFFER_TITLE_MAX, default=DEFAULT_OFFER_TITLE)
     buyer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

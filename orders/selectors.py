@@ -12,6 +12,7 @@ from accounts.permissions import is_staff_member
 from config import clock
 from milestones import process
 from milestones.models import (
+    FINAL_STATES,
     UNSTARTED_STATES,
     CancellationRequest,
     Delivery,
@@ -27,6 +28,7 @@ from milestones.models import (
 )
 from milestones.services import order_stop_refusal
 from milestones.timers import next_event
+from payments.selectors import escrow_outcome
 
 from .models import Offer, OfferStatus, Review
 from .stats import published_reviews
@@ -83,8 +85,6 @@ def order_page(*, user, pk):
         milestone.history = milestone_history(milestone)
         milestone.stages = milestone_stages(milestone)
         milestone.working = milestone.state in WORKING_STATES  # its due date counts down
-    counted = [m for m in milestones if m.state not in (State.CANCELLED, State.PROPOSED)]
-    paid = [m for m in counted if m.state in (State.APPROVED, State.SETTLED)]
     events = list(
         TimelineEvent.objects.filter(order=order).select_related("actor", "milestone").order_by("-created_at", "-pk")
     )
@@ -100,12 +100,7 @@ def order_page(*, user, pk):
         "order": order,
         "role": role,
         "milestones": milestones,
-        "progress": {
-            "total_cents": sum(m.amount_cents for m in counted),
-            "paid_cents": sum(m.amount_cents for m in paid),
-            "done": len(paid),
-            "count": len(counted),
-        },
+        "progress": order_progress(milestones),
         "events": events,
         "conversation_messages": messages,
         "reviews": [r for r in reviews if r.published_at <= now or r.author_id == user.pk],
@@ -197,6 +192,37 @@ def milestone_stages(milestone) -> list[Stage]:
         Stage(label, "done" if i < done_through else "current" if i == reached else "todo")
         for i, label in enumerate(STAGES)
     ]
+
+
+@dataclass(frozen=True)
+class OrderProgress:
+    """The order's money and milestones at a glance: where the plan's money is (the four parts add up to
+    ``total_cents``) and how many of the agreed milestones have ended."""
+
+    released_cents: int  # to the seller
+    refunded_cents: int  # to the buyer
+    held_cents: int  # in escrow
+    to_fund_cents: int  # agreed, not paid yet
+    done: int  # ended: approved, settled or cancelled
+    count: int  # agreed (a proposal never accepted is not part of the plan)
+
+    @property
+    def total_cents(self) -> int:
+        return self.released_cents + self.refunded_cents + self.held_cents + self.to_fund_cents
+
+
+def order_progress(milestones) -> OrderProgress:
+    """From the milestones (already loaded) and their escrow postings (1 query)."""
+    agreed = [m for m in milestones if m.accepted_at is not None]
+    money = escrow_outcome(milestone_ids=[m.pk for m in agreed])
+    return OrderProgress(
+        released_cents=money.released_cents,
+        refunded_cents=money.refunded_cents,
+        held_cents=money.held_cents,
+        to_fund_cents=sum(m.amount_cents for m in agreed if m.state == State.AWAITING_FUNDING),
+        done=sum(1 for m in agreed if m.state in FINAL_STATES),
+        count=len(agreed),
+    )
 
 
 def _as_queryset_cache(order, milestones):

@@ -9,15 +9,17 @@ from django.urls import reverse
 from accounts.notifications import notification_send
 from config import clock
 from config.money import format_cents
+from config.text import clean_line
 from marketplace import services as marketplace
 from marketplace.models import Conversation, Gig, GigPackage, GigStatus
 from milestones import services as milestones
 from milestones.exceptions import OrderError, StaleAction
 from milestones.models import Milestone, Order, OrderStatus
+from milestones.process import plural
 from milestones.timeline import timeline_record
 from payments.checkout import Made
 
-from .models import Offer, OfferMilestone, OfferStatus, Review
+from .models import DEFAULT_OFFER_TITLE, OFFER_TITLE_MAX, Offer, OfferMilestone, OfferStatus, Review
 from .stats import seller_stats_recount, seller_stats_recount_after_commit
 
 
@@ -51,10 +53,23 @@ def _offer_url(offer):
     return offer.conversation.get_absolute_url() + f"#offer-{offer.pk}"
 
 
-def _new_offer(*, conversation, author, items, note, gig, previous=None):
+def offer_default_title(*, gig: Gig | None) -> str:
+    """What an offer is called until its author says otherwise: its gig's title, else "Custom offer"."""
+    return gig.title[:OFFER_TITLE_MAX] if gig is not None else DEFAULT_OFFER_TITLE
+
+
+def _offer_title(title, gig):
+    title = clean_line(title or "") or offer_default_title(gig=gig)
+    if len(title) > OFFER_TITLE_MAX:
+        raise OrderError(f"The offer's title can be at most {OFFER_TITLE_MAX} characters.")
+    return title
+
+
+def _new_offer(*, conversation, author, items, note, gig, title, previous=None):
     offer = Offer.objects.create(
         conversation=conversation,
         gig=gig,
+        title=_offer_title(title, gig),
         buyer=conversation.buyer,
         seller=conversation.seller,
         author=author,
@@ -79,7 +94,7 @@ def _new_offer(*, conversation, author, items, note, gig, previous=None):
     offer.message = marketplace.message_send(
         conversation=conversation,
         sender=author,
-        body=f"Sent {kind}: {len(items)} milestone(s), {format_cents(total)} in total.",
+        body=f"Sent {kind}: {plural(len(items), 'milestone', 'milestones')}, {format_cents(total)} in total.",
         kind="offer",
     )
     offer.save(update_fields=["message"])
@@ -93,15 +108,19 @@ def _new_offer(*, conversation, author, items, note, gig, previous=None):
 
 
 @transaction.atomic
-def offer_create(*, conversation: Conversation, author, items, note="", gig: Gig | None = None) -> Offer:
-    """A seller's custom offer, or a buyer's draft plan for the seller, sent in the conversation."""
+def offer_create(
+    *, conversation: Conversation, author, items, note="", gig: Gig | None = None, title: str = ""
+) -> Offer:
+    """A seller's custom offer, or a buyer's draft plan for the seller, sent in the conversation. ``title``
+    names the work (the order made from the offer takes it); blank: the gig's title, else "Custom offer"."""
     conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
     if author.pk not in (conversation.buyer_id, conversation.seller_id):
         raise OrderError("Only the two people in this conversation can send offers in it.")
     if conversation.buyer_id == conversation.seller_id:
         raise OrderError("You can't order from yourself.")
     items = _validate_plan(items)
-    return _new_offer(conversation=conversation, author=author, items=items, note=note, gig=gig or conversation.gig)
+    gig = gig or conversation.gig
+    return _new_offer(conversation=conversation, author=author, items=items, note=note, gig=gig, title=title)
 
 
 def _lock_open_offer(offer_id):
@@ -124,15 +143,22 @@ def _require_recipient(offer, actor, verb):
 
 
 @transaction.atomic
-def offer_counter(*, offer_id, actor, items, note="") -> Offer:
-    """Answer an offer with an edited plan; the old version stays on record as superseded."""
+def offer_counter(*, offer_id, actor, items, note="", title: str = "") -> Offer:
+    """Answer an offer with an edited plan; the old version stays on record as superseded. A blank
+    ``title`` keeps the answered offer's."""
     offer = _lock_open_offer(offer_id)
     _require_recipient(offer, actor, "answer")
     items = _validate_plan(items)
     offer.supersede()
     offer.save(update_fields=["status", "decided_at"])
     return _new_offer(
-        conversation=offer.conversation, author=actor, items=items, note=note, gig=offer.gig, previous=offer
+        conversation=offer.conversation,
+        author=actor,
+        items=items,
+        note=note,
+        gig=offer.gig,
+        title=title or offer.title,
+        previous=offer,
     )
 
 
@@ -167,14 +193,13 @@ def offer_accept(*, offer_id, actor) -> Order:
     offer.accept()
     offer.save(update_fields=["status", "decided_at"])
     plan = list(offer.plan.all())
-    title = offer.gig.title if offer.gig_id else plan[0].title
     order = _create_order(
         buyer=offer.buyer,
         seller=offer.seller,
         conversation=offer.conversation,
         gig=offer.gig,
         offer=offer,
-        title=title,
+        title=offer.title,
         items=[PlanItem(p.title, p.description, p.amount_cents, p.delivery_days, p.revisions_allowed) for p in plan],
         proposer=offer.author,
         acceptor=actor,

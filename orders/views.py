@@ -14,6 +14,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.once import once_per_form_key
+from config import clock
 from config.forms import form_error_messages
 from config.uploads import serve_private_file
 from marketplace.selectors import conversation_for_user
@@ -281,7 +282,7 @@ def milestone_action(request, pk, action):
         "cancel_late": milestone_services.milestone_cancel_late,
     }
     proposal = ("accept", "decline", "withdraw")
-    done = process.STEPS[action].done if action in process.STEPS else ""
+    since = clock.now()  # what is said when done: the step's words and what really moved (process.done_text)
     known = set(simple) | set(proposal) | set(FORM_STEPS) | {"fund", "grant_revision"}
     if action not in known:
         raise Http404("Unknown action.")
@@ -308,7 +309,8 @@ def milestone_action(request, pk, action):
         if form is not None:
             return order_page(request, milestone.order_id, Refused(action, milestone.pk, _refuse(form, exc)))
         return order_page(request, milestone.order_id, Refused(action, milestone.pk, error=str(exc)))
-    messages.success(request, done)
+    after = Milestone.objects.select_related("order").get(pk=milestone.pk)
+    messages.success(request, process.done_text(action, after, user=user, since=since))
     return redirect(url)
 
 
@@ -340,14 +342,15 @@ def request_decide(request, kind, pk):
             else "Choose one of the answers on the page. Nothing was changed."
         )
     else:
+        since = clock.now()
         try:
-            answered = service(**{arg: obj.pk}, actor=request.user, accept=decision == "accept")
+            service(**{arg: obj.pk}, actor=request.user, accept=decision == "accept")
         except OrderError as exc:
             refused = str(exc)
     if refused is not None:
         return order_page(request, order.pk, Refused("answer", obj.milestone_id, error=refused, target=obj.pk))
-    what = {"extension": "The extension request", "cancellation": "The cancellation request"}.get(kind, "The change")
-    messages.success(request, f"{what} was {answered.get_status_display().lower()}.")
+    after = Milestone.objects.select_related("order").get(pk=obj.milestone_id)
+    messages.success(request, process.answered_text(kind, decision, after, user=request.user, since=since))
     return redirect(back)
 
 
@@ -381,11 +384,12 @@ def order_add_milestone(request, pk):
 @once_per_form_key
 def order_stop(request, pk):
     order = selectors.order_for_user(user=request.user, pk=pk)
+    since = clock.now()
     try:
         milestone_services.order_stop(order_id=order.pk, actor=request.user)
     except OrderError as exc:
         return order_page(request, order.pk, Refused("stop", error=str(exc)))
-    messages.success(request, "The order was ended. Unstarted milestones were cancelled and refunded.")
+    messages.success(request, process.done_text("end_order", order=order, user=request.user, since=since))
     return redirect(order)
 
 
@@ -433,13 +437,17 @@ def offer_new(request, conversation_pk):
                     author=request.user,
                     items=formset.items(),
                     note=note_form.cleaned_data["note"],
+                    title=note_form.cleaned_data["title"],
                 )
                 messages.success(request, "Your offer was sent.")
                 return redirect(conversation.get_absolute_url() + f"#offer-{offer.pk}")
             except OrderError as exc:
                 messages.error(request, str(exc))
         return _render_offer_form(request, conversation, formset, note_form, status=200)
-    return _render_offer_form(request, conversation, formset_class(prefix="plan"), OfferNoteForm())
+    title = services.offer_default_title(gig=conversation.gig) if conversation.gig_id else ""
+    return _render_offer_form(
+        request, conversation, formset_class(prefix="plan"), OfferNoteForm(initial={"title": title})
+    )
 
 
 @login_required
@@ -452,7 +460,11 @@ def offer_counter(request, pk):
         if formset.is_valid() and note_form.is_valid():
             try:
                 new = services.offer_counter(
-                    offer_id=offer.pk, actor=request.user, items=formset.items(), note=note_form.cleaned_data["note"]
+                    offer_id=offer.pk,
+                    actor=request.user,
+                    items=formset.items(),
+                    note=note_form.cleaned_data["note"],
+                    title=note_form.cleaned_data["title"],
                 )
                 messages.success(request, "Your counter-offer was sent.")
                 return redirect(offer.conversation.get_absolute_url() + f"#offer-{new.pk}")
@@ -470,7 +482,11 @@ def offer_counter(request, pk):
         for p in offer.plan.all()
     ]
     return _render_offer_form(
-        request, offer.conversation, formset_class(prefix="plan", initial=initial), OfferNoteForm(), previous=offer
+        request,
+        offer.conversation,
+        formset_class(prefix="plan", initial=initial),
+        OfferNoteForm(initial={"title": offer.title}),
+        previous=offer,
     )
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts.once import once_per_form_key
 from accounts.permissions import is_support
+from config import clock
 from config.uploads import serve_private_file
 from milestones import process
 from milestones.exceptions import OrderError
@@ -102,7 +103,7 @@ def _run(request, dispute, call, done):
     except (OrderError, PaymentError) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, done)
+        messages.success(request, done() if callable(done) else done)
     return redirect(dispute)
 
 
@@ -171,18 +172,19 @@ def settlement_decide(request, pk, decision):
     if dispute.order.party_role(request.user) is None:
         raise Http404("No such proposal.")
     if decision == "accept":
+        since = clock.now()
         return _run(
             request,
             dispute,
             lambda: disputes.settlement_accept(proposal_id=proposal.pk, actor=request.user),
-            "Settlement accepted: the dispute is closed and the money has moved as agreed.",
+            lambda: disputes.settlement_answered_text(proposal_id=proposal.pk, user=request.user, since=since),
         )
     if decision == "decline":
         return _run(
             request,
             dispute,
             lambda: disputes.settlement_decline(proposal_id=proposal.pk, actor=request.user),
-            "Done.",
+            lambda: disputes.settlement_answered_text(proposal_id=proposal.pk, user=request.user, since=clock.now()),
         )
     raise Http404("Unknown decision.")
 

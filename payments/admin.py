@@ -1,16 +1,17 @@
 """The payments admin: everything is read-only. Money only moves through payments.services."""
 
 from django.contrib import admin, messages
+from django.template.defaultfilters import pluralize
 
 from accounts.permissions import is_support
-from config.admin import ReadOnlyAdmin
+from config.admin import MoneyTabularInline, ReadOnlyAdmin
 from config.money import format_cents
 
 from . import services
 from .models import Checkout, Earning, LedgerAccount, LedgerEntry, LedgerTransaction, Payout, SandboxOperation
 
 
-class EntryInline(admin.TabularInline):
+class EntryInline(MoneyTabularInline):
     model = LedgerEntry
     fields = ["account", "amount", "memo"]
     readonly_fields = fields
@@ -101,7 +102,7 @@ class EarningAdmin(ReadOnlyAdmin):
         # Through the service (support only, one audit row per milestone), like support staff would.
         milestone_ids = queryset.exclude(milestone_id=None).values_list("milestone_id", flat=True)
         changed = services.earnings_staff_hold(actor=request.user, milestone_ids=set(milestone_ids), hold=hold)
-        self.message_user(request, f"{changed} pending earning(s) updated.", messages.SUCCESS)
+        self.message_user(request, f"{changed} pending earning{pluralize(changed)} updated.", messages.SUCCESS)
 
     @admin.action(description="Hold clearance of these milestones' earnings", permissions=["support"])
     def hold(self, request, queryset):

@@ -12,7 +12,11 @@ from config.money import format_cents
 
 WIDTH = 560
 HEIGHT = 260
-LEFT = 70  # room for the axis labels
+# The axis labels ("$1,000") sit left of the plot, right-aligned: the plot starts far enough right for the
+# longest of them at the chart's font size (14px in the viewBox: a character is at most ~0.62em wide).
+CHAR_WIDTH = 9
+LABEL_GAP = 6  # between a label's end and the plot
+MIN_LEFT = 48
 RIGHT = 12
 TOP = 16
 BOTTOM = 36  # room for the month labels
@@ -45,6 +49,7 @@ class BarChart:
     baseline_y: float
     plot_left: int
     plot_right: int
+    label_x: int  # where the axis labels end (right-aligned)
     total_cents: int
 
     @property
@@ -70,8 +75,21 @@ def _nice_ceiling(cents: int) -> int:
     return 10 * magnitude  # pragma: no cover - the loop always returns
 
 
+def axis_label(cents: int) -> str:
+    """A gridline's label: the amount with its currency sign, cents only where there are any ("$250",
+    "$2.50")."""
+    return format_cents(cents, trim=True)
+
+
+def label_room(labels: list[str]) -> int:
+    """How far from the left edge the plot starts so that every label fits whole before it."""
+    return max(MIN_LEFT, LABEL_GAP + CHAR_WIDTH * max((len(label) for label in labels), default=0) + LABEL_GAP)
+
+
 def bar_chart(points: list[tuple[date, int]], *, gridlines: int = 4) -> BarChart:
     top_value = _nice_ceiling(max((value for _month, value in points), default=0))
+    labels = [axis_label(top_value * step // gridlines) for step in range(gridlines + 1)]
+    LEFT = label_room(labels)  # noqa: N806 - the plot's left edge, as the module's other edges
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     baseline = TOP + plot_height
@@ -94,9 +112,7 @@ def bar_chart(points: list[tuple[date, int]], *, gridlines: int = 4) -> BarChart
             )
         )
     grid = [
-        GridLine(
-            y=round(baseline - plot_height * step / gridlines, 2), label=format_cents(top_value * step // gridlines)
-        )
+        GridLine(y=round(baseline - plot_height * step / gridlines, 2), label=labels[step])
         for step in range(gridlines + 1)
     ]
     return BarChart(
@@ -107,5 +123,6 @@ def bar_chart(points: list[tuple[date, int]], *, gridlines: int = 4) -> BarChart
         baseline_y=baseline,
         plot_left=LEFT,
         plot_right=WIDTH - RIGHT,
+        label_x=LEFT - LABEL_GAP,
         total_cents=sum(value for _month, value in points),
     )

@@ -1,5 +1,6 @@
 """Reads the payments pages (and other apps) need, each in a fixed number of queries."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from accounts.permissions import is_staff_member
 from config import clock
+from config.money import format_cents
 
 from .chart import BarChart, bar_chart
 from .models import (
@@ -24,7 +26,58 @@ from .models import (
     LedgerTransaction,
     Payout,
     PayoutStatus,
+    TransactionKind,
 )
+
+
+# --- what a payment was for, in words ---------------------------------------------------------------
+@dataclass(frozen=True)
+class Named:
+    """What a payment, earning or ledger posting was for, as a person calls it, and where to see it."""
+
+    text: str
+    url: str = ""
+
+
+# Payments stores the other apps' ids as plain numbers (a milestone's, an order's); the apps that own them
+# say what they are called (registered in their ``AppConfig.ready``):
+# "milestone": ``fn(milestone_ids) -> {id: Named}``; "tip": ``fn(checkouts) -> {checkout_pk: Named}``.
+_namers: dict[str, Callable] = {}
+
+
+def register_namer(kind: str, namer: Callable) -> None:
+    _namers[kind] = namer
+
+
+def milestone_names(milestone_ids) -> dict[int, Named]:
+    """``{milestone_id: Named}`` ("Order #3 · Milestone 2: Logo", linked to it) for the ids the milestones
+    app knows (1 query)."""
+    ids = {i for i in milestone_ids if i is not None}
+    namer = _namers.get("milestone")
+    return namer(ids) if ids and namer is not None else {}
+
+
+def checkout_names(checkouts) -> dict[int, Named]:
+    """``{checkout_pk: Named}``: a milestone's payment by its milestone, a tip by its order, anything else by
+    its own description (2 queries at most)."""
+    checkouts = list(checkouts)
+    by_milestone = milestone_names(c.reference_id for c in checkouts if c.purpose == "milestone")
+    tip_namer = _namers.get("tip")
+    tips = tip_namer([c for c in checkouts if c.purpose == "tip"]) if tip_namer is not None else {}
+    names = {}
+    for c in checkouts:
+        named = by_milestone.get(c.reference_id) if c.purpose == "milestone" else tips.get(c.pk)
+        names[c.pk] = named or Named(c.description)
+    return names
+
+
+def _name_transactions(transactions) -> None:
+    """Set ``for_label`` on each ledger transaction: its kind and what it was for, in words."""
+    transactions = list(transactions)
+    names = milestone_names(tx.milestone_id for tx in transactions)
+    for tx in transactions:
+        named = names.get(tx.milestone_id) if tx.milestone_id is not None else None
+        tx.for_label = named or Named(tx.description)
 
 
 @dataclass(frozen=True)
@@ -66,6 +119,88 @@ def escrow_balance_cents(*, milestone_id: int) -> int:
     return balance or 0
 
 
+@dataclass(frozen=True)
+class EscrowOutcome:
+    """Where the money paid into the escrow of some milestones went, in cents (from their ledger postings)."""
+
+    released_cents: int = 0  # to the seller (their earnings and the platform's commission on them)
+    refunded_cents: int = 0  # back to the buyer (their balance or their card)
+    held_cents: int = 0  # still in escrow
+
+
+def escrow_outcome(*, milestone_ids) -> EscrowOutcome:
+    """What became of the escrow of ``milestone_ids``: released, refunded, still held (1 query).
+
+    Every posting that takes money out of an escrow is a release, a refund or a dispute split; what the
+    buyer got back is what those postings credited to the buyer (balance or card), the rest went to the
+    seller's side.
+    """
+    ids = list(milestone_ids)
+    if not ids:
+        return EscrowOutcome()
+    escrow = Q(account__kind=AccountKind.ESCROW, account__milestone_id__in=ids)
+    to_buyer = Q(
+        transaction__kind__in=[TransactionKind.REFUND, TransactionKind.SPLIT],
+        account__kind__in=[AccountKind.BUYER_BALANCE, AccountKind.PROVIDER_CLEARING],
+        amount_cents__gt=0,
+    )
+    sums = LedgerEntry.objects.filter(transaction__milestone_id__in=ids).aggregate(
+        out=Sum("amount_cents", filter=escrow & Q(amount_cents__lt=0)),
+        held=Sum("amount_cents", filter=escrow),
+        refunded=Sum("amount_cents", filter=to_buyer),
+    )
+    out, refunded = -(sums["out"] or 0), sums["refunded"] or 0
+    return EscrowOutcome(released_cents=out - refunded, refunded_cents=refunded, held_cents=sums["held"] or 0)
+
+
+@dataclass(frozen=True)
+class Refund:
+    """Money the buyer got back from a milestone's escrow (a refund, or the buyer's part of a split)."""
+
+    amount_cents: int
+    card_last4: str = ""  # refunded to this card; "" = added to the buyer's balance
+
+
+def refunds_for(*, milestone_ids=None, since=None, transactions=None) -> list[Refund]:
+    """What the ledger says the buyer got back from the escrow of ``milestone_ids`` (posted at or after
+    ``since``; or in the given ledger ``transactions``), and where it went (1 query)."""
+    entries = LedgerEntry.objects.all()
+    if milestone_ids is not None:
+        entries = entries.filter(transaction__milestone_id__in=list(milestone_ids))
+    if transactions is not None:
+        entries = entries.filter(transaction__in=[t.pk for t in transactions if t is not None])
+    entries = (
+        entries.filter(
+            transaction__kind__in=[TransactionKind.REFUND, TransactionKind.SPLIT],
+            account__kind__in=[AccountKind.BUYER_BALANCE, AccountKind.PROVIDER_CLEARING],
+            amount_cents__gt=0,
+        )
+        .select_related("account", "transaction__checkout")
+        .order_by("id")
+    )
+    if since is not None:
+        entries = entries.filter(transaction__created_at__gte=since)
+    found = []
+    for entry in entries:
+        card = entry.transaction.checkout if entry.account.kind == AccountKind.PROVIDER_CLEARING else None
+        found.append(Refund(entry.amount_cents, card.card_last4 if card is not None else ""))
+    return found
+
+
+def refund_words(refunds, *, to_you: bool) -> str:
+    """Where the refunds went, as a sentence: "$200.00 was added to your balance" ("the buyer's" when the
+    reader is not the buyer); "" when nothing was refunded."""
+    whose = "your" if to_you else "the buyer's"
+    to_balance = sum(r.amount_cents for r in refunds if not r.card_last4)
+    by_card: dict[str, int] = {}
+    for r in refunds:
+        if r.card_last4:
+            by_card[r.card_last4] = by_card.get(r.card_last4, 0) + r.amount_cents
+    parts = [f"{format_cents(to_balance)} was added to {whose} balance"] if to_balance else []
+    parts += [f"{format_cents(cents)} was refunded to {whose} card ending {last4}" for last4, cents in by_card.items()]
+    return " and ".join(parts)
+
+
 def checkout_for_buyer(*, user, checkout_uuid) -> Checkout:
     """The checkout, only for its buyer (anyone else gets a 404)."""
     return get_object_or_404(Checkout.objects.select_related("payee", "buyer"), uuid=checkout_uuid, buyer=user)
@@ -78,7 +213,15 @@ def receipt_for(*, user, checkout_uuid) -> Checkout:
     )
     if not is_staff_member(user):
         checkouts = checkouts.filter(buyer=user)
-    return get_object_or_404(checkouts, uuid=checkout_uuid)
+    paid = get_object_or_404(checkouts, uuid=checkout_uuid)
+    paid.for_label = checkout_names([paid])[paid.pk]  # type: ignore[attr-defined]
+    paid.receipt_number = receipt_number(paid)  # type: ignore[attr-defined]
+    return paid
+
+
+def receipt_number(checkout: Checkout) -> str:
+    """The number a receipt is known by (the checkout's row, zero-padded): short, for people to quote."""
+    return f"R-{checkout.pk:06d}"
 
 
 def receipt_transactions(checkout: Checkout) -> list[LedgerTransaction]:
@@ -94,7 +237,8 @@ class BuyerHistory:
 
 
 def buyer_history(*, user, limit: int = 100) -> BuyerHistory:
-    """The buyer's payments (newest first), open checkouts and balance movements (5 queries)."""
+    """The buyer's payments (newest first), open checkouts and balance movements, each named by what it was
+    for (at most 8 queries)."""
     checkouts = Checkout.objects.filter(buyer=user).select_related("payee")
     payments = list(checkouts.filter(status__in=[CheckoutStatus.PAID, CheckoutStatus.CREDITED])[:limit])
     open_checkouts = list(checkouts.filter(status__in=[CheckoutStatus.OPEN, CheckoutStatus.PROCESSING])[:20])
@@ -103,6 +247,10 @@ def buyer_history(*, user, limit: int = 100) -> BuyerHistory:
         .select_related("transaction", "transaction__checkout")
         .order_by("-transaction__created_at", "-id")[:limit]
     )
+    names = checkout_names([*payments, *open_checkouts])
+    for checkout in (*payments, *open_checkouts):
+        checkout.for_label = names[checkout.pk]  # type: ignore[attr-defined]
+    _name_transactions(entry.transaction for entry in movements)
     return BuyerHistory(
         balances=balances_for(user), payments=payments, open_checkouts=open_checkouts, balance_movements=movements
     )
@@ -159,7 +307,8 @@ PENDING_PAGE_SIZE = 20
 
 
 def earnings_overview(*, user, payouts_limit: int = 20, pending_page=None) -> EarningsOverview:
-    """Everything the seller's earnings page shows (7 queries, whatever the number of earnings).
+    """Everything the seller's earnings page shows (8 queries, whatever the number of earnings), each pending
+    earning named by what it was for (``for_label``).
 
     Pending earnings are paged (``pending_page``), soonest to clear first.
     """
@@ -167,12 +316,22 @@ def earnings_overview(*, user, payouts_limit: int = 20, pending_page=None) -> Ea
     totals = Earning.objects.filter(seller=user).aggregate(
         earned=Sum("amount_cents"), commission=Sum("commission_cents"), count=Count("id")
     )
+    pending = Paginator(
+        Earning.objects.filter(seller=user, status=EarningStatus.PENDING)
+        .select_related("released_transaction")
+        .order_by("clears_at", "id"),
+        PENDING_PAGE_SIZE,
+    ).get_page(pending_page)
+    pending.object_list = list(pending.object_list)
+    names = milestone_names(e.milestone_id for e in pending.object_list)
+    for earning in pending.object_list:
+        named = names.get(earning.milestone_id) if earning.milestone_id is not None else None
+        if named is not None and earning.released_transaction.kind == TransactionKind.SPLIT:
+            named = Named(f"{named.text} (dispute settlement)", named.url)
+        earning.for_label = named or Named(earning.description)  # type: ignore[attr-defined]
     return EarningsOverview(
         balances=balances_for(user),
-        pending=Paginator(
-            Earning.objects.filter(seller=user, status=EarningStatus.PENDING).order_by("clears_at", "id"),
-            PENDING_PAGE_SIZE,
-        ).get_page(pending_page),
+        pending=pending,
         payouts=list(Payout.objects.filter(seller=user)[:payouts_limit]),
         chart=bar_chart(months),
         months=months,

@@ -1128,8 +1128,8 @@ def earnings_staff_hold(*, actor, milestone_ids, hold: bool) -> int:
                     action="earnings_hold" if hold else "earnings_unhold",
                     milestone=milestone_id,
                     target=f"earnings of milestone {milestone_id}",
-                    detail=f"{'Held' if hold else 'Released the hold on'} {changed} pending earning(s) "
-                    "of the milestone in the admin.",
+                    detail=f"{'Held' if hold else 'Released the hold on'} {changed} pending "
+                    f"earning{'' if changed == 1 else 's'} of the milestone in the admin.",
                 )
             total += changed
     return total

@@ -108,7 +108,7 @@ def test_the_case_page_shows_the_whole_order_history_and_the_money_held(client):
     assert "Here is the work." in page  # the delivery
     assert "Please use our brand colours." in page  # the conversation
     assert "Colours are wrong." in page and "Colours match the brief." in page  # the thread
-    assert "open_dispute" in page  # the timeline
+    assert "Opened a dispute" in page and "open_dispute" not in page  # the timeline, in words
     attachment = MessageAttachment.objects.get()
     file_url = reverse("staff_conversation_file", args=[dispute.pk, attachment.pk])
     assert file_url in page
