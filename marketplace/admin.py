@@ -178,6 +178,7 @@ class SellerStatsAdmin(AuditedAdmin):
 
     @admin.action(description="Recount the selected sellers' stats from their orders, reviews and messages")
     def recount(self, request, queryset):
+        count = queryset.count()
         try:
             changed = services.seller_stats_staff_recount(
                 actor=request.user, seller_ids=list(queryset.values_list("seller_id", flat=True))
@@ -185,7 +186,7 @@ class SellerStatsAdmin(AuditedAdmin):
         except MarketplaceError as exc:
             self.message_user(request, str(exc), level=messages.ERROR)
             return
-        self.message_user(request, f"Recounted {queryset.count()} seller(s); {changed} had figures that changed.")
+        self.message_user(request, f"Recounted {count} seller{pluralize(count)}; {changed} had figures that changed.")
 
     def get_object(self, request, object_id, from_field=None):
         # The key is the seller's user id through a one-to-one, and Django bounds a number only in a

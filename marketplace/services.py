@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import pluralize
 from django.utils.text import slugify
 from django_fsm import can_proceed
 from PIL import Image, ImageOps
@@ -581,15 +582,16 @@ def seller_stats_staff_recount(*, actor, seller_ids) -> int:
         raise NotAllowed("Only support staff can recount seller stats.")
     seller_ids = sorted(set(seller_ids))
     with transaction.atomic():
-        before = {s.seller_id: _figures(s) for s in SellerStats.objects.filter(seller_id__in=seller_ids)}
+        before = {row.seller_id: _figures(row) for row in SellerStats.objects.filter(seller_id__in=seller_ids)}
         hooks.stats_recount(seller_ids=seller_ids)
-        after = {s.seller_id: _figures(s) for s in SellerStats.objects.filter(seller_id__in=seller_ids)}
+        after = {row.seller_id: _figures(row) for row in SellerStats.objects.filter(seller_id__in=seller_ids)}
         changed = sorted(pk for pk in after if before.get(pk) != after[pk])
         staff_action_record(
             staff=actor,
             action="seller_stats_recount",
             target=", ".join(f"user {pk}" for pk in seller_ids)[:200],
-            detail=f"Recounted the stats of {len(seller_ids)} seller(s) from their orders, reviews and messages; "
+            detail=f"Recounted the stats of {len(seller_ids)} seller{pluralize(len(seller_ids))} from their orders, "
+            "reviews and messages; "
             f"{len(changed)} changed.",
             data={"sellers": seller_ids, "changed": changed},
         )

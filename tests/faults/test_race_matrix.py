@@ -27,11 +27,17 @@ from django.contrib.auth.models import Group
 from django.db import close_old_connections, connection
 
 from config import clock as project_clock
+from marketplace import services as marketplace
+from marketplace.categories import ensure_category_tree
+from marketplace.models import Category, PackageTier
+from marketplace.services import PackageData
 from milestones import services as milestone_services
 from milestones import timers
 from milestones.exceptions import OrderError
 from milestones.models import Milestone
 from orders import disputes
+from orders import services as order_services
+from orders.services import PRICE_TIER
 from payments import services as payments
 from payments.checkout import registered_purposes
 from payments.exceptions import PaymentError
@@ -97,6 +103,24 @@ class World:
                 delivery_days=2,
                 revisions_allowed=1,
             )
+        if "gig" in needs:  # a gig sold as packages ($100 + $5.50 basic: the balance pays it) and one at $150
+            ensure_category_tree()
+            category = Category.objects.filter(parent__isnull=False).first()
+            tiers = [
+                PackageData(t, t.title(), f"{t} package", 10000 * (i + 1), 3, 1)
+                for i, t in enumerate(PackageTier.values)
+            ]
+            self.gig = marketplace.gig_create(
+                seller=self.seller, title="Race logo", description="A logo.", category=category, packages=tiers
+            )
+            self.single_gig = marketplace.gig_create(
+                seller=self.seller,
+                title="Race banner",
+                description="A banner.",
+                category=category,
+                price_cents=15000,
+                delivery_days=3,
+            )
         if "balance" in needs:  # the buyer's balance: a refunded milestone
             spare = make_order(5000, BALANCE_CENTS, **people)
             fund(ms(spare, 1))
@@ -137,6 +161,22 @@ ACTIONS = {
         lambda w: payments.checkout_pay(
             checkout=payments.tip_send(buyer=w.buyer, seller=w.seller, amount_cents=TIP_CENTS, return_url="/"),
             actor=w.buyer,
+            use_balance=True,
+        )
+    ),
+    "order_package": action(["gig", "balance"], lambda w: {"balance"}, ["package", "balance"])(
+        lambda w: payments.checkout_pay(
+            checkout=order_services.order_package_checkout(gig_id=w.gig.pk, tier="basic", buyer=w.buyer),
+            actor=w.buyer,
+            use_balance=True,
+        )
+    ),
+    # the balance pays part, the card the rest
+    "order_gig_price": action(["gig", "balance"], lambda w: {"balance"}, ["gig_price", "mixed", "balance"])(
+        lambda w: payments.checkout_pay(
+            checkout=order_services.order_package_checkout(gig_id=w.single_gig.pk, tier=PRICE_TIER, buyer=w.buyer),
+            actor=w.buyer,
+            payment_method=CARD_SUCCEEDS,
             use_balance=True,
         )
     ),

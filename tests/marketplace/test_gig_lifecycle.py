@@ -46,7 +46,7 @@ def test_an_admin_action_the_status_does_not_allow_changes_nothing(client, gig):
     admin = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
     response = _act(client, "resume", gig)  # it is active already
-    assert "0 gig(s) changed" in response.content.decode()
+    assert "0 gigs changed" in response.content.decode()
     assert Gig.objects.get(pk=gig.pk).status == GigStatus.ACTIVE
     assert not StaffAction.objects.exists()
 
