@@ -22,7 +22,7 @@ from django_fsm import can_proceed
 from PIL import Image, ImageOps
 
 from accounts.audit import staff_action_record
-from accounts.notifications import notification_send
+from accounts.notifications import notification_send, notifications_mark_read_for
 from accounts.permissions import is_support
 from config import clock, limits
 from config.text import clean_line
@@ -767,6 +767,7 @@ def conversation_mark_read(*, conversation: Conversation, user) -> None:
         Conversation.objects.filter(pk=conversation.pk, seller_unread__gt=0).update(seller_unread=0)
     else:
         raise NotAllowed("You are not part of this conversation.")
+    notifications_mark_read_for(user=user, urls=[conversation.get_absolute_url()])  # "New message from …": seen
 
 
 def _check_contactable(gig: Gig, buyer) -> Gig:

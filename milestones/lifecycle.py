@@ -35,6 +35,12 @@ class Edge:
     who: str
 
     @property
+    def label(self) -> str:
+        """The transition in words, from its step's verb ("request a revision", "cancel for lateness")."""
+        verb = process.transition_steps()[self.name].verb
+        return verb.removesuffix(" of").removesuffix(" on")
+
+    @property
     def source_label(self) -> str:
         return State(self.source).label
 
@@ -109,7 +115,7 @@ def lifecycle_diagram():
                 "y2": y2,
                 "lx": (x1 + x2) / 2,
                 "ly": (y1 + y2) / 2 - 4,
-                "label": " / ".join(sorted({e.name for e in edges})),
+                "label": " / ".join(sorted({e.label for e in edges})),
             }
         )
     return {"width": width, "height": height, "nodes": list(nodes.values()), "lines": lines, "edges": transitions()}

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 
-from accounts.notifications import notification_send
+from accounts.notifications import notification_send, notifications_mark_read_for
 from config import clock
 from config.money import format_cents
 from config.text import clean_line
@@ -192,6 +192,7 @@ def offer_accept(*, offer_id, actor) -> Order:
     _require_recipient(offer, actor, "accept")
     offer.accept()
     offer.save(update_fields=["status", "decided_at"])
+    notifications_mark_read_for(user=actor, urls=[_offer_url(offer)])  # the offer's notice is answered
     plan = list(offer.plan.all())
     order = _create_order(
         buyer=offer.buyer,
@@ -224,6 +225,7 @@ def offer_decline(*, offer_id, actor) -> Offer:
     _require_recipient(offer, actor, "decline")
     offer.decline()
     offer.save(update_fields=["status", "decided_at"])
+    notifications_mark_read_for(user=actor, urls=[_offer_url(offer)])
     notification_send(
         user=offer.conversation.other_party(actor),
         text=f"{actor.public_name} declined your offer.",
@@ -421,6 +423,8 @@ def review_submit(*, order_id, author, rating, text) -> Review:
         url=order.get_absolute_url(),
     )
     seller_stats_recount_after_commit(seller_id=order.seller_id)
+    # "you can now leave a review" / "… reviewed order #N, write yours": answered
+    notifications_mark_read_for(user=author, urls=[order.get_absolute_url()])
     return review
 
 

@@ -42,3 +42,12 @@
     }
   });
 })();
+
+// Checkout: the card button says what the card is charged, with or without the balance ticked.
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!(box instanceof HTMLInputElement) || box.type !== "checkbox" || !box.id) return;
+  document.querySelectorAll(`[data-split-box="${box.id}"]`).forEach((button) => {
+    button.textContent = box.checked ? button.dataset.withBalance : button.dataset.withoutBalance;
+  });
+});

@@ -25,3 +25,17 @@ def test_every_step_of_the_help_page_fits_a_phone(new_page, live_server):
                  .map(td => getComputedStyle(td, '::before').content)"""
     )
     assert labels[-1] == '"Who is told: "'  # on a phone each cell says what it is
+
+
+def test_the_diagram_and_its_table_say_each_transition_in_words(new_page, live_server):
+    """Found by the outside try: the diagram's arrows were labelled cancel_late, mutual_cancel, resolve_split…"""
+    from milestones.lifecycle import transitions
+
+    page = new_page()
+    page.goto(live_server.url + "/help/milestones/")
+    shown = page.inner_text("main")
+    for edge in transitions():
+        if "_" in edge.name:
+            assert edge.name not in shown, f"the help page shows the transition's code name {edge.name}"
+        assert edge.label in shown
+    assert "cancel for lateness" in shown and "request a revision" in shown

@@ -79,6 +79,13 @@ def test_a_buyer_pays_a_package_with_balance_and_card(new_page, viewport):
     assert "Use my balance ($30.00)" in offer.inner_text()
     assert f"{card_part} charged to your card" in offer.inner_text()
     assert page.locator("input[name=split_payment]").is_checked()
+    # the button says what the card is charged, and follows the box (found by the outside try: it said the total)
+    pay = page.locator("[data-testid=pay-card]")
+    assert pay.inner_text() == f"Pay {card_part} by card"
+    page.uncheck("input[name=split_payment]")
+    assert pay.inner_text() == f"Pay ${total / 100:,.2f} by card"
+    page.check("input[name=split_payment]")
+    assert pay.inner_text() == f"Pay {card_part} by card"
     assert "your balance on the platform" in page.inner_text("[data-testid=refund-destination]")
     _width_fits(page)
 

@@ -104,7 +104,7 @@ def test_the_order_header_says_where_the_money_is_and_the_timeline_speaks_words(
         "to-fund": "$280.00",
         "total": "$400.00",
     }
-    assert page.locator("[data-testid=progress-milestones]").inner_text() == "1 of 2 milestones done"
+    assert page.locator("[data-testid=progress-milestones]").inner_text() == "1 of 2 milestones ended"
     timeline = page.locator("ol.timeline").inner_text()
     assert "_" not in timeline and "(–" not in timeline
     assert "Awaiting funding → Funded" in timeline and "now Active" in timeline
@@ -120,7 +120,7 @@ def test_a_fully_refunded_order_says_it_was_refunded(new_page):
     page.goto(order.get_absolute_url())
     assert page.locator("[data-testid=progress-refunded]").inner_text() == "$100.00"
     assert page.locator("[data-testid=progress-total]").inner_text() == "$100.00"
-    assert page.locator("[data-testid=progress-milestones]").inner_text() == "2 of 2 milestones done"
+    assert page.locator("[data-testid=progress-milestones]").inner_text() == "2 of 2 milestones ended"
 
 
 def test_earnings_history_and_receipts_name_orders_and_milestones_not_ids(new_page):

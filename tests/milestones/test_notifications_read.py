@@ -114,3 +114,45 @@ def test_email_subjects_are_cut_at_a_word_with_an_ellipsis(settings):
     words = shown[:-1].split()
     assert words == text.split()[: len(words)], "cut mid-word"
     assert "ask fo…" not in subject
+
+
+# Found by the outside try: a review written, an offer accepted and a conversation opened left their notices
+# unread, so the badge kept counting them. Each uses the notice the app itself sends.
+def test_accepting_an_offer_reads_the_offer_notice():
+    from marketplace import services as marketplace
+    from orders import services as order_services
+    from tests.orders.builders import plan
+
+    buyer, seller = UserFactory(), UserFactory()
+    conversation = marketplace.conversation_start(buyer=buyer, seller=seller)
+    offer = order_services.offer_create(conversation=conversation, author=seller, items=plan(15000))
+    notice = Notification.objects.get(user=buyer, url__contains=f"#offer-{offer.pk}")
+    assert _unread(notice)
+    order_services.offer_accept(offer_id=offer.pk, actor=buyer)
+    assert not _unread(notice)
+
+
+def test_writing_the_review_reads_the_notice_that_asked_for_it():
+    from orders import services as order_services
+    from tests.orders.builders import approve
+
+    order = make_order(5000)
+    approve(deliver(fund(ms(order, 1))))
+    asked = Notification.objects.filter(user=order.buyer, url=order.get_absolute_url(), read_at=None)
+    assert asked.exists()
+    order_services.review_submit(order_id=order.pk, author=order.buyer, rating=5, text="Great.")
+    assert not asked.exists()
+
+
+def test_opening_the_conversation_reads_its_new_message_notices():
+    from marketplace import services as marketplace
+
+    buyer, seller = UserFactory(), UserFactory()
+    conversation = marketplace.conversation_start(buyer=buyer, seller=seller)
+    marketplace.message_send(conversation=conversation, sender=buyer, body="Hello there")
+    notices = Notification.objects.filter(user=seller, url=conversation.get_absolute_url(), read_at=None)
+    assert notices.exists()
+    client = Client()
+    client.force_login(seller)
+    assert client.get(conversation.get_absolute_url()).status_code == 200
+    assert not notices.exists()

@@ -271,7 +271,7 @@ def test_package_prices_changed_in_the_gig_admin_set_the_starting_price(world):
     data = posted_back(client, url, Gig)
     index = next(i for i, p in enumerate(gig.packages.order_by("pk")) if p.pk == packages[0].pk)
     prefix = next(name for name in data if name.endswith("-TOTAL_FORMS")).removesuffix("-TOTAL_FORMS")
-    data[f"{prefix}-{index}-price_cents"] = ["7000"]
+    data[f"{prefix}-{index}-price_cents"] = ["70.00"]  # the admin types money in dollars
     assert client.post(url, data).status_code == 302
     gig.refresh_from_db()
     assert gig.price_cents == min(7000, *(p.price_cents for p in packages[1:]))
