@@ -58,15 +58,25 @@ def milestone_names(milestone_ids) -> dict[int, Named]:
 
 
 def checkout_names(checkouts) -> dict[int, Named]:
-    """``{checkout_pk: Named}``: a milestone's payment by its milestone, a tip by its order, anything else by
-    its own description (2 queries at most)."""
+    """``{checkout_pk: Named}``: a milestone's payment by its milestone (a package ordered and paid: by the
+    milestone it made and funded), a tip by its order, anything else by its own description (3 queries at
+    most)."""
     checkouts = list(checkouts)
-    by_milestone = milestone_names(c.reference_id for c in checkouts if c.purpose == "milestone")
+    funded = {c.pk: c.reference_id for c in checkouts if c.purpose == "milestone"}
+    # a purchase made when paid (a package order): named by the milestone its payment funded
+    made = [c.pk for c in checkouts if c.purpose not in ("milestone", "tip") and c.paid_at is not None]
+    if made:
+        funded |= dict(
+            LedgerTransaction.objects.filter(checkout_id__in=made, milestone_id__isnull=False)
+            .values_list("checkout_id", "milestone_id")
+            .order_by()
+        )
+    by_milestone = milestone_names(funded.values())
     tip_namer = _namers.get("tip")
     tips = tip_namer([c for c in checkouts if c.purpose == "tip"]) if tip_namer is not None else {}
     names = {}
     for c in checkouts:
-        named = by_milestone.get(c.reference_id) if c.purpose == "milestone" else tips.get(c.pk)
+        named = by_milestone.get(funded[c.pk]) if c.pk in funded else tips.get(c.pk)
         names[c.pk] = named or Named(c.description)
     return names
 

@@ -174,3 +174,15 @@ def test_two_tabs_paying_the_same_package_at_once_make_one_order(require_postgre
     assert SandboxOperation.objects.filter(kind="charge").count() == 1
     assert Checkout.objects.get(pk=checkout.pk).status == CheckoutStatus.PAID
     assert ledger_breaches() == []
+
+
+def test_a_paid_package_is_named_by_its_order_and_milestone_in_the_payment_history():
+    """Found by the outside try: the buyer's payment history named a package payment by the gig's title."""
+    seller, buyer = UserFactory(), UserFactory()
+    gig = _gig(seller)
+    checkout = services.order_package_checkout(gig_id=gig.pk, tier="basic", buyer=buyer)
+    payments.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
+    order = Order.objects.get(gig=gig)
+    expected = f"Order #{order.pk} · Milestone 1: Basic"
+    history = _client(buyer).get(reverse("payments:history")).content.decode()
+    assert expected in history and f"/orders/{order.pk}/#milestone-" in history
