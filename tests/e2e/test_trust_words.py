@@ -171,6 +171,7 @@ def test_answers_and_refunds_say_what_happened(new_page):
 
     seller = _as(new_page, order.seller)
     seller.goto(order.get_absolute_url())
+    seller.locator(f"#milestone-{second.pk} summary", has_text="More options").click()  # cancelling waits there
     seller.locator(f"#milestone-{second.pk} [data-testid=cancel]").click()
     assert _flash(seller) == "The milestone was cancelled. $200.00 was added to the buyer's balance."
     buyer.goto("/notifications/")
