@@ -113,8 +113,11 @@ def lifecycle_diagram():
                 "y1": y1,
                 "x2": x2,
                 "y2": y2,
-                "lx": (x1 + x2) / 2,
-                "ly": (y1 + y2) / 2 - 4,
+                # a third of the way from the source: the labels of a two-way pair (deliver / request a revision)
+                # and of arrows meeting at one state do not sit on each other
+                "lx": x1 + (x2 - x1) / 3,
+                # the return arrow of a two-way pair has its label under the line, the other above it
+                "ly": y1 + (y2 - y1) / 3 + (14 if (dst, src) in grouped and src > dst else -4),
                 "label": " / ".join(sorted({e.label for e in edges})),
             }
         )
