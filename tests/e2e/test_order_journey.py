@@ -8,7 +8,8 @@ from marketplace import services as marketplace
 from milestones.models import Order, OrderStatus
 from orders.models import Review
 from payments.providers.sandbox import CARD_SUCCEEDS
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.browsing import log_in
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -17,14 +18,6 @@ PLAN = [
     ("Brand guide", "Colours, type and usage rules", "150"),
     ("Social kit", "Profile and cover images", "50"),
 ]
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/dashboard/$"))
 
 
 def milestone(page, position):

@@ -2,13 +2,12 @@
 message and the links kept, the form open, the error beside the links field and in view, the file input naming the
 file to choose again; corrected, it goes through (the refused form got a fresh form key)."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
 from milestones.models import Delivery, State
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.browsing import log_in
+from tests.factories import UserFactory
 from tests.orders.builders import fund, make_order, ms
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -16,14 +15,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 MESSAGE = "The landing page is live; the sources are attached."
 GOOD_LINK = "https://example.com/landing"
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/dashboard/$"))
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))

@@ -10,20 +10,13 @@ import zoneinfo
 import pytest
 
 from accounts.models import User
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.browsing import log_in
+from tests.factories import UserFactory
 from tests.orders.builders import fund, make_order, ms
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/dashboard/$"))
 
 
 def test_each_side_sees_the_due_time_in_its_own_zone(new_page):

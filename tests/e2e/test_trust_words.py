@@ -21,21 +21,14 @@ from orders import services as order_services
 from orders.models import DisputeOutcome
 from payments import services as payments
 from payments.providers.sandbox import CARD_SUCCEEDS
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.browsing import log_in
+from tests.factories import UserFactory
 from tests.orders.builders import approve, deliver, fund, make_order, ms
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/dashboard/$"))
 
 
 def _as(new_page, user, viewport=DESKTOP):

@@ -7,8 +7,6 @@ characters of deliverables (the order page was 49,398 px wide) and a
 (the conversation too: its offer's milestones stack on a phone).
 """
 
-import re
-
 import pytest
 
 from marketplace import services as marketplace
@@ -18,7 +16,8 @@ from milestones import services as milestone_services
 from orders import disputes
 from orders import services as order_services
 from orders.services import PlanItem
-from tests.factories import PASSWORD, UserFactory
+from tests.e2e.browsing import log_in
+from tests.factories import UserFactory
 from tests.orders.builders import fund, ms
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -32,14 +31,6 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 WIDTHS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
-
-
-def log_in(page, user):
-    page.goto("/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/dashboard/$"))
 
 
 @pytest.fixture
