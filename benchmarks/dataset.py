@@ -262,16 +262,18 @@ class Builder:
 
     def accounts(self):
         """Every ledger account the data set touches, created up front with a zero balance."""
-        accounts = [
-            LedgerAccount(kind=kind, created_at=self.now - timedelta(days=730))
+        # the platform's accounts may already exist (a migration opens them); the users' are all new
+        platform = [
+            LedgerAccount.objects.get_or_create(kind=kind, user=None)[0]
             for kind in (AccountKind.PLATFORM_REVENUE, AccountKind.PROVIDER_CLEARING, AccountKind.PAYOUTS_IN_TRANSIT)
         ]
+        accounts = []
         for seller in self.sellers:
             accounts.append(LedgerAccount(kind=AccountKind.SELLER_PENDING, user=seller))
             accounts.append(LedgerAccount(kind=AccountKind.SELLER_AVAILABLE, user=seller))
         for buyer in self.buyers:
             accounts.append(LedgerAccount(kind=AccountKind.BUYER_BALANCE, user=buyer))
-        accounts = LedgerAccount.objects.bulk_create(accounts, batch_size=5000)
+        accounts = [*platform, *LedgerAccount.objects.bulk_create(accounts, batch_size=5000)]
         self.platform = {a.kind: a.pk for a in accounts if a.user_id is None}
         self.user_account = {(a.kind, a.user_id): a.pk for a in accounts if a.user_id is not None}
         self.counters.add("ledger accounts", len(accounts))

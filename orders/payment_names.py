@@ -2,6 +2,8 @@
 as the order page does ("Order #3 · Milestone 2: Logo"), never by a row id. Registered with
 ``payments.selectors.register_namer`` in ``OrdersConfig.ready``."""
 
+from django.urls import reverse
+
 from milestones.models import Milestone, Order
 from payments.selectors import Named
 
@@ -12,12 +14,15 @@ def milestone_label(milestone) -> str:
 
 def milestone_names(milestone_ids) -> dict[int, Named]:
     """``{milestone_id: Named}``, linked to the milestone on its order's page (1 query)."""
-    rows = (
-        Milestone.objects.filter(pk__in=list(milestone_ids))
-        .select_related("order")
-        .only("id", "position", "title", "order__id")
-    )
-    return {m.pk: Named(milestone_label(m), m.order.get_absolute_url() + f"#milestone-{m.pk}") for m in rows}
+    # plain rows: a model instance would load its deferred state field (the state machine's mixin reads it)
+    rows = Milestone.objects.filter(pk__in=list(milestone_ids)).values_list("id", "order_id", "position", "title")
+    return {
+        pk: Named(
+            f"Order #{order_id} · Milestone {position}: {title}",
+            reverse("orders:detail", args=[order_id]) + f"#milestone-{pk}",
+        )
+        for pk, order_id, position, title in rows
+    }
 
 
 def tip_names(checkouts) -> dict[int, Named]:
@@ -26,7 +31,7 @@ def tip_names(checkouts) -> dict[int, Named]:
     checkouts = list(checkouts)
     orders = {
         o.pk: o
-        for o in Order.objects.filter(pk__in={c.reference_id for c in checkouts}).only("id", "buyer_id", "seller_id")
+        for o in Order.objects.filter(pk__in={c.reference_id for c in checkouts}).only("id", "buyer_id", "seller_id", "status")
     }
     names = {}
     for c in checkouts:
