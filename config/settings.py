@@ -96,6 +96,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+FORM_RENDERER = "django.forms.renderers.Jinja2"
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -109,8 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.site",
-                "marketplace.context_processors.unread_messages",
-                "orders.context_processors.notifications",
+                "orders.context_processors.badges",
             ],
             # {% form_key %} in every form (accounts.once: a form that creates something does it once)
             "builtins": ["accounts.templatetags.once"],

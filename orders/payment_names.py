@@ -31,7 +31,9 @@ def tip_names(checkouts) -> dict[int, Named]:
     checkouts = list(checkouts)
     orders = {
         o.pk: o
-        for o in Order.objects.filter(pk__in={c.reference_id for c in checkouts}).only("id", "buyer_id", "seller_id", "status")
+        for o in Order.objects.filter(pk__in={c.reference_id for c in checkouts}).only(
+            "id", "buyer_id", "seller_id", "status"
+        )
     }
     names = {}
     for c in checkouts:

@@ -34,6 +34,15 @@ from .models import Offer, OfferStatus, Review
 from .stats import published_reviews
 
 ORDER_PAGE_MESSAGES = 50
+MESSAGE_FIELDS = (
+    "conversation_id",
+    "sender_id",
+    "body",
+    "off_platform",
+    "created_at",
+    "sender__display_name",
+    "sender__email",
+)
 
 
 def can_see_order(user, order):
@@ -88,9 +97,10 @@ def order_page(*, user, pk):
     events = list(
         TimelineEvent.objects.filter(order=order).select_related("actor", "milestone").order_by("-created_at", "-pk")
     )
+    # the side panel shows each message's sender, time, text and warning (attachments: on the conversation page)
     messages = list(
         order.conversation.messages.select_related("sender")
-        .prefetch_related("attachments")
+        .only(*MESSAGE_FIELDS)
         .order_by("-created_at")[:ORDER_PAGE_MESSAGES]
     )[::-1]
     reviews = list(Review.objects.filter(order=order).select_related("author", "recipient"))

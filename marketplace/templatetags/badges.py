@@ -11,6 +11,7 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.html import format_html
 
+from config.fragments import render_each
 from marketplace.models import SellerLevel
 
 register = template.Library()
@@ -65,4 +66,39 @@ def rating_summary(stats, long=False):
         rating,
         count,
         f" {reviews}" if long else "",
+    )
+
+
+@register.simple_tag
+def gig_cards(gigs):
+    """The gig cards of a list (``marketplace/_gig_card.html``), each kept in the cache under a digest of
+    everything it shows (``config.fragments``): a changed price, name or rating is a new card, never a stale one.
+    The first eight images load at once, the rest lazily."""
+
+    def shows(item):
+        index, gig = item
+        seller, stats, cover = gig.seller, getattr(gig.seller, "seller_stats", None), gig.cover
+        return (
+            gig.pk,
+            gig.slug,
+            gig.title,
+            cover.pk if cover else None,
+            gig.category.name,
+            gig.seller_id,
+            seller.public_name,
+            bool(seller.avatar),
+            getattr(stats, "level", None),
+            getattr(stats, "rating_count", 0),
+            getattr(stats, "rating_avg", None),
+            gig.offers_milestones,
+            gig.delivery_days,
+            gig.price_cents,
+            index > 8,
+        )
+
+    return render_each(
+        "marketplace/_gig_card.html",
+        enumerate(gigs, 1),
+        shows=shows,
+        context=lambda item: {"gig": item[1], "lazy": item[0] > 8},
     )

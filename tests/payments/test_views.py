@@ -322,3 +322,20 @@ def test_card_constants_are_the_documented_ones():
         "4000000000000002",
         "4000000000000119",
     )
+
+
+def test_earnings_page_query_count_does_not_grow_with_milestone_earnings(client, django_assert_max_num_queries):
+    """Each pending earning is named by its milestone ("Order #3 · Milestone 2: …"): the names come in one query,
+    not one per earning (found by make bench: 20 earnings cost 20 more queries)."""
+    from tests.orders.builders import approve, deliver, fund, make_order, ms
+
+    order = make_order(10000, 10000, 10000, 10000, 10000)
+    approve(deliver(fund(ms(order, 1))))
+    client.force_login(order.seller)
+    with django_assert_max_num_queries(11) as few:
+        assert "Milestone 1" in client.get(reverse("payments:earnings")).content.decode()
+    for position in (2, 3, 4):
+        approve(deliver(fund(ms(order, position))))
+    with django_assert_max_num_queries(len(few)):
+        body = client.get(reverse("payments:earnings")).content.decode()
+    assert "Milestone 4" in body
