@@ -1,6 +1,8 @@
 """What every app's views share about forms."""
 
 from django.contrib import messages
+from django.forms.renderers import BaseRenderer, DjangoTemplates, Jinja2
+from django.template import TemplateDoesNotExist
 
 
 def form_error_messages(form) -> list[str]:
@@ -21,3 +23,26 @@ def form_errors_to_messages(request, form) -> None:
     """Each of :func:`form_error_messages` as an error message of the next page."""
     for text in form_error_messages(form):
         messages.error(request, text)
+
+
+class FormRenderer(BaseRenderer):
+    """Forms drawn with Django's own Jinja2 form templates (the same markup as its Django-template ones, drawn
+    several times faster: make bench, the order page's forms), and with the Django-template ones where only
+    those exist (the admin's widgets). ``FORM_RENDERER`` in the settings."""
+
+    def __init__(self):
+        self.jinja2 = Jinja2()
+        self.django = DjangoTemplates()
+        self._engine_for: dict[str, BaseRenderer] = {}
+
+    def get_template(self, template_name):
+        engine = self._engine_for.get(template_name)
+        if engine is not None:
+            return engine.get_template(template_name)
+        try:
+            template = self.jinja2.get_template(template_name)
+            self._engine_for[template_name] = self.jinja2
+        except TemplateDoesNotExist:
+            template = self.django.get_template(template_name)
+            self._engine_for[template_name] = self.django
+        return template
