@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 
-from accounts.models import Notification
+from accounts.models import Notification, User
 from accounts.permissions import is_staff_member
 from config import clock
 from milestones import process
@@ -34,15 +34,6 @@ from .models import Offer, OfferStatus, Review
 from .stats import published_reviews
 
 ORDER_PAGE_MESSAGES = 50
-MESSAGE_FIELDS = (
-    "conversation_id",
-    "sender_id",
-    "body",
-    "off_platform",
-    "created_at",
-    "sender__display_name",
-    "sender__email",
-)
 
 
 def can_see_order(user, order):
@@ -94,15 +85,7 @@ def order_page(*, user, pk):
         milestone.history = milestone_history(milestone)
         milestone.stages = milestone_stages(milestone)
         milestone.working = milestone.state in WORKING_STATES  # its due date counts down
-    events = list(
-        TimelineEvent.objects.filter(order=order).select_related("actor", "milestone").order_by("-created_at", "-pk")
-    )
-    # the side panel shows each message's sender, time, text and warning (attachments: on the conversation page)
-    messages = list(
-        order.conversation.messages.select_related("sender")
-        .only(*MESSAGE_FIELDS)
-        .order_by("-created_at")[:ORDER_PAGE_MESSAGES]
-    )[::-1]
+    events, messages = side_panel(order, milestones)
     reviews = list(Review.objects.filter(order=order).select_related("author", "recipient"))
     now = clock.now()
     role = order.party_role(user)
@@ -128,6 +111,66 @@ def order_page(*, user, pk):
         "can_tip": role == "buyer" and order.status == OrderStatus.COMPLETED,
         "now": now,
     }
+
+
+@dataclass(frozen=True)
+class SideMessage:
+    """A message as the order page's side panel shows it (sender, time, text, warning; the attachments are on
+    the conversation page)."""
+
+    pk: int
+    sender_id: int | None
+    sender: object  # the User, or None for a notice from the platform
+    body: str
+    off_platform: bool
+    created_at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    """A timeline event as the order page shows it (the names ``TimelineEvent`` has, for the same filters)."""
+
+    pk: int
+    created_at: datetime.datetime
+    action: str
+    from_state: str
+    to_state: str
+    detail: str
+    milestone_id: int | None
+    milestone: object  # the order's Milestone, or None
+    actor_label: str
+
+
+def side_panel(order, milestones) -> tuple[list[Event], list[SideMessage]]:
+    """The order's timeline (newest first) and its conversation's last ``ORDER_PAGE_MESSAGES`` messages (oldest
+    first), as plain rows: they are only displayed, and a model instance per row, with its sender's or actor's,
+    cost more than the rows' own query (make bench). Names come from the order's parties, already loaded; anyone
+    else who acted (support, say) from one more query."""
+    events = list(
+        TimelineEvent.objects.filter(order=order)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "created_at", "action", "from_state", "to_state", "detail", "milestone_id", "actor_id")
+    )
+    messages = list(
+        order.conversation.messages.order_by("-created_at", "-pk").values_list(
+            "pk", "sender_id", "body", "off_platform", "created_at"
+        )[:ORDER_PAGE_MESSAGES]
+    )[::-1]
+    people = {order.buyer_id: order.buyer, order.seller_id: order.seller}
+    others = {row[-1] for row in events} | {row[1] for row in messages}
+    others -= {None, *people}
+    if others:
+        people |= User.objects.in_bulk(others)
+    by_pk = {m.pk: m for m in milestones}
+
+    def label(actor_id):
+        person = people.get(actor_id)
+        return person.public_name if person is not None else "System"
+
+    return (
+        [Event(*row[:7], by_pk.get(row[6]), label(row[7])) for row in events],
+        [SideMessage(pk, sender_id, people.get(sender_id), *rest) for pk, sender_id, *rest in messages],
+    )
 
 
 def _pending(requests):

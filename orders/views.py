@@ -3,6 +3,7 @@
 import dataclasses
 import functools
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib import messages
@@ -120,7 +121,16 @@ def _shown(milestone, context, refused) -> list[Shown]:
         mine = refused is not None and refused.milestone_id == milestone.pk and refused.action == action.name
         form = None
         if action.name == "change":
-            form = _change_form(milestone)
+            form = _blank_change_form(
+                milestone.pk,
+                milestone.title,
+                milestone.description,
+                milestone.amount_cents,
+                milestone.delivery_days,
+                milestone.revisions_allowed,
+                milestone.state,
+                get_language(),
+            )
         elif action.template:
             form = context[ORDER_PAGE_FORMS[action.name][0]]
         if mine and refused.form is not None:
@@ -208,6 +218,22 @@ def _change_form(milestone, data=None):
     if milestone.state == "funded":
         form.fields["amount"].widget.attrs["readonly"] = True  # a funded milestone's amount cannot change
     return form
+
+
+@functools.lru_cache(maxsize=2048)
+def _blank_change_form(pk, title, description, amount_cents, delivery_days, revisions_allowed, state, language):
+    """The HTML of a milestone's plan-change form, filled with the milestone as it is: rendered once per process
+    for each set of values it shows (the arguments are its key), like ``_blank_form``."""
+    milestone = SimpleNamespace(
+        pk=pk,
+        title=title,
+        description=description,
+        amount_cents=amount_cents,
+        delivery_days=delivery_days,
+        revisions_allowed=revisions_allowed,
+        state=state,
+    )
+    return _change_form(milestone).render()
 
 
 def _milestone_for(request, pk):

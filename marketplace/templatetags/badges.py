@@ -102,3 +102,25 @@ def gig_cards(gigs):
         shows=shows,
         context=lambda item: {"gig": item[1], "lazy": item[0] > 8},
     )
+
+
+@register.simple_tag
+def review_items(reviews):
+    """A page of a seller's reviews (``marketplace/_review.html``), each kept in the cache under a digest of
+    everything it shows (``config.fragments``): a reply added or a renamed author is a new piece."""
+
+    def shows(review):
+        author, gig = review.author, review.order.gig
+        return (
+            review.pk,
+            author.pk,
+            author.public_name,
+            bool(author.avatar),
+            review.rating,
+            review.created_at,
+            (gig.get_absolute_url(), gig.title) if gig else None,
+            review.text,
+            review.reply,
+        )
+
+    return render_each("marketplace/_review.html", reviews, shows=shows, context=lambda review: {"review": review})
