@@ -22,7 +22,7 @@ class DisputeOpenForm(_FilesMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Be specific: what was agreed, what was delivered, what you tried. Support reads this first.",
     )
-    files = MultipleFileField(required=False, help_text=f"Evidence: {attachments_help().lower()}")
+    files = MultipleFileField(required=False, help_text=f"Evidence: {attachments_help()}")
 
 
 class DisputeMessageForm(_FilesMixin, forms.Form):

@@ -30,13 +30,21 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+class CardDataInput(forms.TextInput):
+    """A card number or CVC: never written back into a page (a refused payment asks for them again, as card
+    forms do), so they are not in the HTML, the browser's cache or a shared screen."""
+
+    def format_value(self, value):
+        return None
+
+
 class CardForm(forms.Form):
     """The sandbox card form. A real provider's form is drawn by its own script instead."""
 
     card_number = forms.CharField(
         label="Card number",
         max_length=23,
-        widget=forms.TextInput(
+        widget=CardDataInput(
             attrs={"inputmode": "numeric", "autocomplete": "cc-number", "placeholder": "4242 4242 4242 4242"}
         ),
     )
@@ -48,7 +56,7 @@ class CardForm(forms.Form):
     cvc = forms.CharField(
         label="CVC",
         max_length=4,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc", "placeholder": "123"}),
+        widget=CardDataInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc", "placeholder": "123"}),
     )
     # Offered when the buyer's balance pays part of the total: it pays min(balance, total), the card the rest.
     split_payment = forms.BooleanField(label="Use my balance", required=False, initial=True)

@@ -110,9 +110,10 @@ def review_items(reviews):
     everything it shows (``config.fragments``): a reply added or a renamed author is a new piece."""
 
     def shows(review):
-        author, gig = review.author, review.order.gig
+        # the spot takes any objects with a rating, text, author and created_at (and maybe an order's gig, a reply)
+        author, gig = review.author, getattr(getattr(review, "order", None), "gig", None)
         return (
-            review.pk,
+            getattr(review, "pk", None),
             author.pk,
             author.public_name,
             bool(author.avatar),
@@ -120,7 +121,7 @@ def review_items(reviews):
             review.created_at,
             (gig.get_absolute_url(), gig.title) if gig else None,
             review.text,
-            review.reply,
+            getattr(review, "reply", ""),
         )
 
     return render_each("marketplace/_review.html", reviews, shows=shows, context=lambda review: {"review": review})

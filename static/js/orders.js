@@ -69,3 +69,11 @@
   refused.scrollIntoView({ block: "center" });
   if (field) { field.focus({ preventScroll: true }); }
 })();
+
+// The order page's conversation panel scrolls inside its box: open it at the newest message, as a chat does.
+(function () {
+  "use strict";
+  document.querySelectorAll(".order-messages").forEach(function (box) {
+    box.scrollTop = box.scrollHeight;
+  });
+})();

@@ -107,6 +107,11 @@ MEASURE = r"""() => ({
   brokenImages: [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.currentSrc || i.src),
   favicon: !!document.querySelector('link[rel~=icon][href]'),
   emoji: [...document.body.innerText.matchAll(/[\u{1F300}-\u{1FAFF}]/gu)].map(m => m[0]).slice(0, 3),
+  // ids a screen reader is pointed to that the page lacks (the admin's own widgets are Django's, left alone)
+  dangling: location.pathname.startsWith('/admin/') ? [] : [...document.querySelectorAll(
+      '[aria-describedby], [aria-labelledby]')]
+    .flatMap(e => `${e.getAttribute('aria-describedby') || ''} ${e.getAttribute('aria-labelledby') || ''}`
+      .split(/\s+/).filter(ref => ref && !document.getElementById(ref))),
 })"""
 
 ASSETS = {"image", "stylesheet", "script", "font"}
@@ -170,6 +175,8 @@ class Sweeper:
             self.problems.append("no favicon")
         if measured["emoji"]:  # no emoji font on many systems: the app's own icons instead
             self.problems.append(f"emoji drawn as text (a missing glyph without an emoji font): {measured['emoji']}")
+        if measured["dangling"]:
+            self.problems.append(f"aria references to missing ids: {sorted(set(measured['dangling']))[:5]}")
         if self.axe is not None:
             results = self.page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
             for violation in results["violations"]:

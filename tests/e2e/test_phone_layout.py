@@ -144,3 +144,20 @@ def test_the_lifecycle_diagram_is_legible_on_a_phone(phone, live_server):
     box = page.locator(".diagram").bounding_box()
     assert box["x"] + box["width"] <= window_width  # the diagram scrolls inside its box
     assert page.locator(".diagram [role=img]").get_attribute("aria-label")
+
+
+def test_the_order_pages_conversation_opens_at_the_newest_message(phone, deal):
+    """The side panel's messages scroll inside their box: the newest is in view without scrolling (found from the
+    outside: the box opened at the oldest, so a message just sent was hidden)."""
+    order = order_services.offer_accept(offer_id=deal["offer"].pk, actor=deal["buyer"])
+    for i in range(30):
+        marketplace.message_send(conversation=order.conversation, sender=deal["seller"], body=f"Update number {i}")
+    page = phone(deal["buyer"])
+    page.goto(order.get_absolute_url())
+    box = page.locator(".order-messages")
+    top, client_height, scroll_height = box.evaluate("b => [b.scrollTop, b.clientHeight, b.scrollHeight]")
+    assert scroll_height > client_height  # the box does scroll
+    assert top + client_height >= scroll_height - 2
+    newest = box.get_by_text("Update number 29")
+    newest_box, panel = newest.bounding_box(), box.bounding_box()
+    assert panel["y"] <= newest_box["y"] and newest_box["y"] + newest_box["height"] <= panel["y"] + panel["height"] + 1

@@ -319,6 +319,18 @@ def test_a_refused_form_comes_back_in_place_with_the_work_kept(client, name):
         assert file_name in again.split("</p>")[0], name
     if block.startswith("<details"):
         assert re.match(r"<details[^>]*\sopen[\s>]", block), name  # the form is open
+    # what a screen reader is pointed to (a field's help and errors) is on the page
+    assert not dangling_references(body), (name, dangling_references(body))
+    if case.field and "radio" not in block:
+        described = re.search(rf'<[^>]*name="{re.escape(case.field)}"[^>]*aria-describedby="([^"]+)"', block)
+        assert described and any(ref.endswith("_error") for ref in described[1].split()), name
+
+
+def dangling_references(body) -> list[str]:
+    """Ids named by ``aria-describedby`` / ``aria-labelledby`` that no element of the page has."""
+    ids = set(re.findall(r'\sid="([^"]+)"', body))
+    named = re.findall(r'aria-(?:describedby|labelledby)="([^"]+)"', body)
+    return sorted({ref for refs in named for ref in refs.split() if ref not in ids})
 
 
 def test_a_refused_form_gets_a_fresh_form_key_and_the_corrected_form_goes_through(client):

@@ -106,6 +106,14 @@ def test_bad_card_details_are_refused_on_the_page(buyer_client, tip_checkout, fi
     assert response.status_code == 200
     assert message in _text(response)
     assert SandboxOperation.objects.count() == 0
+    # the card number and the CVC are asked for again, never written back into the page; the expiry is kept
+    body = response.content.decode()
+    for name in ("card_number", "cvc"):
+        field_tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', body)[0]
+        assert "value=" not in field_tag, field_tag
+    assert f'value="{CARD["card_number"]}"' not in body and f'value="{CARD["cvc"]}"' not in body
+    if field != "expiry":
+        assert f'value="{CARD["expiry"]}"' in body
 
 
 def test_pay_from_balance_is_offered_and_works_when_the_balance_covers_the_total(
