@@ -315,6 +315,11 @@ class Conversation(models.Model):
 
     class Meta:
         ordering = ["-last_message_at"]
+        # The inbox badge sums one side's unread counts: only the conversations with some are read.
+        indexes = [
+            models.Index(fields=["buyer"], condition=models.Q(buyer_unread__gt=0), name="conversation_buyer_unread"),
+            models.Index(fields=["seller"], condition=models.Q(seller_unread__gt=0), name="conversation_seller_unread"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["buyer", "seller"], name="conversation_pair_unique"),
             models.CheckConstraint(condition=~models.Q(buyer=models.F("seller")), name="conversation_not_self"),

@@ -13,8 +13,9 @@ _NOTIFICATIONS, _CONVERSATIONS = Notification._meta.db_table, Conversation._meta
 # the table names are the models' own; the values are parameters
 _BADGES_SQL = (
     f"SELECT (SELECT COUNT(*) FROM {_NOTIFICATIONS} WHERE user_id = %s AND read_at IS NULL), "  # noqa: S608
-    "(SELECT COALESCE(SUM(CASE WHEN buyer_id = %s THEN buyer_unread ELSE seller_unread END), 0) "
-    f"FROM {_CONVERSATIONS} WHERE buyer_id = %s OR seller_id = %s)"
+    # each side's unread conversations only (partial indexes): the same sum as the selector's, flat in history
+    f"(SELECT COALESCE(SUM(buyer_unread), 0) FROM {_CONVERSATIONS} WHERE buyer_id = %s AND buyer_unread > 0) + "
+    f"(SELECT COALESCE(SUM(seller_unread), 0) FROM {_CONVERSATIONS} WHERE seller_id = %s AND seller_unread > 0)"
 )
 
 
@@ -27,7 +28,7 @@ class Badges:
     @cached_property
     def counts(self):
         with connection.cursor() as cursor:
-            cursor.execute(_BADGES_SQL, [self.user_id] * 4)
+            cursor.execute(_BADGES_SQL, [self.user_id] * 3)
             notifications, messages = cursor.fetchone()
         return int(notifications), int(messages)
 

@@ -397,6 +397,12 @@ class Earning(FSMModelMixin, models.Model):
             # The clearance sweep walks pending earnings in (seller, id) order; the earnings page
             # lists a seller's pending ones.
             models.Index(fields=["seller", "id"], condition=Q(status="pending"), name="earning_pending_seller_idx"),
+            # The earnings page pages a seller's pending ones soonest to clear first: read in that order, it stops
+            # after a page (make bench: 28 ms → 0.2 ms for a seller with 200 pending; flat as they grow). No cost
+            # to the sweep: a cleared earning's new row is not pending, so it adds no entry here.
+            models.Index(
+                fields=["seller", "clears_at", "id"], condition=Q(status="pending"), name="earning_pending_clears_idx"
+            ),
             models.Index(fields=["checkout"], condition=Q(checkout__isnull=False), name="earning_checkout_idx"),
         ]
         constraints = [
