@@ -327,18 +327,18 @@ def time_actions(*, count):
                 checkout_url = response["Location"]
                 t2, s2, n2, response = timed(client.post, checkout_url, card)
                 total, in_sql, count_statements = t1 + t2, s1 + s2, n1 + n2
-                want = State.FUNDED
+                want = (State.FUNDED, State.IN_PROGRESS)  # funding the milestone due next starts it
             elif name == "deliver":
                 total, in_sql, count_statements, response = timed(
                     client.post, base + "deliver", {"message": "Here is the work.", "expected_state": "in_progress"}
                 )
-                want = State.DELIVERED
+                want = (State.DELIVERED,)
             else:
                 total, in_sql, count_statements, response = timed(
                     client.post, base + "approve", {"expected_state": "delivered"}
                 )
-                want = State.APPROVED
-            if response.status_code != 302 or Milestone.objects.get(pk=milestone.pk).state != want:
+                want = (State.APPROVED,)
+            if response.status_code != 302 or Milestone.objects.get(pk=milestone.pk).state not in want:
                 refused += 1
                 continue
             durations.append(total)
