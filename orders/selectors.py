@@ -162,6 +162,10 @@ def side_panel(order, milestones) -> tuple[list[Event], list[SideMessage]]:
     if others:
         people |= User.objects.in_bulk(others)
     by_pk = {m.pk: m for m in milestones}
+    # a milestone added between the two reads (a proposal sent meanwhile): its event still names it
+    unknown = {row[6] for row in events} - {None, *by_pk}
+    if unknown:
+        by_pk |= Milestone.objects.in_bulk(unknown)
 
     def label(actor_id):
         person = people.get(actor_id)

@@ -29,12 +29,13 @@ def side_messages(context, messages):
         shows=lambda m: (
             m.pk,
             m.sender_id == user_id,
-            m.sender.public_name if m.sender_id else "",
+            m.sender.public_name if m.sender is not None else "",
             m.body,
             m.off_platform,
             m.created_at,
         ),
         context=lambda m: {"message": m, "mine": m.sender_id == user_id},
+        timeout=24 * 3600,  # a message's text stays in the cache a day at most (the live ones are read daily)
     )
 
 
@@ -48,7 +49,7 @@ def timeline_items(events):
             e.created_at,
             e.actor_label,
             timeline.event_words(e.action),
-            e.milestone.title if e.milestone_id else "",
+            e.milestone.title if e.milestone is not None else "",
             timeline.change_words(e.from_state, e.to_state),
             e.detail,
         ),

@@ -78,3 +78,40 @@ def test_the_same_message_is_mine_for_its_sender_and_not_for_the_other(client):
     assert class_of_the_message(client.get(url).content.decode()) == " mine"
     client.force_login(order.buyer)
     assert class_of_the_message(client.get(url).content.decode()) == ""
+
+
+def test_a_deploy_that_changes_the_code_starts_new_pieces(monkeypatch):
+    """The key holds a digest of the code that draws a piece (templates, tags, formats): after a deploy the old
+    pieces are never served, on any node."""
+    first = _cards([Item(1, "Ann")])
+    monkeypatch.setattr("config.fragments._code", ["another-release"])
+    template = get_template("orders/_side_message.html")
+    renders = []
+    real = type(template).render
+    monkeypatch.setattr(type(template), "render", lambda self, *a, **k: renders.append(1) or real(self, *a, **k))
+    assert _cards([Item(1, "Ann")]) == first
+    assert len(renders) == 1  # drawn again under the new release's key
+
+
+def test_with_debug_nothing_is_cached(settings, monkeypatch):
+    """Under runserver templates change in a running process: every piece is drawn, the cache never asked."""
+    settings.DEBUG = True
+
+    def no_cache(*args, **kwargs):
+        raise AssertionError("the cache was used with DEBUG on")
+
+    monkeypatch.setattr(cache, "get_many", no_cache)
+    monkeypatch.setattr(cache, "set_many", no_cache)
+    assert "Ann" in _cards([Item(1, "Ann"), Item(2, "Bob")])
+
+
+def test_an_event_about_a_milestone_the_page_did_not_load_still_names_it():
+    """The timeline is read after the milestones: one proposed in between is loaded for its event (no 500)."""
+    from milestones.models import TimelineEvent
+    from orders.selectors import side_panel
+
+    order = make_order(10000, 20000)
+    events, _messages = side_panel(order, [])  # as if both milestones had come after the page's first read
+    named = [e for e in events if e.milestone_id is not None]
+    assert named and all(e.milestone is not None and e.milestone.title for e in named)
+    assert TimelineEvent.objects.filter(order=order).count() == len(events)
