@@ -217,8 +217,30 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"  # never served directly: files go through views that check access
+# Uploads (gig images, avatars, message, delivery and dispute files): the local disk by default; with
+# MEDIA_STORAGE=s3, an S3-compatible bucket that several nodes share (django-storages, boto3). The bucket stays
+# private: every file is served by a view that checks who may see it (config.uploads.serve_private_file), which
+# streams an image and sends a download to a short-lived presigned URL forcing "attachment" and the stored type.
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", "filesystem")
+if MEDIA_STORAGE not in ("filesystem", "s3"):
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be 'filesystem' or 's3', not {MEDIA_STORAGE!r}")
+MEDIA_S3_OPTIONS = {
+    "bucket_name": env_str("S3_BUCKET", "marketplace-media"),
+    "endpoint_url": env_str("S3_ENDPOINT_URL") or None,  # empty: AWS itself
+    "region_name": env_str("S3_REGION", "us-east-1"),
+    "access_key": env_str("S3_ACCESS_KEY_ID") or None,  # empty: boto3's own chain (instance role, env, files)
+    "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+    "default_acl": None,  # the bucket's own policy: private
+    "querystring_auth": True,  # any URL it makes is signed
+    "querystring_expire": env_int("S3_URL_SECONDS", 60),
+    "file_overwrite": False,  # a name already taken gets a suffix, as on disk
+    "addressing_style": "path",
+    "signature_version": "s3v4",
+}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "config.storage.MediaStorage", "OPTIONS": MEDIA_S3_OPTIONS}
+    if MEDIA_STORAGE == "s3"
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG and DJANGO_ENV != "test"

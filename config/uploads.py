@@ -5,15 +5,17 @@ in an allowed format; other attachments must have an allowed extension *and*
 start with the signature of that type. Names are reduced to a safe basename.
 """
 
+import io
 import os
 import re
 import uuid
 from dataclasses import dataclass
 
+from botocore.exceptions import ClientError
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.utils.deconstruct import deconstructible
 from PIL import Image, UnidentifiedImageError
 
@@ -178,9 +180,17 @@ def serve_private_file(field_file, *, as_attachment=True):
     """Stream a stored file; the caller has already checked who may see it."""
     if not field_file:
         raise Http404
+    download_url = getattr(field_file.storage, "download_url", None)
+    if as_attachment and download_url is not None:  # object storage: the bucket sends it, signed for a minute
+        response = HttpResponseRedirect(download_url(field_file.name, filename=os.path.basename(field_file.name)))
+        response["Cache-Control"] = "private, no-store"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
     try:
         handle = field_file.open("rb")
-    except FileNotFoundError as exc:
+        if download_url is not None:  # an image from object storage: read here, so a missing object is a 404
+            handle = io.BytesIO(handle.read())
+    except (FileNotFoundError, ClientError) as exc:
         raise Http404 from exc
     response = FileResponse(handle, as_attachment=as_attachment, filename=os.path.basename(field_file.name))
     response["X-Content-Type-Options"] = "nosniff"

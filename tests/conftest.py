@@ -8,7 +8,9 @@
 
 import os
 import shutil
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -200,3 +202,39 @@ def _forget_redis_failures():
     forget_failures()
     broker_breaker.reset()
     yield
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """moto's S3 server on a free loopback port (tests/s3_server.py), for the whole test process."""
+    from .s3_server import S3Server
+
+    if not shutil.which("moto_server") and not (Path(sys.executable).parent / "moto_server").exists():
+        _missing("this test needs moto_server (moto[server] in requirements-dev.txt)")
+    server = S3Server(tmp_path_factory.mktemp("s3")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_media(s3_server, settings):
+    """Uploads go to a bucket of this test's own on the S3 server, exactly as ``MEDIA_STORAGE=s3`` configures
+    them (``settings.MEDIA_S3_OPTIONS``); yields the bucket's name."""
+    import uuid
+
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    s3_server.client().create_bucket(Bucket=bucket)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "config.storage.MediaStorage",
+            "OPTIONS": {
+                **settings.MEDIA_S3_OPTIONS,
+                "bucket_name": bucket,
+                "endpoint_url": s3_server.url,
+                "access_key": "testing",
+                "secret_key": "testing",
+            },
+        },
+    }
+    yield bucket
