@@ -43,6 +43,7 @@ run: seed
 ## (browser tests included) in parallel, one pytest-xdist worker per core.
 test: lint
 	scripts/ensure-chromium.sh
+	scripts/ensure-proxy.sh
 	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## A PNG of each main page at 390x844 and 1366x900 into docs/screenshots/ (demo data on a live server;
