@@ -11,7 +11,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --require-hashes --no-deps
 # pytest-xdist workers: one per core by default; PYTEST_WORKERS=0 runs the suite in one process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test install install-dev migrate seed lint bench serve lock clean screenshots
+.PHONY: run test install install-dev migrate seed lint bench load serve lock clean screenshots
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ screenshots: install-dev
 ## prints a table and writes benchmarks/results.json. BENCH_ARGS="--scale 0.1" for a quick run. See README "Performance".
 bench: install
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
+
+## Load: the product's people (Locust, benchmarks/locustfile.py) against two web nodes, two workers and one beat
+## behind haproxy on loopback (PostgreSQL LOAD_DATABASE_URL, recreated; Redis LOAD_REDIS_URL). Prints a table
+## and writes benchmarks/load.json. LOAD_ARGS="--goal-seconds 30 --steps 20,60" for a quick run. README "Deploying".
+load: install-dev
+	scripts/ensure-proxy.sh
+	$(PY) -m benchmarks.load $(LOAD_ARGS)
 
 ## Production: gunicorn + a Celery worker + one beat against PostgreSQL and Redis from the environment
 ## (SECRET_KEY, ALLOWED_HOSTS, DATABASE_URL, REDIS_URL). See README "Deploying and scaling out".

@@ -6,20 +6,14 @@ through the other; the beat's clearance sweep is carried out by the two workers 
 in the middle of a journey and the journey goes on through the proxy.
 """
 
-import os
-import secrets
-import shutil
-import signal
-import subprocess
-import sys
 import time
 import uuid
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
+from benchmarks.stack import HAPROXY, Cluster, production_env
 from config import clock as project_clock
 from marketplace import services as marketplace
 from marketplace.models import Message
@@ -30,81 +24,8 @@ from tests.factories import PASSWORD
 from tests.orders.builders import approve, deliver, fund, make_order, ms
 
 from .test_behind_the_load_balancer import Person, production_user
-from .test_serve import ROOT, free_port, get
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
-PROXY_CONFIG = """
-global
-    maxconn 200
-defaults
-    mode http
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    retries 3
-    option redispatch 1
-frontend site
-    bind 127.0.0.1:{proxy}
-    default_backend nodes
-backend nodes
-    balance roundrobin
-    option httpchk GET /healthz
-    http-check send hdr Host 127.0.0.1
-    default-server inter 500ms fall 2 rise 2
-    server a 127.0.0.1:{a} check
-    server b 127.0.0.1:{b} check
-"""
-
-
-class Cluster:
-    """The processes of a small deployment, each a process group the test can stop."""
-
-    def __init__(self, tmp_path, env):
-        self.tmp_path, self.env, self.processes = tmp_path, env, {}
-
-    def start(self, name, command, **extra):
-        log = open(self.tmp_path / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
-        self.processes[name] = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**self.env, **extra},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-
-    def stop(self, name):
-        process = self.processes[name]
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
-
-    def stop_all(self):
-        for name in list(self.processes):
-            self.stop(name)
-
-    def logs(self):
-        return "\n".join(
-            f"--- {p.name}\n{p.read_text()[-2500:]}" for p in sorted(self.tmp_path.glob("*.log")) if p.stat().st_size
-        )
-
-    def wait_for(self, predicate, timeout, what):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if predicate():
-                    return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        pytest.fail(f"timed out after {timeout} s waiting for {what}\n{self.logs()}")
 
 
 @pytest.fixture
@@ -116,20 +37,12 @@ def cluster(require_postgres, redis_url, tmp_path, s3_server):
     bucket = f"media-{uuid.uuid4().hex[:12]}"
     s3_server.client().create_bucket(Bucket=bucket)
     db = connection.settings_dict
-    ports = {"a": free_port(), "b": free_port(), "proxy": free_port()}
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    env.update(
-        PYTHON=sys.executable,
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        REDIS_URL=redis_url,
-        CELERY_QUEUE=f"nodes-{uuid.uuid4().hex[:8]}",
-        TIMER_SWEEP_SECONDS="1",
-        WEB_CONCURRENCY="2",
-        CELERY_CONCURRENCY="1",
-        VAR_DIR=str(tmp_path / "var"),
-        STATIC_ROOT=str(tmp_path / "static"),
+    env = production_env(
+        database_url=f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        redis_url=redis_url,
+        var_dir=tmp_path,
+        TIMER_SWEEP_SECONDS=1,
+        CELERY_CONCURRENCY=1,
         MEDIA_STORAGE="s3",
         S3_BUCKET=bucket,
         S3_ENDPOINT_URL=s3_server.url,
@@ -138,20 +51,15 @@ def cluster(require_postgres, redis_url, tmp_path, s3_server):
     )
     if db.get("PASSWORD"):
         env["PGPASSWORD"] = db["PASSWORD"]
-    (tmp_path / "haproxy.cfg").write_text(PROXY_CONFIG.format(**ports))
     running = Cluster(tmp_path, env)
-    subprocess.run(["scripts/serve.sh", "release"], cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)
-    with ExitStack() as stack:
-        stack.callback(running.stop_all)
-        for node in ("a", "b"):
-            running.start(f"web-{node}", ["scripts/serve.sh", "web"], BIND=f"127.0.0.1:{ports[node]}")
-        for n in (1, 2):
-            running.start(f"worker-{n}", ["scripts/serve.sh", "worker"])
-        running.start("beat", ["scripts/serve.sh", "beat"])
-        running.start("proxy", [HAPROXY, "-f", str(tmp_path / "haproxy.cfg"), "-db"])
-        for port in ports.values():
-            running.wait_for(lambda port=port: get(port, "/healthz")[0] == 200, 90, f"port {port}")
-        yield running, ports, bucket
+    running.release()
+    try:
+        ports = running.up(nodes=2, workers=2)
+    except TimeoutError as error:
+        running.stop_all()
+        pytest.fail(str(error))
+    yield running, ports, bucket
+    running.stop_all()
 
 
 class Multipart(Person):
@@ -235,7 +143,10 @@ def test_two_nodes_share_sign_ins_files_sweeps_and_survive_one_stopping(cluster,
     clock.advance(days=16)
     earning = Earning.objects.get(seller=seller)
     assert earning.status == EarningStatus.PENDING and earning.clears_at <= project_clock.now()
-    running.wait_for(lambda: Earning.objects.get(pk=earning.pk).status == EarningStatus.CLEARED, 60, "the sweep")
+    try:
+        running.wait_for(lambda: Earning.objects.get(pk=earning.pk).status == EarningStatus.CLEARED, 60, "the sweep")
+    except TimeoutError as error:
+        pytest.fail(str(error))
     time.sleep(3)  # more ticks of the beat, more sweeps by both workers: nothing more moves
     assert balances_for(seller).available_cents == earning.amount_cents
     assert balances_for(seller).pending_cents == 0
