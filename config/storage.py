@@ -8,6 +8,7 @@ presigned URL that lives ``S3_URL_SECONDS`` (60 by default) and makes the bucket
 """
 
 import mimetypes
+from urllib.parse import quote
 
 from storages.backends.s3 import S3Storage
 
@@ -28,11 +29,13 @@ class MediaStorage(S3Storage):
 
     def download_url(self, name: str, *, filename: str) -> str:
         """A short-lived signed URL that downloads ``name`` as ``filename`` with its stored type."""
-        quoted = filename.replace("\\", "_").replace('"', "_")
+        # RFC 6266: an ASCII name for old clients, the real one (any script) percent-encoded beside it
+        plain = filename.encode("ascii", "replace").decode().replace("?", "_").replace("\\", "_").replace('"', "_")
+        disposition = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
         return self.url(
             name,
             parameters={
-                "ResponseContentDisposition": f'attachment; filename="{quoted}"',
+                "ResponseContentDisposition": disposition,
                 "ResponseContentType": content_type_for(name),
             },
         )

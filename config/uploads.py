@@ -8,6 +8,7 @@ start with the signature of that type. Names are reduced to a safe basename.
 import io
 import os
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
@@ -43,11 +44,22 @@ ATTACHMENT_SIGNATURES = {
 EXECUTABLE_SIGNATURES = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe", b"#!")
 
 
+SAFE_NAME_MAX = 100
+
+
 def safe_name(name: str) -> str:
-    """The basename only, with anything but letters, digits, dot, dash and underscore replaced."""
+    """The name a file is kept and downloaded under: the basename only, as the person wrote it where that is
+    safe. Letters and digits of any script, dot, dash and underscore stay; anything else (spaces, quotes, path
+    separators, control and direction characters) becomes "_". At most ``SAFE_NAME_MAX`` characters, the
+    extension kept: a long name is shortened before its extension, never through it."""
     base = os.path.basename((name or "").replace("\\", "/"))
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._") or "file"
-    return base[:100]
+    base = unicodedata.normalize("NFC", base.replace("%22", ""))  # a browser sends a quote in a name as %22
+    base = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in base)
+    base = re.sub(r"_{2,}", "_", base).strip("._") or "file"
+    stem, dot, ext = base.rpartition(".")
+    if not dot or len(ext) > 10:
+        return base[:SAFE_NAME_MAX]
+    return f"{stem[: SAFE_NAME_MAX - len(ext) - 1].rstrip('._') or 'file'}.{ext}"
 
 
 def _size_check(upload, max_bytes):
@@ -88,7 +100,9 @@ def validate_attachment(upload, max_bytes=None):
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ATTACHMENT_SIGNATURES:
         allowed = ", ".join(sorted(ATTACHMENT_SIGNATURES))
-        raise ValidationError(f"Files of type “.{ext or '?'}” are not accepted. Allowed: {allowed}.")
+        if not ext:
+            raise ValidationError(f"The file's name has no type (like .pdf) to check it by. Allowed: {allowed}.")
+        raise ValidationError(f"Files of type “.{ext}” are not accepted. Allowed: {allowed}.")
     upload.seek(0)
     head = upload.read(64)
     upload.seek(0)
@@ -176,13 +190,16 @@ class private_upload_to:  # noqa: N801 - used like a function in upload_to=
         return hash(self.prefix)
 
 
-def serve_private_file(field_file, *, as_attachment=True):
-    """Stream a stored file; the caller has already checked who may see it."""
+def serve_private_file(field_file, *, as_attachment=True, filename=None):
+    """Stream a stored file; the caller has already checked who may see it. ``filename``: the name the pages
+    show (the stored name may be shortened or carry a suffix); the stored file's own name by default."""
     if not field_file:
         raise Http404
     download_url = getattr(field_file.storage, "download_url", None)
     if as_attachment and download_url is not None:  # object storage: the bucket sends it, signed for a minute
-        response = HttpResponseRedirect(download_url(field_file.name, filename=os.path.basename(field_file.name)))
+        response = HttpResponseRedirect(
+            download_url(field_file.name, filename=filename or os.path.basename(field_file.name))
+        )
         response["Cache-Control"] = "private, no-store"
         response["Referrer-Policy"] = "no-referrer"
         return response
@@ -192,7 +209,7 @@ def serve_private_file(field_file, *, as_attachment=True):
             handle = io.BytesIO(handle.read())
     except (FileNotFoundError, ClientError) as exc:
         raise Http404 from exc
-    response = FileResponse(handle, as_attachment=as_attachment, filename=os.path.basename(field_file.name))
+    response = FileResponse(handle, as_attachment=as_attachment, filename=filename or os.path.basename(field_file.name))
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=0"

@@ -317,4 +317,4 @@ def attachment(request, pk, attachment_pk):
     file = selectors.attachment_for_user(user=request.user, conversation_pk=pk, pk=attachment_pk)
     if not file.file:
         raise Http404
-    return serve_private_file(file.file, as_attachment=True)
+    return serve_private_file(file.file, as_attachment=True, filename=file.name)

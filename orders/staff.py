@@ -111,4 +111,4 @@ def conversation_file(request, pk, attachment_pk):
     item = get_object_or_404(
         MessageAttachment, pk=attachment_pk, message__conversation_id=dispute.order.conversation_id
     )
-    return serve_private_file(item.file)
+    return serve_private_file(item.file, filename=item.name)

@@ -434,7 +434,7 @@ def delivery_file(request, pk):
     item = get_object_or_404(DeliveryFile.objects.select_related("delivery__milestone__order"), pk=pk)
     if not selectors.can_see_order(request.user, item.delivery.milestone.order):
         raise Http404
-    return serve_private_file(item.file)
+    return serve_private_file(item.file, filename=item.name)
 
 
 # --- offers --------------------------------------------------------------------

@@ -197,4 +197,4 @@ def dispute_file(request, pk):
     order = item.message.dispute.order
     if order.party_role(request.user) is None and not is_support(request.user):
         raise Http404
-    return serve_private_file(item.file)
+    return serve_private_file(item.file, filename=item.name)

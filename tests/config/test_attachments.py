@@ -81,3 +81,26 @@ def _field(model, name):
         return model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        # found from the outside: names in other scripts were cut to their extension and refused as ".?"
+        ("Отчёт финал.txt", "Отчёт_финал.txt"),
+        ("报告.txt", "报告.txt"),
+        ("café résumé.txt", "café_résumé.txt"),
+        ("Q3 %22final%22 notes.txt", "Q3_final_notes.txt"),  # a browser sends a quote in a name as %22
+        ("C" * 124 + ".txt", "C" * 96 + ".txt"),  # long names are shortened before their extension
+        ("new\nline\u202etxt.txt", "new_line_txt.txt"),
+    ],
+)
+def test_names_in_any_script_and_of_any_length_are_kept_with_their_type(sent, kept):
+    [checked] = check_attachments([_text(sent)])
+    assert checked.name == kept
+
+
+def test_a_name_without_a_type_says_so():
+    with pytest.raises(ValidationError) as refused:
+        check_attachments([_text(".txt_")])
+    assert "has no type" in refused.value.messages[0]

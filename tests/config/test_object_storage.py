@@ -9,7 +9,7 @@ import io
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import pytest
 from django.apps import apps
@@ -208,3 +208,21 @@ def test_an_image_missing_from_the_bucket_is_a_404_not_a_500(client, s3_media, s
     stored = gig_image(client)
     s3_server.client().delete_object(Bucket=s3_media, Key=stored.field_file.name)
     assert client.get(stored.url).status_code == 404
+
+
+def test_a_download_carries_the_name_the_page_shows(client, s3_media, s3_server):
+    """Found from the outside: a long name was stored shortened, with a suffix, and downloaded under that."""
+    order = make_order(10000)
+    first = fund(ms(order, 1))
+    long_name = "Отчёт " + "C" * 120 + ".txt"
+    delivery = milestone_services.milestone_deliver(
+        milestone_id=first.pk, actor=order.seller, message="done", files=check_attachments([text_file(long_name)])
+    )
+    item = delivery.files.get()
+    client.force_login(order.buyer)
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert item.name in page
+    location = client.get(reverse("orders:delivery_file", args=[item.pk]))["Location"]
+    status, headers, _body = _fetch(location)
+    assert status == 200
+    assert headers["Content-Disposition"].endswith("filename*=UTF-8''" + quote(item.name, safe=""))
