@@ -20,7 +20,7 @@ from milestones.models import State, TimelineEvent
 from payments import services as payments
 from payments.models import Earning, EarningStatus, LedgerTransaction, TransactionKind
 from payments.providers.sandbox import CARD_SUCCEEDS
-from tests.milestones.test_worker_sweeps import approved, due_deliveries, start_worker, wait_until
+from tests.milestones.test_worker_sweeps import approved, due_deliveries, start_worker, stop_worker, wait_until
 from tests.orders.builders import approve, deliver, fund, make_order, ms
 from tests.redis_server import point_broker_at
 
@@ -58,8 +58,7 @@ def broker(redis_url):
 
 
 def stop(worker, sig=signal.SIGTERM):
-    worker.send_signal(sig)
-    worker.wait(30)
+    stop_worker(worker, sig)
 
 
 def emailed_all():

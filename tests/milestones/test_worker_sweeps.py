@@ -60,7 +60,24 @@ def start_worker(tmp_path, redis_url, queue):
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # its beat is a child process: stopped with it (stop_worker), never left behind
     )
+
+
+def stop_worker(worker, sig=signal.SIGTERM, timeout=30):
+    """Signal the worker and its embedded beat (one process group); whatever is left after ``timeout`` is
+    killed, so no beat outlives its test (a SIGKILLed worker used to leave its beat running)."""
+    try:
+        os.killpg(worker.pid, sig)
+        worker.wait(timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        try:
+            os.killpg(worker.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        worker.wait(10)
 
 
 def due_deliveries(clock, count):
@@ -102,8 +119,7 @@ def test_beat_scheduled_sweeps_run_and_act(require_postgres, redis_url, tmp_path
     try:
         assert wait_until(lambda: approved(orders) == 5, 60), "beat never ran the sweep"
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(20)
+        stop_worker(worker)
     assert_each_released_once(orders)
 
 
@@ -114,15 +130,13 @@ def test_killing_the_worker_mid_batch_loses_nothing_and_doubles_nothing(require_
     try:
         assert wait_until(lambda: approved(orders) >= 3, 60), "the worker never started approving"
     finally:
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(20)
+        stop_worker(worker, signal.SIGKILL)
     done_before_restart = approved(orders)
     worker = start_worker(tmp_path, redis_url, queue)
     try:
         assert wait_until(lambda: approved(orders) == len(orders), 120), "the restarted worker did not finish"
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(20)
+        stop_worker(worker)
     assert done_before_restart <= len(orders)
     assert_each_released_once(orders)
 
