@@ -76,6 +76,22 @@ def production_env(*, database_url, redis_url, var_dir, **extra):
     return env
 
 
+def stop_group(process, sig=signal.SIGTERM, timeout=30):
+    """Signal ``process`` and everything it started (its process group: ``start_new_session=True``), wait for it,
+    then kill whatever of the group is left, so nothing it forked (a worker's embedded beat) outlives it."""
+    try:
+        os.killpg(process.pid, sig)
+        process.wait(timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(10)
+
+
 class Cluster:
     """The processes of a small deployment, each a process group that can be stopped."""
 
@@ -96,14 +112,7 @@ class Cluster:
         log.close()
 
     def stop(self, name):
-        process = self.processes[name]
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
+        stop_group(self.processes[name])
 
     def stop_all(self):
         for name in reversed(list(self.processes)):

@@ -11,8 +11,6 @@ import http.client
 import json
 import os
 import secrets
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,14 +20,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from benchmarks.stack import free_port, stop_group
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(port, path, *, https=True, timeout=5):
@@ -98,13 +92,7 @@ def serving(tmp_path, redis_url):
     try:
         yield {"port": port, "process": process, "log": log_path}
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(10)
+        stop_group(process)
 
 
 @pytest.fixture

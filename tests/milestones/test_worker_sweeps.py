@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from benchmarks.stack import stop_group
 from milestones.models import State, TimelineEvent
 from payments import services as payments
 from tests.orders.builders import deliver, fund, make_order, ms
@@ -64,20 +65,10 @@ def start_worker(tmp_path, redis_url, queue):
     )
 
 
-def stop_worker(worker, sig=signal.SIGTERM, timeout=30):
-    """Signal the worker and its embedded beat (one process group); whatever is left after ``timeout`` is
-    killed, so no beat outlives its test (a SIGKILLed worker used to leave its beat running)."""
-    try:
-        os.killpg(worker.pid, sig)
-        worker.wait(timeout)
-    except subprocess.TimeoutExpired:
-        pass
-    finally:
-        try:
-            os.killpg(worker.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        worker.wait(10)
+def stop_worker(worker, sig=signal.SIGTERM):
+    """Signal the worker and its embedded beat (one process group); whatever is left is killed, so no beat
+    outlives its test (a SIGKILLed worker used to leave its beat running)."""
+    stop_group(worker, sig)
 
 
 def due_deliveries(clock, count):
