@@ -76,6 +76,20 @@ def production_env(*, database_url, redis_url, var_dir, **extra):
     return env
 
 
+def poll_until(predicate, timeout, *, still_running=lambda: True) -> bool:
+    """Ask ``predicate`` every 0.3 s (a refused connection counts as "not yet") until it is true (True), the time
+    is up or ``still_running()`` says what it waits on has stopped (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and still_running():
+        try:
+            if predicate():
+                return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
 def stop_group(process, sig=signal.SIGTERM, timeout=30):
     """Signal ``process`` and everything it started (its process group: ``start_new_session=True``), wait for it,
     then kill whatever of the group is left, so nothing it forked (a worker's embedded beat) outlives it."""
@@ -124,15 +138,8 @@ class Cluster:
         )
 
     def wait_for(self, predicate, timeout, what):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if predicate():
-                    return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"timed out after {timeout} s waiting for {what}\n{self.logs()}")
+        if not poll_until(predicate, timeout):
+            raise TimeoutError(f"timed out after {timeout} s waiting for {what}\n{self.logs()}")
 
     def release(self):
         subprocess.run(["scripts/serve.sh", "release"], cwd=ROOT, env=self.env, check=True, capture_output=True)

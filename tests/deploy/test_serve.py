@@ -13,14 +13,13 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from benchmarks.stack import free_port, stop_group
+from benchmarks.stack import free_port, poll_until, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -102,16 +101,10 @@ def stack(require_postgres, redis_url, tmp_path):
 
 
 def wait_for(predicate, timeout, stack):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if stack["process"].poll() is not None:
-            pytest.fail("the stack stopped:\n" + stack["log"].read_text()[-4000:])
-        try:
-            if predicate():
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
+    if poll_until(predicate, timeout, still_running=lambda: stack["process"].poll() is None):
+        return
+    if stack["process"].poll() is not None:
+        pytest.fail("the stack stopped:\n" + stack["log"].read_text()[-4000:])
     pytest.fail(f"timed out after {timeout} s:\n" + stack["log"].read_text()[-4000:])
 
 
