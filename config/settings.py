@@ -276,6 +276,14 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+# With PAYMENTS_PROVIDER = Stripe, the checkout page alone also allows Stripe's script, frames and API (the
+# origins of STRIPE_JS_URL and STRIPE_API_BASE, plus these, from Stripe's documented CSP): payments/views.py.
+STRIPE_CSP_EXTRA = {
+    "script-src": ["https://*.js.stripe.com"],
+    "frame-src": ["https://*.js.stripe.com", "https://hooks.stripe.com"],
+    "connect-src": [],
+    "img-src": ["https://*.stripe.com"],
+}
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -389,6 +397,15 @@ PAYMENTS_MAX_CHECKOUT_CENTS = env_int("PAYMENTS_MAX_CHECKOUT_CENTS", 5_000_000)
 PAYMENTS_CHECKOUT_CLAIM = timedelta(seconds=env_int("PAYMENTS_CHECKOUT_CLAIM_SECONDS", 120))
 # The payment provider class (see payments/providers/__init__.py); the sandbox needs no outside service.
 PAYMENTS_PROVIDER = env_str("PAYMENTS_PROVIDER", "payments.providers.sandbox.SandboxProvider")
+# Stripe Connect (PAYMENTS_PROVIDER=payments.providers.stripe.StripeProvider): keys from the dashboard.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_COUNTRY = env_str("STRIPE_COUNTRY", "US")
+STRIPE_CURRENCY = env_str("STRIPE_CURRENCY", "usd")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
 CELERY_BEAT_SCHEDULE["payments-retry-payouts"] = {
     "task": "payments.tasks.retry_payouts",
     "schedule": timedelta(minutes=10),

@@ -17,6 +17,7 @@ class MilestonesConfig(AppConfig):
             validate=services.validate_milestone_checkout,
             on_paid=services.milestone_funded,
             posting="escrow",
+            group=services.milestone_transfer_group,
         )
         for order, (name, sweep) in enumerate(timers.SWEEPS.items(), start=1):
             sweeps.register("milestones", name, sweep, order=order * 10)

@@ -294,6 +294,12 @@ def validate_milestone_checkout(checkout):
         raise PaymentError("The milestone's amount changed since this checkout was opened. Please start again.")
 
 
+def milestone_transfer_group(checkout) -> str:
+    """The provider's transfer group of a milestone's charge: its order (all of an order's money together)."""
+    order_id = Milestone.objects.filter(pk=checkout.reference_id).values_list("order_id", flat=True).first()
+    return f"order-{order_id}" if order_id else f"milestone-{checkout.reference_id}"
+
+
 def milestone_funded(checkout):
     """After the escrow is posted (same transaction): fund, and start it if it is next."""
     from payments.exceptions import PaymentError

@@ -8,7 +8,19 @@ from config.admin import MoneyTabularInline, ReadOnlyAdmin
 from config.money import format_cents
 
 from . import services
-from .models import Checkout, Earning, LedgerAccount, LedgerEntry, LedgerTransaction, Payout, SandboxOperation
+from .models import (
+    CardDispute,
+    Checkout,
+    Earning,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Payout,
+    PayoutAccount,
+    ProviderEvent,
+    ProviderTransfer,
+    SandboxOperation,
+)
 
 
 class EntryInline(MoneyTabularInline):
@@ -75,7 +87,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 class CheckoutAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "description", "buyer", "payee", "purpose", "reference_id", "total", "status"]
     list_filter = ["status", "purpose", "paid_with"]
-    search_fields = ["=uuid", "buyer__email", "payee__email", "description", "provider_reference"]
+    search_fields = ["=uuid", "buyer__email", "payee__email", "description", "provider_reference", "provider_intent"]
     list_select_related = ["buyer", "payee"]
 
     @admin.display(description="total")
@@ -134,3 +146,43 @@ class SandboxOperationAdmin(ReadOnlyAdmin):
     @admin.display(description="amount", ordering="amount_cents")
     def amount(self, operation):
         return format_cents(operation.amount_cents)
+
+
+@admin.register(PayoutAccount)
+class PayoutAccountAdmin(ReadOnlyAdmin):
+    list_display = ["seller", "account_id", "payouts_enabled", "transfers_active", "details_submitted", "updated_at"]
+    list_filter = ["payouts_enabled", "transfers_active", "details_submitted"]
+    search_fields = ["seller__email", "account_id"]
+    list_select_related = ["seller"]
+
+
+@admin.register(ProviderTransfer)
+class ProviderTransferAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "seller", "amount", "status", "attempts", "provider_reference", "last_error"]
+    list_filter = ["status"]
+    search_fields = ["seller__email", "provider_reference", "clearance__idempotency_key"]
+    list_select_related = ["seller"]
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, transfer):
+        return format_cents(transfer.amount_cents)
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "type", "event_id", "processed_at", "outcome"]
+    list_filter = ["type", ("received_at", admin.DateFieldListFilter)]
+    search_fields = ["event_id", "type", "outcome"]
+    date_hierarchy = "received_at"
+
+
+@admin.register(CardDispute)
+class CardDisputeAdmin(ReadOnlyAdmin):
+    list_display = ["opened_at", "dispute_id", "checkout", "amount", "reason", "status", "closed_at"]
+    list_filter = ["status", "reason"]
+    search_fields = ["dispute_id", "checkout__provider_intent", "checkout__buyer__email"]
+    list_select_related = ["checkout"]
+
+    @admin.display(description="amount", ordering="amount_cents")
+    def amount(self, dispute):
+        return format_cents(dispute.amount_cents)

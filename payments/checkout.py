@@ -21,6 +21,8 @@ An app registers a purpose once, usually in its ``AppConfig.ready()``::
   - ``"tip"``: the amount minus the seller commission goes to the payee's
     pending earnings, the commission to revenue (``services.tip_post``).
 
+* ``group(checkout)`` (optional): the provider's transfer group for the charge
+  (Stripe's ``transfer_group``), e.g. ``"order-12"``; by default the purpose and id.
 * ``service_fee``: whether the buyer service fee is added (default: yes for
   escrow, no for tips).
 * ``prepare(checkout)`` (optional, escrow postings): what is bought is made only
@@ -54,6 +56,7 @@ class Purpose:
     posting: str
     service_fee: bool
     prepare: Callable | None = None
+    group: Callable | None = None  # checkout -> the provider's transfer group (e.g. "order-12")
 
 
 _purposes: dict[str, Purpose] = {}
@@ -67,6 +70,7 @@ def register_purpose(
     posting: str = "escrow",
     service_fee: bool | None = None,
     prepare: Callable | None = None,
+    group: Callable | None = None,
 ) -> Purpose:
     """Register (or replace) the purpose ``name``; returns it."""
     if posting not in POSTINGS:
@@ -80,6 +84,7 @@ def register_purpose(
         posting=posting,
         service_fee=(posting == "escrow") if service_fee is None else service_fee,
         prepare=prepare,
+        group=group,
     )
     _purposes[name] = purpose
     return purpose

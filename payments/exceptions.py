@@ -74,3 +74,14 @@ class LedgerError(PaymentError):
     """A posting that can never be valid (a programming error, not a user error)."""
 
     default_message = "The ledger refused an invalid posting."
+
+
+class PaymentNeedsAction(PaymentError):
+    """The card needs the buyer's confirmation in the browser (3-D Secure): nothing is charged until they give it."""
+
+    default_message = "Your bank asks you to confirm this payment."
+
+    def __init__(self, message: str | None = None, *, reference: str = "", client_secret: str = ""):
+        super().__init__(message)
+        self.reference = reference
+        self.client_secret = client_secret

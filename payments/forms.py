@@ -10,7 +10,15 @@ from config.money import AmountField, parse_cents
 
 from .providers.sandbox import normalise_card_number
 
-__all__ = ["AmountField", "CardForm", "TipForm", "WithdrawForm", "parse_amount_to_cents"]
+__all__ = [
+    "AmountField",
+    "CardForm",
+    "HostedCardForm",
+    "PayoutAccountForm",
+    "TipForm",
+    "WithdrawForm",
+    "parse_amount_to_cents",
+]
 
 
 def parse_amount_to_cents(text, *, allow_zero: bool = False) -> int:
@@ -90,6 +98,33 @@ class CardForm(forms.Form):
             raise forms.ValidationError("The CVC is the 3 or 4 digits on the back of the card.")
         return cvc
 
+    def clean(self):
+        cleaned = super().clean()
+        cleaned["payment_method"] = cleaned.get("card_number")  # what the sandbox provider charges
+        return cleaned
+
+
+class HostedCardForm(forms.Form):
+    """The card form of a provider that draws the card fields itself (Stripe's Payment Element): this server
+    receives only the payment method its script made (``pm_...``), never a card number."""
+
+    payment_method = forms.RegexField(
+        regex=r"^pm_[A-Za-z0-9_]{1,200}$",
+        widget=forms.HiddenInput,
+        required=True,
+        error_messages={
+            "required": "Enter your card details in the card form, then pay.",
+            "invalid": "The card form sent something unexpected. Enter your card details again.",
+        },
+    )
+    split_payment = forms.BooleanField(label="Use my balance", required=False, initial=True)
+
+    def clean(self):
+        # The payment method is a hidden field: say its error above the card form, where the buyer looks.
+        for message in self.errors.pop("payment_method", []):
+            self.add_error(None, message)
+        return super().clean()
+
 
 class TipForm(forms.Form):
     amount = AmountField(label="Tip amount (USD)", max_cents=limits.max_payment_cents)
@@ -113,3 +148,12 @@ class WithdrawForm(forms.Form):
         if self.errors.pop("idempotency_key", None):
             self.add_error(None, "This form has expired. Reload the page and try again.")
         return super().clean()
+
+
+class PayoutAccountForm(forms.Form):
+    """Setting up or changing where payouts go. A user with a second factor confirms it here
+    (``accounts.second_factor``, added when that lands)."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)

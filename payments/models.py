@@ -230,6 +230,9 @@ class Checkout(FSMModelMixin, models.Model):
     processing_since = models.DateTimeField(null=True, blank=True)
     # The provider did not answer a card charge at this time: the recovery sweep asks it what happened.
     charge_unknown_since = models.DateTimeField(null=True, blank=True)
+    # The provider's intent for this checkout's card charge (a Stripe PaymentIntent id), saved before the card
+    # is confirmed: one intent per checkout, asked again by the recovery sweep, the 3-D Secure return and webhooks.
+    provider_intent = models.CharField(max_length=100, blank=True, db_index=True)
 
     objects = CheckoutQuerySet.as_manager()
 
@@ -274,6 +277,17 @@ class Checkout(FSMModelMixin, models.Model):
     def charge_idempotency_key(self) -> str:
         """The one key every charge attempt for this checkout carries: it can succeed once."""
         return f"checkout:{self.uuid}"
+
+    @property
+    def transfer_group(self) -> str:
+        """Groups the provider's charge with what later goes to the seller (Stripe's ``transfer_group``): one
+        per order when the purpose names it (``register_purpose(group=...)``), else per purchase."""
+        from .checkout import get_purpose
+
+        purpose = get_purpose(self.purpose)
+        if purpose is not None and purpose.group is not None:
+            return purpose.group(self)
+        return f"{self.purpose}-{self.reference_id}"
 
     @property
     def card_part_cents(self) -> int:
@@ -495,3 +509,110 @@ class SandboxOperation(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference} ({self.amount_cents} cents)"
+
+
+class PayoutAccount(models.Model):
+    """A seller's account at the payment provider (a Stripe Connect Express account): where cleared earnings are
+    transferred and withdrawals are paid out from. Made on demand when the seller sets up payouts; its status is
+    what the provider last said (the onboarding return page and ``account.updated`` webhooks refresh it)."""
+
+    seller = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_account")
+    account_id = models.CharField(max_length=100, unique=True)
+    payouts_enabled = models.BooleanField(default=False)
+    transfers_active = models.BooleanField(default=False)
+    details_submitted = models.BooleanField(default=False)
+    requirements_due = models.JSONField(default=list, blank=True)
+    disabled_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    updated_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.account_id} ({self.seller})"
+
+    @property
+    def can_receive(self) -> bool:
+        return self.payouts_enabled and self.transfers_active
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+
+
+class ProviderTransfer(models.Model):
+    """Cleared earnings on their way to the seller's connected account: one per clearance posting (its key).
+
+    Written in the same database transaction as the clearance (an outbox), sent after commit by
+    ``payments.services.transfers_send`` with the clearance's key as the provider's idempotency key, so a
+    retry never transfers twice. A seller without a payout account that can receive keeps them pending."""
+
+    seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="provider_transfers")
+    clearance = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="provider_transfer")
+    amount_cents = models.BigIntegerField()
+    status = models.CharField(max_length=10, choices=TransferStatus.choices, default=TransferStatus.PENDING)
+    provider_reference = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=clock.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="transfer_amount_positive")]
+        indexes = [
+            models.Index(fields=["seller", "id"], condition=Q(status="pending"), name="transfer_pending_idx"),
+        ]
+
+    def __str__(self):
+        return f"Transfer of {self.amount_cents} cents to {self.seller} ({self.get_status_display()})"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"transfer:{self.clearance.idempotency_key}"
+
+
+class ProviderEvent(models.Model):
+    """A webhook event from the provider, stored once (its id is unique) and acted on through the services."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=clock.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["type", "-received_at"], name="provider_event_type_idx")]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"
+
+
+class CardDisputeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+
+
+class CardDispute(models.Model):
+    """A buyer disputed a card payment with their bank (a Stripe ``charge.dispute``): a case for support staff.
+
+    While it is open, the seller's pending earnings of the milestone are held."""
+
+    dispute_id = models.CharField(max_length=100, unique=True)
+    checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="card_disputes")
+    amount_cents = models.BigIntegerField()
+    reason = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=10, choices=CardDisputeStatus.choices, default=CardDisputeStatus.OPEN)
+    opened_at = models.DateTimeField(default=clock.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+
+    def __str__(self):
+        return f"Card dispute {self.dispute_id} ({self.get_status_display()})"

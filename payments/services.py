@@ -40,6 +40,7 @@ from .exceptions import (
     InvalidAmount,
     PaymentError,
     PaymentInProgress,
+    PaymentNeedsAction,
     ProviderError,
     ProviderUnavailable,
 )
@@ -55,6 +56,7 @@ from .ledger import (
 )
 from .models import (
     AccountKind,
+    ProviderTransfer,
     Checkout,
     CheckoutStatus,
     Earning,
@@ -77,6 +79,7 @@ __all__ = [
     "checkout_create",
     "checkout_pay",
     "checkouts_close",
+    "checkout_settle",
     "checkouts_recover",
     "PaymentSplit",
     "payment_split",
@@ -92,6 +95,7 @@ __all__ = [
     "escrow_split",
     "payout_request",
     "payout_send",
+    "payout_settle",
     "payouts_retry",
     "tip_post",
     "tip_send",
@@ -614,13 +618,20 @@ def checkout_pay(
     if not payment_method:
         raise PaymentError("Enter your card details to pay.")
     _checkout_claim(checkout, balance_part_cents=checkout.total_cents - card_cents)
+    provider = get_provider()
     try:
-        result = get_provider().charge(
+        intent = _checkout_intent(checkout, provider, amount_cents=card_cents)
+        result = provider.charge(
             amount_cents=card_cents,
             payment_method=payment_method,
             idempotency_key=checkout.charge_idempotency_key,
             description=checkout.description,
+            intent=intent,
         )
+    except PaymentNeedsAction:
+        # The bank asks the buyer to confirm (3-D Secure) in the browser: the checkout stays claimed while they
+        # do; the return from the bank (``checkout_settle``), the webhook or the recovery sweep settles it.
+        raise
     except (CardDeclined, ProviderError):
         _checkout_unclaim(checkout, outcome_unknown=False)  # a definite refusal: nothing was charged
         raise
@@ -629,6 +640,55 @@ def checkout_pay(
         raise
     # The card is charged from here on: whatever happens, the money is recorded.
     return _checkout_record_charge(checkout, purpose, result)
+
+
+def _checkout_intent(checkout: Checkout, provider, *, amount_cents: int) -> str:
+    """The provider's one intent for this checkout's card charge (made on first use), saved on the checkout
+    before any card is confirmed, so that the sweep, the 3-D Secure return and webhooks can find it."""
+    intent = provider.prepare_charge(
+        amount_cents=amount_cents,
+        idempotency_key=checkout.charge_idempotency_key,
+        description=checkout.description,
+        transfer_group=checkout.transfer_group,
+        intent=checkout.provider_intent,
+    )
+    if intent and intent != checkout.provider_intent:
+        Checkout.objects.filter(pk=checkout.pk).update(provider_intent=intent)
+        checkout.provider_intent = intent
+    return intent
+
+
+def checkout_settle(*, checkout: Checkout) -> Checkout:
+    """Learn what became of the checkout's card intent and act on it: after the buyer's bank confirmation
+    (3-D Secure) in the browser, and for the provider's ``payment_intent.*`` webhooks. Safe to repeat.
+
+    Charged: recorded as the payment (or credited, as for any charge that cannot pay). Refused or given up:
+    the checkout is open again and ``CardDeclined`` says what the provider said. Still waiting for the buyer
+    or the bank: nothing changes (``PaymentNeedsAction`` / the checkout is returned as it is).
+    """
+    checkout = Checkout.objects.select_related("buyer", "payee").get(pk=checkout.pk)
+    if not checkout.provider_intent:
+        return checkout
+    provider = get_provider()
+    result = provider.find_charge(idempotency_key=checkout.charge_idempotency_key, intent=checkout.provider_intent)
+    if result is not None:
+        purpose = get_purpose(checkout.purpose)
+        if purpose is None:
+            _credit_charge(
+                checkout,
+                result,
+                _charged_message("This kind of payment is not available any more.", result),
+                mark_credited=True,
+            )
+            raise CheckoutCredited()
+        return _checkout_record_charge(checkout, purpose, result)
+    status = provider.charge_status(intent=checkout.provider_intent)
+    if status.status == "requires_action":
+        raise PaymentNeedsAction(reference=checkout.provider_intent, client_secret=status.client_secret)
+    if checkout.status == CheckoutStatus.PROCESSING:
+        _checkout_unclaim(checkout, outcome_unknown=False)
+        raise CardDeclined(status.message or "Your bank did not confirm the payment, so nothing was charged.")
+    return checkout
 
 
 def checkouts_recover(*, now=None, limit: int = 200) -> int:
@@ -650,7 +710,9 @@ def checkouts_recover(*, now=None, limit: int = 200) -> int:
     provider = get_provider()
     for checkout in rows:
         try:
-            result = provider.find_charge(idempotency_key=checkout.charge_idempotency_key)
+            result = provider.find_charge(
+                idempotency_key=checkout.charge_idempotency_key, intent=checkout.provider_intent
+            )
         except ProviderUnavailable:
             logger.warning("checkout %s: the provider could not say whether it was charged", checkout.uuid)
             continue
@@ -1076,7 +1138,29 @@ def _clear_batch(batch, accounts, now) -> int:
     Earning.objects.filter(in_ids("pk", [row[0] for row in batch])).clear(
         now=now, cleared_transaction_id=transaction_for_seller
     )
+    _transfers_queue(
+        [
+            (seller_id, tx.pk, sum(row[2] for row in rows))
+            for (seller_id, rows), tx in zip(by_seller.items(), posted, strict=True)
+        ],
+        now,
+    )
     return len(batch)
+
+
+def _transfers_queue(cleared, now) -> None:
+    """With a provider that holds sellers' accounts (Stripe Connect), each clearance posting is also a transfer
+    to the seller's connected account: queued in the clearance's own database transaction, sent after it."""
+    if not get_provider().connected_accounts:
+        return
+    ProviderTransfer.objects.bulk_create(
+        [
+            ProviderTransfer(seller_id=seller_id, clearance_id=clearance_id, amount_cents=amount, created_at=now)
+            for seller_id, clearance_id, amount in cleared
+            if amount > 0
+        ],
+        ignore_conflicts=True,  # a clearance posted again (its key) already queued its transfer
+    )
 
 
 def _clear_one_by_one(batch, accounts, now) -> int:
@@ -1091,6 +1175,7 @@ def _clear_one_by_one(batch, accounts, now) -> int:
             with transaction.atomic():
                 posted = ledger_post(**posting)
                 Earning.objects.filter(pk=row[0]).clear(now=now, cleared_transaction=posted)
+                _transfers_queue([(row[1], posted.pk, row[2])], now)
             cleared += 1
         except PaymentError:  # never expected; one bad row must not stop the others
             logger.exception("earning %s could not clear", row[0])
@@ -1155,6 +1240,14 @@ def payout_request(*, seller, amount_cents: int, idempotency_key: str) -> Payout
     minimum = settings.PAYMENTS_MIN_PAYOUT_CENTS
     if amount < minimum:
         raise InvalidAmount(f"The smallest withdrawal is {format_cents(minimum)}.")
+    provider = get_provider()
+    if provider.connected_accounts:
+        from .connect import payout_account_refusal, transfers_send
+
+        refusal = payout_account_refusal(seller)
+        if refusal:
+            raise PaymentError(refusal)
+        transfers_send(seller=seller)  # what has cleared is in the seller's account before it is paid out
     try:
         with transaction.atomic():
             available = user_account(seller, AccountKind.SELLER_AVAILABLE)
@@ -1208,7 +1301,27 @@ def payout_send(*, payout: Payout) -> Payout:
         return Payout.objects.get(pk=payout.pk)
     except PaymentError as exc:
         return _payout_finish(payout, paid=False, message=exc.message)
+    if result.pending:  # on its way to the bank: the provider says when it is paid (webhook, or the retry sweep)
+        Payout.objects.filter(pk=payout.pk, provider_reference="").update(provider_reference=result.reference)
+        return Payout.objects.get(pk=payout.pk)
     return _payout_finish(payout, paid=True, reference=result.reference)
+
+
+def payout_settle(*, reference: str, paid: bool, message: str = "") -> Payout | None:
+    """The provider says a payout arrived at the bank (``paid``) or failed (its money returns to available).
+
+    For webhooks (``payout.paid`` / ``payout.failed``); a payout already settled is left as it is, so a
+    replayed or late event changes nothing. Returns None for a payout this app did not make.
+    """
+    payout = Payout.objects.filter(provider_reference=reference).first()
+    if payout is None:
+        return None
+    return _payout_finish(
+        payout,
+        paid=paid,
+        reference=reference,
+        message=message or "The bank refused the payout.",
+    )
 
 
 def _payout_finish(payout: Payout, *, paid: bool, reference: str = "", message: str = "") -> Payout:

@@ -4,20 +4,34 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.once import once_per_form_key
 from config.money import format_cents
 
-from . import selectors, services
-from .exceptions import CheckoutAlreadyPaid, CheckoutCredited, PaymentError, PaymentInProgress
+from . import connect, selectors, services, webhooks
+from .exceptions import (
+    CheckoutAlreadyPaid,
+    CheckoutCredited,
+    PaymentError,
+    PaymentInProgress,
+    PaymentNeedsAction,
+    ProviderError,
+    ProviderUnavailable,
+)
 from .fees import commission_rule, fee_quote, service_fee_rule
-from .forms import CardForm, TipForm, WithdrawForm
-from .models import CheckoutStatus, PayoutStatus
+from .forms import CardForm, HostedCardForm, PayoutAccountForm, TipForm, WithdrawForm
+from .providers import get_provider
+from .models import CheckoutStatus, PayoutAccount, PayoutStatus
 from .providers.sandbox import TEST_CARDS, format_card_number
+
+
+WEBHOOK_MAX_BYTES = 512 * 1024  # Stripe's events are a few KB; anything this big is not one
 
 
 def _return_url(request, checkout):
@@ -27,11 +41,74 @@ def _return_url(request, checkout):
     return reverse("payments:history")
 
 
+def _stripe_page_policy(response):
+    """The checkout page (and only it) may load Stripe's script and frames and talk to Stripe's API: the CSP
+    is widened for this response alone, to the origins the settings name."""
+    from urllib.parse import urlsplit
+
+    def origin(url):
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    js, api = origin(settings.STRIPE_JS_URL), origin(settings.STRIPE_API_BASE)
+    response._csp_update = {
+        "script-src": [js, *settings.STRIPE_CSP_EXTRA["script-src"]],
+        "frame-src": [js, *settings.STRIPE_CSP_EXTRA["frame-src"]],
+        "connect-src": [api, *settings.STRIPE_CSP_EXTRA["connect-src"]],
+        "img-src": settings.STRIPE_CSP_EXTRA["img-src"],
+    }
+    return response
+
+
+def _checkout_outcome(request, checkout, call):
+    """Run a paying service and answer as the page does for every outcome: a redirect, or None when the page
+    is drawn again (with ``request.card_error`` / ``request.next_action`` set)."""
+    try:
+        paid = call()
+    except PaymentNeedsAction as action:
+        request.next_action = action
+        return None
+    except CheckoutAlreadyPaid as error:
+        messages.info(request, error.message)
+        return redirect(_return_url(request, checkout))
+    except PaymentInProgress as error:
+        messages.info(request, error.message)
+        return redirect(checkout.get_absolute_url())
+    except CheckoutCredited as error:
+        messages.warning(request, error.message)
+        return redirect("payments:history")
+    except ProviderUnavailable as error:
+        messages.info(request, error.message)
+        return redirect(checkout.get_absolute_url())
+    except PaymentError as error:
+        request.card_error = error.message
+        return None
+    if paid.status not in (CheckoutStatus.PAID, CheckoutStatus.CREDITED):
+        messages.info(request, "Your bank is still confirming the payment. This page shows the result once it has.")
+        return redirect(checkout.get_absolute_url())
+    messages.success(request, _paid_message(paid))
+    return redirect(_return_url(request, paid))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def checkout(request, checkout_uuid):
     checkout = selectors.checkout_for_buyer(user=request.user, checkout_uuid=checkout_uuid)
-    card_form = CardForm()
+    provider = get_provider()
+    hosted_card = provider.name == "stripe"  # the card is typed into Stripe's own frame (Payment Element)
+    form_class = HostedCardForm if hosted_card else CardForm
+    card_form = form_class()
+    request.card_error = request.next_action = None
+    returned_intent = request.GET.get("payment_intent", "")
+    if request.method == "GET" and returned_intent and returned_intent == checkout.provider_intent:
+        # back from the bank's confirmation (3-D Secure): ask the provider what became of the payment
+        answer = _checkout_outcome(request, checkout, lambda: services.checkout_settle(checkout=checkout))
+        if answer is not None:
+            return answer
+        if request.card_error:
+            messages.error(request, request.card_error)
+            return redirect(checkout.get_absolute_url())
+        checkout.refresh_from_db()
     if request.method == "POST":
         # "balance": the balance pays it all (no card); "card": by card, with the balance first if ticked
         by_balance_only = request.POST.get("pay_with") == "balance"
@@ -44,33 +121,28 @@ def checkout(request, checkout_uuid):
             )
             return redirect(_return_url(request, checkout))
         if not by_balance_only:
-            card_form = CardForm(request.POST)
+            card_form = form_class(request.POST)
         if by_balance_only or card_form.is_valid():
-            try:
-                paid = services.checkout_pay(
+            answer = _checkout_outcome(
+                request,
+                checkout,
+                lambda: services.checkout_pay(
                     checkout=checkout,
                     actor=request.user,
-                    payment_method=None if by_balance_only else card_form.cleaned_data["card_number"],
+                    payment_method=None if by_balance_only else card_form.cleaned_data["payment_method"],
                     use_balance=by_balance_only or card_form.cleaned_data["split_payment"],
-                )
-            except CheckoutAlreadyPaid as error:
-                messages.info(request, error.message)
-                return redirect(_return_url(request, checkout))
-            except PaymentInProgress as error:
-                messages.info(request, error.message)
+                ),
+            )
+            if answer is not None:
+                return answer
+            if request.card_error and (by_balance_only or not hosted_card):
+                messages.error(request, request.card_error)
                 return redirect(checkout.get_absolute_url())
-            except CheckoutCredited as error:
-                messages.warning(request, error.message)
-                return redirect("payments:history")
-            except PaymentError as error:
-                messages.error(request, error.message)
-                return redirect(checkout.get_absolute_url())
-            messages.success(request, _paid_message(paid))
-            return redirect(_return_url(request, paid))
+            checkout.refresh_from_db()
     balances = selectors.balances_for(request.user)
     split = services.payment_split(total_cents=checkout.total_cents, balance_cents=balances.buyer_balance_cents)
     quote = fee_quote(checkout.amount_cents, service_fee=checkout.service_fee_cents > 0)
-    return render(
+    response = render(
         request,
         "payments/checkout.html",
         {
@@ -86,8 +158,18 @@ def checkout(request, checkout_uuid):
             "quote": quote,
             "fee_rule": service_fee_rule(),
             "test_cards": [(format_card_number(number), outcome) for number, outcome in TEST_CARDS],
+            "hosted_card": hosted_card,
+            "card_error": request.card_error,
+            "next_action": request.next_action,
+            "stripe": {
+                "js_url": settings.STRIPE_JS_URL,
+                "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+                "currency": settings.STRIPE_CURRENCY,
+            },
         },
+        status=400 if request.card_error else 200,
     )
+    return _stripe_page_policy(response) if hosted_card else response
 
 
 def _paid_message(paid) -> str:
@@ -159,6 +241,7 @@ def earnings(request):
             "clearance_days_top_rated": settings.PAYMENTS_CLEARANCE_DAYS_TOP_RATED,
             "commission_rule": commission_rule(),
             "min_payout_cents": settings.PAYMENTS_MIN_PAYOUT_CENTS,
+            "payout_setup": _payout_setup(request.user),
         },
     )
 
@@ -187,3 +270,88 @@ def tip(request, seller_id):
         "payments/tip.html",
         {"seller": seller, "form": form},
     )
+
+
+def _payout_setup(user):
+    """What the earnings page says of the seller's payout account (None when the provider needs none)."""
+    if not get_provider().connected_accounts:
+        return None
+    account = PayoutAccount.objects.filter(seller=user).first()
+    return {
+        "account": account,
+        "needs": connect.requirements_in_words(account.requirements_due) if account else [],
+        "refusal": connect.payout_account_refusal(user),
+        "form": PayoutAccountForm(user=user),
+    }
+
+
+@login_required
+@require_http_methods(["POST"])
+def payout_account_setup(request):
+    """Set up (or update) the seller's payout account: on to the provider's own onboarding pages."""
+    if not get_provider().connected_accounts:
+        raise Http404
+    form = PayoutAccountForm(request.POST, user=request.user)
+    if not form.is_valid():
+        for message in form.errors.values():
+            messages.error(request, " ".join(message))
+        return redirect("payments:earnings")
+    try:
+        url = connect.payout_account_start(
+            seller=request.user,
+            refresh_url=request.build_absolute_uri(reverse("payments:payout_account_refresh")),
+            return_url=request.build_absolute_uri(reverse("payments:payout_account_return")),
+        )
+    except PaymentError as error:
+        messages.error(request, error.message)
+        return redirect("payments:earnings")
+    return redirect(url)
+
+
+@login_required
+@require_safe
+def payout_account_return(request):
+    """Back from the provider's onboarding: ask it what the account can do now."""
+    account = PayoutAccount.objects.filter(seller=request.user).first()
+    if account is None or not get_provider().connected_accounts:
+        return redirect("payments:earnings")
+    try:
+        account = connect.payout_account_refresh(account_id=account.account_id)
+    except PaymentError as error:
+        messages.error(request, error.message)
+        return redirect("payments:earnings")
+    if account.can_receive:
+        messages.success(request, "Your payout account is ready: you can withdraw your available earnings.")
+    else:
+        needs = connect.requirements_in_words(account.requirements_due)
+        messages.info(
+            request,
+            "Your payout account is not ready yet."
+            + (f" Stripe still needs {', '.join(needs)}." if needs else " Stripe is checking your details."),
+        )
+    return redirect("payments:earnings")
+
+
+@login_required
+@require_safe
+def payout_account_refresh(request):
+    """The provider's setup link expired (or was opened twice): a new one is made only by the button."""
+    messages.info(request, "The setup link expired. Press “Continue setup” to carry on where you left off.")
+    return redirect("payments:earnings")
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def stripe_webhook(request):
+    """Stripe's events: signed with the endpoint's secret; each stored once and acted on (payments.webhooks)."""
+    if get_provider().name != "stripe":
+        raise Http404
+    if len(request.body) > WEBHOOK_MAX_BYTES:
+        return HttpResponse("Too large.", status=413, content_type="text/plain")
+    try:
+        event = webhooks.event_receive(payload=request.body, signature=request.headers.get("Stripe-Signature", ""))
+    except ProviderUnavailable:
+        return HttpResponse("Try again later.", status=503, content_type="text/plain")
+    except ProviderError as error:
+        return HttpResponse(error.message, status=400, content_type="text/plain")
+    return HttpResponse(f"OK: {event.outcome}", content_type="text/plain")

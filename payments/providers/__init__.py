@@ -31,6 +31,7 @@ class ProviderResult:
     reference: str  # the provider's id for the operation (charge, refund or payout)
     amount_cents: int
     card_last4: str = ""
+    pending: bool = False  # a payout the provider accepted but has not paid yet (it says when: webhook)
 
 
 class PaymentProvider(Protocol):
