@@ -56,7 +56,6 @@ from .ledger import (
 )
 from .models import (
     AccountKind,
-    ProviderTransfer,
     Checkout,
     CheckoutStatus,
     Earning,
@@ -66,6 +65,7 @@ from .models import (
     PaymentSource,
     Payout,
     PayoutStatus,
+    ProviderTransfer,
     TransactionKind,
 )
 from .providers import ProviderResult, get_provider

@@ -26,10 +26,9 @@ from .exceptions import (
 )
 from .fees import commission_rule, fee_quote, service_fee_rule
 from .forms import CardForm, HostedCardForm, PayoutAccountForm, TipForm, WithdrawForm
-from .providers import get_provider
 from .models import CheckoutStatus, PayoutAccount, PayoutStatus
+from .providers import get_provider
 from .providers.sandbox import TEST_CARDS, format_card_number
-
 
 WEBHOOK_MAX_BYTES = 512 * 1024  # Stripe's events are a few KB; anything this big is not one
 
