@@ -21,6 +21,8 @@ SUPPORT_GROUP = "Support"
 
 # The rows :func:`is_staff_member` is about (active or not), for querysets.
 STAFF_MEMBERS = Q(is_staff=True) | Q(is_superuser=True)
+# The active rows :func:`is_support` is true for, for querysets (use ``.distinct()``: it joins the groups).
+SUPPORT_MEMBERS = Q(is_active=True, is_staff=True) & (Q(is_superuser=True) | Q(groups__name=SUPPORT_GROUP))
 
 
 def _signed_in(user) -> bool:

@@ -397,6 +397,11 @@ PAYMENTS_MAX_CHECKOUT_CENTS = env_int("PAYMENTS_MAX_CHECKOUT_CENTS", 5_000_000)
 PAYMENTS_CHECKOUT_CLAIM = timedelta(seconds=env_int("PAYMENTS_CHECKOUT_CLAIM_SECONDS", 120))
 # The payment provider class (see payments/providers/__init__.py); the sandbox needs no outside service.
 PAYMENTS_PROVIDER = env_str("PAYMENTS_PROVIDER", "payments.providers.sandbox.SandboxProvider")
+# Where refunds of escrow go (payments.services.refund_destination): "balance" (the buyer's balance on the
+# platform, always) or "card" (what a card alone paid goes back to that card: a Stripe Refund).
+PAYMENTS_REFUND_TO = env_str("PAYMENTS_REFUND_TO", "balance")
+if PAYMENTS_REFUND_TO not in ("balance", "card"):
+    raise ImproperlyConfigured("PAYMENTS_REFUND_TO must be 'balance' or 'card'.")
 # Stripe Connect (PAYMENTS_PROVIDER=payments.providers.stripe.StripeProvider): keys from the dashboard.
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")

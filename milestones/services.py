@@ -546,11 +546,15 @@ def extension_decide(*, extension_id, actor, accept: bool) -> ExtensionRequest:
 
 
 # --- cancellations ---------------------------------------------------------
-def milestone_escrow_refund(milestone, destination="balance") -> list[Refund]:
+def milestone_escrow_refund(milestone, destination=None) -> list[Refund]:
     """Refund what escrow holds for ``milestone``; returns what went back to the buyer and where (the ledger's
     word, for the notices)."""
     if payments.escrow_balance_cents(milestone_id=milestone.pk) > 0:
-        posted = payments.escrow_refund(milestone_id=milestone.pk, buyer=milestone.order.buyer, destination=destination)
+        posted = payments.escrow_refund(
+            milestone_id=milestone.pk,
+            buyer=milestone.order.buyer,
+            destination=destination or settings.PAYMENTS_REFUND_TO,
+        )
         return refunds_for(transactions=[posted])
     return []
 

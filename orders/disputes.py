@@ -161,16 +161,20 @@ def _split_amounts(outcome, held, seller_amount_cents):
     return seller_amount_cents, held - seller_amount_cents
 
 
-# A dispute's refund goes to the buyer's balance (``_close_with_outcome``), and its words say so.
-DISPUTE_REFUND_DESTINATION = "balance"
-
-
 def terms_text(outcome, seller_cents, buyer_cents):
     if outcome == DisputeOutcome.RELEASE:
         return f"all {format_cents(seller_cents)} released to the seller"
     if outcome == DisputeOutcome.REFUND:
-        return f"all {format_cents(buyer_cents)} refunded to the buyer's balance"
-    return f"{format_cents(seller_cents)} to the seller, {format_cents(buyer_cents)} back to the buyer's balance"
+        return f"all {format_cents(buyer_cents)} refunded to the buyer's {_refund_words()}"
+    return (
+        f"{format_cents(seller_cents)} to the seller, {format_cents(buyer_cents)} back to the buyer's {_refund_words()}"
+    )
+
+
+def _refund_words() -> str:
+    """Where the buyer's part goes (``PAYMENTS_REFUND_TO``; a milestone paid partly from the balance goes back
+    there either way)."""
+    return "card (or balance, for what the balance paid)" if settings.PAYMENTS_REFUND_TO == "card" else "balance"
 
 
 def _lapse_proposals(dispute):
@@ -205,7 +209,9 @@ def _close_with_outcome(dispute, milestone, *, outcome, seller_amount_cents, act
                 milestone_id=milestone.pk, seller=order.seller, top_rated=seller_is_top_rated(order.seller)
             )
         elif outcome == DisputeOutcome.REFUND:
-            payments.escrow_refund(milestone_id=milestone.pk, buyer=order.buyer, destination=DISPUTE_REFUND_DESTINATION)
+            payments.escrow_refund(
+                milestone_id=milestone.pk, buyer=order.buyer, destination=settings.PAYMENTS_REFUND_TO
+            )
         else:
             payments.escrow_split(
                 milestone_id=milestone.pk,
@@ -213,6 +219,7 @@ def _close_with_outcome(dispute, milestone, *, outcome, seller_amount_cents, act
                 buyer=order.buyer,
                 seller_amount_cents=seller_cents,
                 top_rated=seller_is_top_rated(order.seller),
+                buyer_destination=settings.PAYMENTS_REFUND_TO,
             )
     except PaymentError as exc:  # the whole transaction rolls back: the milestone stays disputed
         raise OrderError(f"The money could not be moved: {exc.message} Nothing was changed.") from exc

@@ -10,7 +10,7 @@ posting, its key); a payout then leaves that account (``services.payout_request`
 import logging
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 
 from accounts.audit import staff_action_record
@@ -163,9 +163,8 @@ def transfers_send(*, seller=None, now=None, limit: int = 500) -> int:
                 logger.warning("transfer %s: not sent (%s); it stays queued", pk, exc)
                 ProviderTransfer.objects.filter(pk=pk).update(last_error=str(exc)[:300])
                 continue
-            ProviderTransfer.objects.filter(pk=pk).update(
-                status=TransferStatus.SENT, provider_reference=result.reference, sent_at=clock.now(), last_error=""
-            )
+            row.sent(reference=result.reference)
+            row.save(update_fields=["status", "provider_reference", "sent_at", "last_error"])
             sent += 1
     return sent
 
@@ -201,14 +200,9 @@ def card_dispute_open(*, dispute_id: str, intent: str, amount_cents: int, reason
 def _support_staff():
     from django.contrib.auth import get_user_model
 
-    from accounts.permissions import SUPPORT_GROUP
+    from accounts.permissions import SUPPORT_MEMBERS
 
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True)
-        .filter(Q(is_superuser=True) | Q(groups__name=SUPPORT_GROUP))
-        .distinct()
-    )
+    return get_user_model().objects.filter(SUPPORT_MEMBERS).distinct()
 
 
 def card_dispute_close(*, dispute_id: str, won: bool, actor=None) -> CardDispute | None:
@@ -222,8 +216,7 @@ def card_dispute_close(*, dispute_id: str, won: bool, actor=None) -> CardDispute
         )
         if dispute is None or dispute.status != CardDisputeStatus.OPEN:
             return dispute
-        dispute.status = CardDisputeStatus.WON if won else CardDisputeStatus.LOST
-        dispute.closed_at = clock.now()
+        dispute.won() if won else dispute.lost()
         dispute.save(update_fields=["status", "closed_at"])
         if won and dispute.checkout.purpose == "milestone":
             earnings_hold(milestone_id=dispute.checkout.reference_id, hold=False)

@@ -139,4 +139,12 @@ def ledger_breaches() -> list[str]:
     for checkout in _limited(credited_without_credit):
         breaches.append(f"checkout {checkout.uuid} is marked credited but nothing was credited")
 
+    # 11. One to one with the provider's own records, where it reports them (Stripe: charges, refunds,
+    # transfers, payouts): every difference named.
+    records = get_provider().records()
+    if records is not None:
+        from .reconcile import provider_differences
+
+        breaches.extend(provider_differences(records))
+
     return breaches

@@ -542,7 +542,7 @@ class TransferStatus(models.TextChoices):
     SENT = "sent", "Sent"
 
 
-class ProviderTransfer(models.Model):
+class ProviderTransfer(FSMModelMixin, models.Model):
     """Cleared earnings on their way to the seller's connected account: one per clearance posting (its key).
 
     Written in the same database transaction as the clearance (an outbox), sent after commit by
@@ -552,12 +552,18 @@ class ProviderTransfer(models.Model):
     seller = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="provider_transfers")
     clearance = models.OneToOneField(LedgerTransaction, on_delete=models.PROTECT, related_name="provider_transfer")
     amount_cents = models.BigIntegerField()
-    status = models.CharField(max_length=10, choices=TransferStatus.choices, default=TransferStatus.PENDING)
+    status = FSMField(max_length=10, choices=TransferStatus.choices, default=TransferStatus.PENDING, protected=True)
     provider_reference = models.CharField(max_length=100, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=clock.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    @transition(status, source=TransferStatus.PENDING, target=TransferStatus.SENT)
+    def sent(self, *, reference):
+        self.provider_reference = reference
+        self.sent_at = clock.now()
+        self.last_error = ""
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -598,7 +604,7 @@ class CardDisputeStatus(models.TextChoices):
     LOST = "lost", "Lost"
 
 
-class CardDispute(models.Model):
+class CardDispute(FSMModelMixin, models.Model):
     """A buyer disputed a card payment with their bank (a Stripe ``charge.dispute``): a case for support staff.
 
     While it is open, the seller's pending earnings of the milestone are held."""
@@ -607,9 +613,17 @@ class CardDispute(models.Model):
     checkout = models.ForeignKey(Checkout, on_delete=models.PROTECT, related_name="card_disputes")
     amount_cents = models.BigIntegerField()
     reason = models.CharField(max_length=100, blank=True)
-    status = models.CharField(max_length=10, choices=CardDisputeStatus.choices, default=CardDisputeStatus.OPEN)
+    status = FSMField(max_length=10, choices=CardDisputeStatus.choices, default=CardDisputeStatus.OPEN, protected=True)
     opened_at = models.DateTimeField(default=clock.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+
+    @transition(status, source=CardDisputeStatus.OPEN, target=CardDisputeStatus.WON)
+    def won(self):
+        self.closed_at = clock.now()
+
+    @transition(status, source=CardDisputeStatus.OPEN, target=CardDisputeStatus.LOST)
+    def lost(self):
+        self.closed_at = clock.now()
 
     class Meta:
         ordering = ["-opened_at", "-id"]

@@ -270,12 +270,15 @@ REFUND_DESTINATION = "your balance on the platform"
 def refund_destination(*, milestone_id: int | None = None) -> str:
     """Where a refund of a milestone's escrow goes, in the buyer's words ("… was refunded to {destination}").
 
-    The rule: every refund of escrow (a cancellation, a refusal, a dispute's buyer share, all or part of it)
-    is credited to the buyer's balance on the platform, whether the milestone was paid by card, from the
-    balance, or partly from each; the buyer can spend it on the next payment. (``escrow_refund`` can also
-    refund a card-only payment to its card, but no step of the process asks for it.) ``milestone_id`` is
-    accepted so that a future per-payment rule needs no change at the callers.
+    The rule (``PAYMENTS_REFUND_TO``, one setting): "balance" (the default) credits every refund of escrow
+    (a cancellation, a refusal, a dispute's buyer share, all or part of it) to the buyer's balance on the
+    platform, whether the milestone was paid by card, from the balance, or partly from each; the buyer can
+    spend it on the next payment. "card" refunds what a card alone paid to that card through the provider
+    (a Stripe Refund of the PaymentIntent); what the balance paid still goes back to the balance.
+    ``milestone_id`` is accepted so that a per-payment rule needs no change at the callers.
     """
+    if settings.PAYMENTS_REFUND_TO == "card":
+        return "the card you paid with (what your balance paid goes back to your balance)"
     return REFUND_DESTINATION
 
 
@@ -915,6 +918,14 @@ def escrow_release(
     return posted
 
 
+def _card_only_funding(funding: LedgerTransaction | None) -> Checkout | None:
+    """The checkout that funded a milestone by card alone (a refund can go back to that card), else None."""
+    if funding is not None and funding.checkout is not None:
+        if funding.checkout.paid_with == PaymentSource.CARD and funding.checkout.provider_reference:
+            return funding.checkout
+    return None
+
+
 def escrow_refund(
     *,
     milestone_id: int,
@@ -938,10 +949,7 @@ def escrow_refund(
     with transaction.atomic():
         escrow = _existing_escrow(milestone_id)
         funding = _check_funder(milestone_id, buyer)
-        card_checkout = None
-        if destination == "card" and funding is not None and funding.checkout is not None:
-            if funding.checkout.paid_with == PaymentSource.CARD and funding.checkout.provider_reference:
-                card_checkout = funding.checkout
+        card_checkout = _card_only_funding(funding) if destination == "card" else None
         target = (
             platform_account(AccountKind.PROVIDER_CLEARING)
             if card_checkout is not None
@@ -990,19 +998,27 @@ def escrow_split(
     seller_amount_cents: int,
     top_rated: bool = False,
     description: str | None = None,
+    buyer_destination: str = "balance",
 ) -> LedgerTransaction:
     """Settle a dispute: ``seller_amount_cents`` of the escrow to the seller (minus commission,
-    pending clearance), the rest back to the buyer's balance. Once per milestone.
+    pending clearance, and with a provider that holds sellers' accounts, transferred there when it clears),
+    the rest back to the buyer: to the balance, or with ``buyer_destination="card"`` as a partial refund of the
+    card that alone funded the milestone (through the provider, with this split's key). Once per milestone.
     """
     milestone_id = _milestone(milestone_id)
     seller_share = _cents(seller_amount_cents, what="seller's share", allow_zero=True)
     key = f"escrow_split:{milestone_id}"
     with transaction.atomic():
         escrow = _existing_escrow(milestone_id)
-        _check_funder(milestone_id, buyer)
+        funding = _check_funder(milestone_id, buyer)
+        card_checkout = _card_only_funding(funding) if buyer_destination == "card" else None
         pending = user_account(seller, AccountKind.SELLER_PENDING)
         revenue = platform_account(AccountKind.PLATFORM_REVENUE)
-        buyer_balance = user_account(buyer, AccountKind.BUYER_BALANCE)
+        buyer_balance = (
+            platform_account(AccountKind.PROVIDER_CLEARING)
+            if card_checkout is not None
+            else user_account(buyer, AccountKind.BUYER_BALANCE)
+        )
         locked = lock_accounts([escrow, pending, revenue, buyer_balance])
         done = LedgerTransaction.objects.filter(idempotency_key=key).first()
         if done is not None:
@@ -1015,6 +1031,12 @@ def escrow_split(
                 f"The seller's share must be between {format_cents(0)} and {format_cents(held)} (what escrow holds)."
             )
         commission = fees.seller_commission_cents(seller_share)
+        if card_checkout is not None and held - seller_share > 0:
+            get_provider().refund(
+                charge_reference=card_checkout.provider_reference,
+                amount_cents=held - seller_share,
+                idempotency_key=key,
+            )
         posted = ledger_post(
             kind=TransactionKind.SPLIT,
             idempotency_key=key,
@@ -1022,11 +1044,16 @@ def escrow_split(
                 (escrow, -held, "settled from escrow"),
                 (pending, seller_share - commission, "seller's share (pending clearance)"),
                 (revenue, commission, "seller commission"),
-                (buyer_balance, held - seller_share, "buyer's share to balance"),
+                (
+                    buyer_balance,
+                    held - seller_share,
+                    "buyer's share refunded to the card" if card_checkout is not None else "buyer's share to balance",
+                ),
             ],
             description=f"Milestone #{milestone_id} dispute settled",
             user=seller,
             milestone_id=milestone_id,
+            checkout=card_checkout,
         )
         if seller_share - commission > 0:
             Earning.objects.create(

@@ -769,6 +769,10 @@ SUBMISSIONS = [
 
 # Forms no one posts as such, each with the reason. Everything else needs a Submission above.
 NOT_POSTED = {
+    "payments.forms.HostedCardForm": "posted only with the Stripe provider (its payment method comes from "
+    "Stripe.js): its bad input is tried in tests/payments/test_stripe_views.py",
+    "payments.forms.PayoutAccountForm": "posted only with the Stripe provider: tried in "
+    "tests/payments/test_stripe_views.py",
     "orders.dispute_forms._OutcomeForm": "the abstract base of SettlementForm and ResolveForm; never posted itself",
     "allauth.account.forms.ConfirmLoginCodeForm": "login by code is off (ACCOUNT_LOGIN_BY_CODE_ENABLED is not set): "
     "its URL only redirects (tests/security/matrix.py)",

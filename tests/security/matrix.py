@@ -230,6 +230,16 @@ MATRIX = {
         ids=(("checkout_uuid", "paid_checkout"),),
     ),
     "payments/earnings/": Row(lambda w: "/payments/earnings/", signed_in()),
+    # With the sandbox (this world's provider) there are no payout accounts and no Stripe webhooks: the Stripe
+    # provider's pages are tried in tests/payments/test_stripe_views.py.
+    "payments/earnings/payout-account/": post(lambda w: "/payments/earnings/payout-account/", signed_in("404")),
+    "payments/earnings/payout-account/return/": Row(
+        lambda w: "/payments/earnings/payout-account/return/", signed_in("redirect")
+    ),
+    "payments/earnings/payout-account/refresh/": Row(
+        lambda w: "/payments/earnings/payout-account/refresh/", signed_in("redirect")
+    ),
+    "payments/stripe/webhook": post(lambda w: "/payments/stripe/webhook", every("404")),
     "payments/tip/<id:seller_id>/": Row(
         lambda w: f"/payments/tip/{w.users['seller'].pk}/",
         signed_in(),

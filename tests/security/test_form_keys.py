@@ -37,6 +37,9 @@ pytestmark = pytest.mark.django_db
 EXEMPT = {
     "payments/checkout/<uuid:checkout_uuid>/": "the checkout is claimed before the card is charged (one payment)",
     "payments/earnings/": "the withdraw form carries its own idempotency key (one payout)",
+    "payments/earnings/payout-account/": "one payout account per seller (get or create, and the provider's key "
+    "per seller); it only asks the provider for a setup link",
+    "payments/stripe/webhook": "each event is stored once under its id and acted on once",
     "selling/gigs/<id:pk>/edit/": "edits a gig in place (the same edit twice is the same gig)",
     "selling/gigs/<id:pk>/pause/": "sets a status (idempotent)",
     "selling/gigs/<id:pk>/activate/": "sets a status (idempotent)",
