@@ -389,6 +389,21 @@ PAYMENTS_MAX_CHECKOUT_CENTS = env_int("PAYMENTS_MAX_CHECKOUT_CENTS", 5_000_000)
 PAYMENTS_CHECKOUT_CLAIM = timedelta(seconds=env_int("PAYMENTS_CHECKOUT_CLAIM_SECONDS", 120))
 # The payment provider class (see payments/providers/__init__.py); the sandbox needs no outside service.
 PAYMENTS_PROVIDER = env_str("PAYMENTS_PROVIDER", "payments.providers.sandbox.SandboxProvider")
+# Stripe Connect (PAYMENTS_PROVIDER=payments.providers.stripe.StripeProvider turns it on; unused otherwise).
+# The keys come from the Stripe Dashboard (test keys start sk_test_ / pk_test_); the webhook signing secret
+# (whsec_...) is the one of the endpoint POST /payments/stripe/webhook. Country and currency are the
+# platform's; amounts are sent in the currency's smallest unit (cents). STRIPE_API_BASE is Stripe's API
+# (tests point it at the fake in tests/fake_stripe/); STRIPE_JS_URL is where the checkout page loads
+# Stripe.js from. A webhook whose signed timestamp is further than STRIPE_WEBHOOK_TOLERANCE seconds from now
+# is refused (replay protection; Stripe's libraries default to 300).
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+STRIPE_COUNTRY = env_str("STRIPE_COUNTRY", "US")
+STRIPE_CURRENCY = env_str("STRIPE_CURRENCY", "usd").lower()
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
+STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)
 CELERY_BEAT_SCHEDULE["payments-retry-payouts"] = {
     "task": "payments.tasks.retry_payouts",
     "schedule": timedelta(minutes=10),

@@ -62,6 +62,7 @@ class Fault:
 
 class SandboxProvider:
     name = "sandbox"
+    connected_accounts = False  # sellers hold no account here: payouts go straight to them
     faults: list[Fault] = []
 
     @classmethod
@@ -96,7 +97,10 @@ class SandboxProvider:
             raise ProviderError("This request reuses an idempotency key with different details.")
         return ProviderResult(existing.reference, existing.amount_cents, existing.card_last4)
 
-    def charge(self, *, amount_cents, payment_method, idempotency_key, description) -> ProviderResult:
+    def prepare_charge(self, *, amount_cents, idempotency_key, description, transfer_group) -> str:
+        return ""  # nothing to open before the card is charged
+
+    def charge(self, *, amount_cents, payment_method, idempotency_key, description, intent="") -> ProviderResult:
         self._take_fault("charge", after=False)
         already = SandboxOperation.objects.filter(idempotency_key=idempotency_key).first()
         if already is None:
@@ -119,7 +123,7 @@ class SandboxProvider:
         self._take_fault("charge", after=True)
         return result
 
-    def find_charge(self, *, idempotency_key) -> ProviderResult | None:
+    def find_charge(self, *, idempotency_key, intent="") -> ProviderResult | None:
         self._take_fault("find_charge", after=False)
         found = SandboxOperation.objects.filter(
             kind=SandboxOperation.Kind.CHARGE, idempotency_key=idempotency_key
@@ -158,6 +162,9 @@ class SandboxProvider:
         )
         self._take_fault("payout", after=True)
         return result
+
+    def records(self) -> None:
+        return None  # reconciliation uses totals()
 
     def totals(self) -> dict[str, int]:
         sums = {kind: 0 for kind in SandboxOperation.Kind.values}
