@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 import stripe
 from django.conf import settings
+from stripe.params import PaymentIntentCreateParams
 
 from ..exceptions import CardDeclined, PaymentNeedsAction, ProviderError, ProviderUnavailable
 from . import AccountStatus, IntentStatus, ProviderRecords, ProviderResult
@@ -118,10 +119,12 @@ class StripeProvider:
 
     # --- Card payments -------------------------------------------------------------------------
     def prepare_charge(self, *, amount_cents, idempotency_key, description, transfer_group) -> str:
-        params = {
+        params: PaymentIntentCreateParams = {
             "amount": amount_cents,
             "currency": settings.STRIPE_CURRENCY,
-            "payment_method_types": ["card"],
+            # cards only; API version 2026-09-30.endive (what this SDK pins) refuses the older
+            # payment_method_types with payment_method_types_no_longer_supported
+            "allowed_payment_method_types": ["card"],
             "description": description[:1000],
             "metadata": {"checkout_key": idempotency_key},
         }
@@ -306,10 +309,11 @@ class StripeProvider:
                     records.charges[intent.id] = intent.amount_received
             for refund in self._client.v1.refunds.list(params={"limit": 100}).auto_paging_iter():
                 if refund.status in ("succeeded", "pending"):
-                    records.refunds[refund.id] = (refund.payment_intent or "", refund.amount)
+                    records.refunds[refund.id] = (str(refund.payment_intent or ""), refund.amount)
             for transfer in self._client.v1.transfers.list(params={"limit": 100}).auto_paging_iter():
                 key = transfer.metadata.to_dict().get("idempotency_key", "") if transfer.metadata else ""
-                records.transfers[transfer.id] = (transfer.destination, transfer.amount - transfer.amount_reversed, key)
+                destination = str(transfer.destination or "")  # an id: not expanded
+                records.transfers[transfer.id] = (destination, transfer.amount - transfer.amount_reversed, key)
             for account in _connected_accounts():
                 listing = self._client.v1.payouts.list(params={"limit": 100}, options={"stripe_account": account})
                 for payout in listing.auto_paging_iter():

@@ -65,7 +65,8 @@ PLATFORM = ""  # the owner key of the platform's own objects (connected accounts
 SECRET_KEY = "sk_test_fake_51FakeStripeKey"
 PUBLISHABLE_KEY = "pk_test_fake_51FakeStripeKey"
 WEBHOOK_SECRET = "whsec_fake_signing_secret"
-API_VERSION = "2025-06-30.basil"
+# The API version the fake answers as: the one stripe-python 16.1 pins and sends as Stripe-Version.
+API_VERSION = "2026-10-28.endive"
 MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "chf": 50, "jpy": 50}
 
 
@@ -174,6 +175,7 @@ class FakeStripe:
             self.events: list[dict] = []
             self.faults: list[Fault] = []
             self.requests: list[tuple[str, str, str]] = []  # (method, path, Stripe-Account) of each /v1 call
+            self.versions: set[str] = set()  # the Stripe-Version headers received
             self.page_cap = 100  # tests may lower it to exercise pagination with few objects
 
     # --- Helpers for tests ---------------------------------------------------------------------
@@ -355,6 +357,7 @@ class FakeStripe:
         with self.lock:
             account = headers.get("stripe-account", "") or PLATFORM
             self.requests.append((method, path, account))
+            self.versions.add(headers.get("stripe-version", ""))
             try:
                 key_kind = self._authenticate_key(headers.get("authorization", ""))
                 fault = self._take_fault(method, path)
@@ -609,7 +612,9 @@ class FakeStripe:
         return {
             "amount": Int(required=True, minimum=1, maximum=99_999_999),
             "currency": Currency(required=True),
-            "payment_method_types": List(Enum("card")),
+            "allowed_payment_method_types": List(Enum("card")),
+            "excluded_payment_method_types": List(Str()),
+            "payment_method_types": List(Str()),  # refused below, as endive does
             "automatic_payment_methods": Hash(
                 {"enabled": Bool(required=True), "allow_redirects": Enum("always", "never")}
             ),
@@ -630,10 +635,21 @@ class FakeStripe:
             raise invalid(
                 f"Amount must be at least {minimum / 100:.2f} {currency}", code="amount_too_small", param="amount"
             )
-        if fields.get("payment_method_types") and fields.get("automatic_payment_methods"):
+        if "payment_method_types" in fields:
             raise invalid(
-                "You may only specify one of these parameters: automatic_payment_methods, payment_method_types.",
-                code="parameters_exclusive",
+                "payment_method_types is no longer supported on this API version; use allowed_payment_method_types, "
+                "excluded_payment_method_types or dynamic payment methods.",
+                code="payment_method_types_no_longer_supported",
+                param="payment_method_types",
+            )
+        exclusive = [
+            name
+            for name in ("allowed_payment_method_types", "excluded_payment_method_types", "automatic_payment_methods")
+            if name in fields
+        ]
+        if len(exclusive) > 1:
+            raise invalid(
+                f"You may only specify one of these parameters: {', '.join(exclusive)}.", code="parameters_exclusive"
             )
         intent_id = new_id("pi")
         intent = self._store(
@@ -661,7 +677,7 @@ class FakeStripe:
                 "next_action": None,
                 "on_behalf_of": None,
                 "payment_method": None,
-                "payment_method_types": fields.get("payment_method_types") or ["card"],
+                "payment_method_types": fields.get("allowed_payment_method_types") or ["card"],
                 "processing": None,
                 "receipt_email": fields.get("receipt_email"),
                 "statement_descriptor_suffix": fields.get("statement_descriptor_suffix"),

@@ -15,7 +15,7 @@ from payments.providers import AccountStatus, ProviderRecords, get_provider
 from payments.providers import stripe as stripe_module
 from payments.providers.stripe import StripeProvider
 from tests.fake_stripe.params import parse_form
-from tests.fake_stripe.server import AUTHENTICATION_FAILED
+from tests.fake_stripe.server import API_VERSION, AUTHENTICATION_FAILED
 
 
 @pytest.fixture
@@ -66,6 +66,7 @@ def test_a_paid_checkout_is_one_succeeded_payment_intent_with_the_card_last4(pro
     pi = fake_stripe.get(intent)
     assert pi["status"] == "succeeded" and pi["amount_received"] == 2500
     assert pi["currency"] == "usd" and pi["payment_method_types"] == ["card"]
+    assert fake_stripe.versions == {API_VERSION}  # the SDK's pinned version, the one the fake answers as
     assert pi["transfer_group"] == "order-1" and pi["metadata"] == {"checkout_key": "checkout-1"}
     assert len(fake_stripe.all("charge")) == 1
     assert fake_stripe.balance() == 2500
@@ -464,6 +465,11 @@ def test_the_fake_parses_nested_form_keys_like_stripe():
         ({"amount": "10", "currency": "usd"}, "amount_too_small", "amount"),
         ({"amount": "1000", "currency": "usd", "amount_cents": "1000"}, "parameter_unknown", "amount_cents"),
         ({"amount": "1000", "currency": "usd", "metadata[a][b]": "1"}, None, "metadata[a]"),
+        (
+            {"amount": "1000", "currency": "usd", "payment_method_types[0]": "card"},
+            "payment_method_types_no_longer_supported",
+            "payment_method_types",
+        ),
         ({"amount": "1000", "currency": "usd", "expand[0]": "customer"}, None, "expand"),
     ],
 )
