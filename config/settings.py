@@ -402,12 +402,18 @@ PAYMENTS_PROVIDER = env_str("PAYMENTS_PROVIDER", "payments.providers.sandbox.San
 PAYMENTS_REFUND_TO = env_str("PAYMENTS_REFUND_TO", "balance")
 if PAYMENTS_REFUND_TO not in ("balance", "card"):
     raise ImproperlyConfigured("PAYMENTS_REFUND_TO must be 'balance' or 'card'.")
-# Stripe Connect (PAYMENTS_PROVIDER=payments.providers.stripe.StripeProvider): keys from the dashboard.
-STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
-STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
-STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+# Stripe Connect (PAYMENTS_PROVIDER=payments.providers.stripe.StripeProvider turns it on; unused otherwise).
+# The keys come from the Stripe Dashboard (test keys start sk_test_ / pk_test_); the webhook signing secret
+# (whsec_...) is the one of the endpoint POST /payments/stripe/webhook. Country and currency are the
+# platform's; amounts are sent in the currency's smallest unit (cents). STRIPE_API_BASE is Stripe's API
+# (tests point it at the fake in tests/fake_stripe/); STRIPE_JS_URL is where the checkout page loads
+# Stripe.js from. A webhook whose signed timestamp is further than STRIPE_WEBHOOK_TOLERANCE seconds from now
+# is refused (replay protection; Stripe's libraries default to 300).
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
 STRIPE_COUNTRY = env_str("STRIPE_COUNTRY", "US")
-STRIPE_CURRENCY = env_str("STRIPE_CURRENCY", "usd")
+STRIPE_CURRENCY = env_str("STRIPE_CURRENCY", "usd").lower()
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "https://api.stripe.com")
 STRIPE_JS_URL = env_str("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 STRIPE_WEBHOOK_TOLERANCE = env_int("STRIPE_WEBHOOK_TOLERANCE", 300)

@@ -58,6 +58,21 @@ class CardDeclined(PaymentError):
     default_message = "Your card was declined. Nothing was charged; try another card."
 
 
+class PaymentNeedsAction(PaymentError):
+    """The card needs the buyer's confirmation in the browser (3-D Secure) before it can be charged.
+
+    ``reference`` is the provider's id for the payment (a Stripe PaymentIntent) and ``client_secret`` what
+    the browser library needs to show the bank's check; nothing is charged until it completes.
+    """
+
+    default_message = "Your bank asks you to confirm this payment. Complete the check to finish paying."
+
+    def __init__(self, message: str | None = None, *, reference: str = "", client_secret: str = ""):
+        super().__init__(message)
+        self.reference = reference
+        self.client_secret = client_secret
+
+
 class ProviderUnavailable(PaymentError):
     """The provider could not be reached; the outcome is retried with the same idempotency key."""
 
@@ -75,13 +90,3 @@ class LedgerError(PaymentError):
 
     default_message = "The ledger refused an invalid posting."
 
-
-class PaymentNeedsAction(PaymentError):
-    """The card needs the buyer's confirmation in the browser (3-D Secure): nothing is charged until they give it."""
-
-    default_message = "Your bank asks you to confirm this payment."
-
-    def __init__(self, message: str | None = None, *, reference: str = "", client_secret: str = ""):
-        super().__init__(message)
-        self.reference = reference
-        self.client_secret = client_secret

@@ -4,6 +4,8 @@
   the service they skip locally, but fail when REQUIRE_SERVICES=1 (CI).
 - ``clock``: moves the project's clock (``config.clock.now``).
 - ``browser`` / ``page``: headless Debian Chromium driven by Playwright.
+- ``fake_stripe``: a fake of Stripe's API on loopback, the Stripe provider pointed at it
+  (tests/fake_stripe/).
 """
 
 import os
@@ -19,6 +21,7 @@ from django.db import connection
 from config import clock as project_clock
 
 from .factories import UserFactory
+from .fake_stripe.fixtures import fake_stripe, fake_stripe_server  # noqa: F401 (fixtures)
 
 
 def _missing(reason):
