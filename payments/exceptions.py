@@ -89,4 +89,3 @@ class LedgerError(PaymentError):
     """A posting that can never be valid (a programming error, not a user error)."""
 
     default_message = "The ledger refused an invalid posting."
-

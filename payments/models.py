@@ -559,12 +559,6 @@ class ProviderTransfer(FSMModelMixin, models.Model):
     created_at = models.DateTimeField(default=clock.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 
-    @transition(status, source=TransferStatus.PENDING, target=TransferStatus.SENT)
-    def sent(self, *, reference):
-        self.provider_reference = reference
-        self.sent_at = clock.now()
-        self.last_error = ""
-
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.CheckConstraint(condition=Q(amount_cents__gt=0), name="transfer_amount_positive")]
@@ -578,6 +572,12 @@ class ProviderTransfer(FSMModelMixin, models.Model):
     @property
     def idempotency_key(self) -> str:
         return f"transfer:{self.clearance.idempotency_key}"
+
+    @transition(status, source=TransferStatus.PENDING, target=TransferStatus.SENT)
+    def sent(self, *, reference):
+        self.provider_reference = reference
+        self.sent_at = clock.now()
+        self.last_error = ""
 
 
 class ProviderEvent(models.Model):
@@ -617,6 +617,12 @@ class CardDispute(FSMModelMixin, models.Model):
     opened_at = models.DateTimeField(default=clock.now)
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+
+    def __str__(self):
+        return f"Card dispute {self.dispute_id} ({self.get_status_display()})"
+
     @transition(status, source=CardDisputeStatus.OPEN, target=CardDisputeStatus.WON)
     def won(self):
         self.closed_at = clock.now()
@@ -624,9 +630,3 @@ class CardDispute(FSMModelMixin, models.Model):
     @transition(status, source=CardDisputeStatus.OPEN, target=CardDisputeStatus.LOST)
     def lost(self):
         self.closed_at = clock.now()
-
-    class Meta:
-        ordering = ["-opened_at", "-id"]
-
-    def __str__(self):
-        return f"Card dispute {self.dispute_id} ({self.get_status_display()})"
