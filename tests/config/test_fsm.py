@@ -25,6 +25,7 @@ from django_fsm import RETURN_VALUE, FSMFieldMixin, FSMModelMixin
 from config.fsm import bulk_transition, declared_transitions
 from milestones.models import ExtensionRequest, Milestone, RequestStatus
 from payments import services as payments
+from payments.models import CardDispute, LedgerTransaction, ProviderTransfer, TransactionKind
 from tests.security.world import build_world
 
 PROJECT_APPS = ("accounts", "marketplace", "payments", "milestones", "orders", "config")
@@ -178,6 +179,10 @@ def world(db, clock):
     clock.advance(days=30)
     payments.earnings_clear()
     w.objects["payout"] = payments.payout_request(seller=w.seller_user, amount_cents=1000, idempotency_key="fsm")
+    # what only the Stripe provider makes: a queued transfer of a clearance, a card dispute on a paid checkout
+    clearance = LedgerTransaction.objects.filter(kind=TransactionKind.CLEARANCE).first()
+    ProviderTransfer.objects.create(seller=clearance.user, clearance=clearance, amount_cents=100)
+    CardDispute.objects.create(dispute_id="dp_fsm", checkout=w.objects["paid_checkout"], amount_cents=100)
     return w
 
 
@@ -288,6 +293,8 @@ EDGES = {
     },
     "payments.Earning": {("pending", "clear", "cleared")},
     "payments.Payout": {("processing", "complete", "paid"), ("processing", "fail", "failed")},
+    "payments.ProviderTransfer": {("pending", "sent", "sent")},
+    "payments.CardDispute": {("open", "won", "won"), ("open", "lost", "lost")},
 }
 
 

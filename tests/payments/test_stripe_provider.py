@@ -175,7 +175,7 @@ def test_a_double_submit_returns_the_first_charge_without_confirming_again(provi
 def test_the_same_key_with_other_details_is_refused(provider, fake_stripe):
     provider.prepare_charge(amount_cents=2500, idempotency_key="k", description="x", transfer_group="")
     with pytest.raises(ProviderError, match="idempotency key with different details"):
-        provider.prepare_charge(amount_cents=3000, idempotency_key="k", description="x", transfer_group="")
+        provider.prepare_charge(amount_cents=2500, idempotency_key="k", description="y", transfer_group="")
     assert len(fake_stripe.all("payment_intent")) == 1
 
 
