@@ -40,7 +40,7 @@ def _pay(client, checkout, payment_method, **extra):
     return client.post(checkout.get_absolute_url(), {"pay_with": "card", "payment_method": payment_method, **extra})
 
 
-# --- the checkout page --------------------------------------------------------------------------------------------
+# --- the checkout page ------------------------------------------------------------
 def test_the_checkout_page_draws_stripes_card_form_and_allows_stripe_on_this_page_only(
     buyer_client, buyer, milestone_purpose, fake_stripe, settings
 ):
@@ -169,7 +169,7 @@ def test_an_abandoned_bank_check_is_released_by_the_sweep_and_a_late_success_by_
     assert milestone_purpose.paid == [17]
 
 
-# --- the seller's payout account and withdrawals ---------------------------------------------------------------------
+# --- the seller's payout account and withdrawals ------------------------------------------------------------
 @pytest.fixture
 def seller_with_available(seller, buyer, milestone_purpose, fake_stripe, clock):
     """A seller with $100.00 of milestone earnings cleared (a card payment released, 14 days later)."""
@@ -257,7 +257,7 @@ def test_the_sandbox_pages_have_no_stripe_parts(client, seller, buyer, milestone
     assert client.post("/payments/stripe/webhook", data=b"{}", content_type="application/json").status_code == 404
 
 
-# --- refunds to the card -------------------------------------------------------------------------------------------------
+# --- refunds to the card ------------------------------------------------------------
 def test_with_refunds_to_the_card_a_cancellation_and_a_split_refund_the_payment_intent(
     buyer, seller, milestone_purpose, fake_stripe, settings
 ):
