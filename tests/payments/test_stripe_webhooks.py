@@ -150,6 +150,11 @@ def test_a_card_dispute_opens_a_staff_case_holds_the_sellers_earnings_and_a_win_
     assert support.notifications.filter(text__contains="disputed").count() == 1
     assert fake_stripe.deliver(opened, client).status_code == 200  # again: one case, one notice
     assert CardDispute.objects.count() == 1 and support.notifications.count() == 1
+    # the case is on the resolution center's page
+    client.force_login(support)
+    queue = client.get("/staff/disputes/").content.decode()
+    assert 'data-testid="card-dispute-row"' in queue and dispute.dispute_id in queue
+    client.logout()
 
     closed = {**opened, "id": "evt_closed", "type": "charge.dispute.closed"}
     closed["data"] = {"object": {**opened["data"]["object"], "status": "won"}}
