@@ -275,3 +275,27 @@ def test_with_refunds_to_the_card_a_cancellation_and_a_split_refund_the_payment_
     refunds = {r["payment_intent"]: r["amount"] for r in fake_stripe.all("refund")}
     assert refunds == {whole.provider_reference: 5000, part.provider_reference: 5000}
     assert balances_for(buyer).buyer_balance_cents == 0
+
+
+# --- demo data ---------------------------------------------------------------------------------------------
+def test_demo_money_is_made_with_stripes_test_payment_method_and_never_with_live_keys(fake_stripe, settings):
+    import io
+
+    from django.core.management import CommandError
+
+    from payments import demo
+    from tests.factories import UserFactory
+
+    UserFactory(email="buyer2@example.com")
+    UserFactory(email="seller@example.com")
+    demo.seed(io.StringIO())  # what seed_demo's payments part does (the orders part pays the same way)
+    intents = fake_stripe.all("payment_intent")
+    assert len(intents) == len(demo.DEMO_TIPS) and {intent["status"] for intent in intents} == {"succeeded"}
+    assert {intent["payment_method"] for intent in intents} == {"pm_card_visa"}
+    assert Payout.objects.count() == 0  # with Stripe the demo seller sets up payouts first
+
+    key = settings.STRIPE_SECRET_KEY
+    settings.STRIPE_SECRET_KEY = "sk_live_not_for_demos"
+    with pytest.raises(CommandError, match="never live keys"):
+        demo.demo_payment_method()
+    settings.STRIPE_SECRET_KEY = key
