@@ -15,6 +15,7 @@ from config.uploads import serve_private_file
 from marketplace.models import MessageAttachment
 from milestones.exceptions import OrderError
 from payments.exceptions import PaymentError
+from payments.selectors import open_card_disputes
 
 from . import disputes
 from .dispute_forms import DisputeMessageForm, ResolveForm
@@ -42,6 +43,7 @@ def _case_url(pk):
 @require_safe
 def dispute_queue(request):
     context = staff_queue(status=request.GET.get("status") or "active", page=request.GET.get("page") or 1)
+    context["card_disputes"] = open_card_disputes()
     return render(request, "staff/disputes/queue.html", context)
 
 

@@ -8,11 +8,14 @@ Idempotent: nothing is added once the demo seller has tips from the demo buyer.
 
 from datetime import timedelta
 
+from django.core.management.base import CommandError
+
 from accounts.models import User
 from config import clock
 
 from . import services
 from .models import Checkout, CheckoutStatus
+from .providers import get_provider
 from .providers.sandbox import CARD_SUCCEEDS
 
 # (days ago, amount in cents, note)
@@ -26,6 +29,21 @@ DEMO_TIPS = [
     (20, 2000, "thanks again"),
     (3, 5000, "lovely work"),
 ]
+
+
+def demo_payment_method() -> str:
+    """What the demo data pays with: the sandbox's test card, or Stripe's documented test payment method with
+    Stripe's test keys. Demo data never pays with live keys (there is no test card for real money)."""
+    from django.conf import settings
+
+    from .providers import get_provider
+
+    provider = get_provider()
+    if provider.name == "sandbox":
+        return CARD_SUCCEEDS
+    if provider.name == "stripe" and settings.STRIPE_SECRET_KEY.startswith("sk_test_"):
+        return "pm_card_visa"
+    raise CommandError("Demo data is made with the sandbox or with Stripe's test keys (sk_test_...), never live keys.")
 
 
 def seed(stdout):
@@ -42,10 +60,11 @@ def seed(stdout):
             checkout = services.tip_send(
                 buyer=buyer, seller=seller, amount_cents=amount, note=note, return_url="/payments/history/"
             )
-            services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
+            services.checkout_pay(checkout=checkout, actor=buyer, payment_method=demo_payment_method())
             services.earnings_clear()
         clock.set_offset(-timedelta(days=40))
-        services.payout_request(seller=seller, amount_cents=10000, idempotency_key="demo-payout-1")
+        if not get_provider().connected_accounts:  # with Stripe the seller sets up payouts first (Earnings)
+            services.payout_request(seller=seller, amount_cents=10000, idempotency_key="demo-payout-1")
     finally:
         clock.set_offset(None)
     services.earnings_clear()

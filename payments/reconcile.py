@@ -61,7 +61,10 @@ def provider_differences(records) -> list[str]:
     ledger_refunds = defaultdict(int)
     for reference, amount in (
         LedgerEntry.objects.filter(
-            transaction__kind=TransactionKind.REFUND, amount_cents__gt=0, transaction__checkout__isnull=False
+            # a refund, or a dispute split's buyer share refunded to the card
+            transaction__kind__in=[TransactionKind.REFUND, TransactionKind.SPLIT],
+            amount_cents__gt=0,
+            transaction__checkout__isnull=False,
         )
         .exclude(transaction__checkout__provider_reference="")
         .filter(account__kind=AccountKind.PROVIDER_CLEARING)

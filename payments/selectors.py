@@ -349,3 +349,15 @@ def earnings_overview(*, user, payouts_limit: int = 20, pending_page=None) -> Ea
         commission_total_cents=totals["commission"] or 0,
         earnings_count=totals["count"],
     )
+
+
+def open_card_disputes(*, limit: int = 50) -> list:
+    """Card payments disputed with the buyer's bank and not decided yet, oldest first (the resolution center's
+    list: the bank decides, Stripe says so by webhook; the seller's earnings stay held meanwhile)."""
+    from .models import CardDispute, CardDisputeStatus
+
+    return list(
+        CardDispute.objects.filter(status=CardDisputeStatus.OPEN)
+        .select_related("checkout__buyer", "checkout__payee")
+        .order_by("opened_at", "pk")[:limit]
+    )
