@@ -58,7 +58,7 @@ def provider_differences(records) -> list[str]:
             )
 
     # Refunds to the card: per charge, what the ledger refunded to the card equals what the provider refunded.
-    ledger_refunds = defaultdict(int)
+    ledger_refunds: defaultdict[str, int] = defaultdict(int)
     for reference, amount in (
         LedgerEntry.objects.filter(
             # a refund, or a dispute split's buyer share refunded to the card
@@ -73,7 +73,7 @@ def provider_differences(records) -> list[str]:
         .order_by()
     ):
         ledger_refunds[reference] += amount
-    provider_refunds = defaultdict(int)
+    provider_refunds: defaultdict[str, int] = defaultdict(int)
     for _refund, (charge, amount) in records.refunds.items():
         provider_refunds[charge] += amount
     for charge in sorted(set(ledger_refunds) | set(provider_refunds)):

@@ -52,10 +52,8 @@ def _account_of(seller) -> str:
 
 def _connected_accounts() -> list[str]:
     """Every seller's connected account id, for listing payouts in ``records``."""
-    try:
-        from payments.models import PayoutAccount  # type: ignore[attr-defined]  # added with the app side
-    except ImportError:  # the model is not there yet: no connected accounts to list
-        return []
+    from payments.models import PayoutAccount
+
     return [account for account in PayoutAccount.objects.values_list("account_id", flat=True) if account]
 
 
