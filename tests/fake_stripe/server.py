@@ -148,9 +148,9 @@ class FakeStripe:
         self.reset()
 
     # --- Life cycle --------------------------------------------------------------------------
-    def start(self):
+    def start(self, port: int = 0):
         handler = type("Handler", (_Handler,), {"fake": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, name="fake-stripe", daemon=True).start()
