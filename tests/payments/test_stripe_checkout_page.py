@@ -25,6 +25,21 @@ def _pay(client, checkout, payment_method):
     return client.post(checkout.get_absolute_url(), {"pay_with": "card", "payment_method": payment_method})
 
 
+def test_after_a_decline_the_card_form_is_drawn_with_no_payment_method(at_checkout):
+    # the script makes a new payment method only while the field is empty: the refused one must not come back
+    checkout, client = at_checkout
+    response = _pay(client, checkout, "pm_card_chargeDeclined")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Your card was declined." in html
+    assert "pm_card_chargeDeclined" not in html
+    assert '<input type="hidden" name="payment_method" id="id_payment_method">' in html
+    # and the next card pays
+    assert _pay(client, checkout, "pm_card_visa").status_code == 302
+    checkout.refresh_from_db()
+    assert checkout.status == CheckoutStatus.PAID
+
+
 def test_a_card_needing_3d_secure_gets_the_banks_window_not_the_processing_notice(at_checkout, fake_stripe):
     checkout, client = at_checkout
     response = _pay(client, checkout, "pm_card_authenticationRequired")
