@@ -246,7 +246,8 @@ def earnings(request):
                     )
                 return redirect("payments:earnings")
     overview = selectors.earnings_overview(user=request.user, pending_page=request.GET.get("pending"))
-    return render(
+    payout_setup = _payout_setup(request.user)
+    response = render(
         request,
         "payments/earnings.html",
         {
@@ -256,9 +257,13 @@ def earnings(request):
             "clearance_days_top_rated": settings.PAYMENTS_CLEARANCE_DAYS_TOP_RATED,
             "commission_rule": commission_rule(),
             "min_payout_cents": settings.PAYMENTS_MIN_PAYOUT_CENTS,
-            "payout_setup": _payout_setup(request.user),
+            "payout_setup": payout_setup,
         },
     )
+    if payout_setup is not None:
+        # "Set up payouts" is answered with a redirect to the provider's onboarding: form-action must allow it
+        response._csp_update = {"form-action": settings.STRIPE_CSP_EXTRA["form-action"]}
+    return response
 
 
 @login_required
