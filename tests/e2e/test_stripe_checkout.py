@@ -12,6 +12,7 @@ from milestones import services as milestone_services
 from payments.integrity import ledger_breaches
 from payments.models import Checkout, CheckoutStatus
 from tests.e2e.browsing import log_in
+from tests.factories import UserFactory
 from tests.orders.builders import make_order, ms
 
 from .stripe_checkout import StripeBrowser, pay, type_card
@@ -152,3 +153,43 @@ def test_3d_secure_failed_in_the_bank_window_charges_nothing_and_opens_the_check
     assert Checkout.objects.get(pk=checkout.pk).status == CheckoutStatus.PAID
     assert fake_stripe.balance() == checkout.total_cents
     _checks_after(stripe, page)
+
+
+def test_the_pages_only_stripe_draws_fit_load_and_pass_axe(browser, live_server, fake_stripe):
+    """The every-page sweep (test_every_page.py) runs on the sandbox; these are what only Stripe draws: the
+    hosted card form, the bank's window, and the earnings page's payout account (none yet; not enabled yet)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    from payments import connect
+
+    from .pages import VIEWPORTS, Sweeper, session_cookie
+
+    order = make_order(10000)
+    checkout = milestone_services.milestone_fund_checkout(milestone=ms(order, 1), actor=order.buyer)
+    other_seller = UserFactory()
+    connect.payout_account_start(seller=other_seller, refresh_url="http://x/", return_url="http://x/")
+    connect.payout_account_refresh(account_id=other_seller.payout_account.account_id)
+    found = []
+    for user, paths in (
+        (order.buyer, [checkout.get_absolute_url()]),
+        (order.seller, ["/payments/earnings/"]),
+        (other_seller, ["/payments/earnings/"]),
+    ):
+        context = browser.new_context(base_url=live_server.url)
+        context.set_default_timeout(15_000)
+        StripeBrowser(context, fake_stripe, live_server.url)
+        context.add_cookies([session_cookie(user, live_server.url)])
+        sweeper = Sweeper(context, live_server.url, axe=Axe())
+        try:
+            for path in paths:
+                sweeper.open(path, VIEWPORTS["390x844"])
+                for width, viewport in VIEWPORTS.items():
+                    found += [f"{path} at {width}: {problem}" for problem in sweeper.check(viewport)]
+            if user == order.buyer:  # the bank's window over the checkout
+                pay(sweeper.page, "4000 0025 0000 3155")
+                sweeper.page.locator("dialog[data-testid=stripe-3ds]").wait_for()
+                for width, viewport in VIEWPORTS.items():
+                    found += [f"3-D Secure at {width}: {problem}" for problem in sweeper.check(viewport)]
+        finally:
+            context.close()
+    assert not found, "\n".join(found)
