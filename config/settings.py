@@ -283,6 +283,9 @@ STRIPE_CSP_EXTRA = {
     "frame-src": ["https://*.js.stripe.com", "https://hooks.stripe.com"],
     "connect-src": [],
     "img-src": ["https://*.stripe.com"],
+    # Stripe's hosted onboarding (account links): the earnings page's "Set up payouts" form is answered with a
+    # redirect there, and browsers apply form-action to a form's redirects too (that page only).
+    "form-action": ["https://connect.stripe.com"],
 }
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -104,13 +104,21 @@ class CardForm(forms.Form):
         return cleaned
 
 
+class UnfilledHiddenInput(forms.HiddenInput):
+    """A hidden input always drawn empty, whatever was posted: a payment method the provider refused is used
+    up, and the page's script makes a new one from the card typed next only while this field is empty."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, None, attrs)
+
+
 class HostedCardForm(forms.Form):
     """The card form of a provider that draws the card fields itself (Stripe's Payment Element): this server
     receives only the payment method its script made (``pm_...``), never a card number."""
 
     payment_method = forms.RegexField(
         regex=r"^pm_[A-Za-z0-9_]{1,200}$",
-        widget=forms.HiddenInput,
+        widget=UnfilledHiddenInput,
         required=True,
         error_messages={
             "required": "Enter your card details in the card form, then pay.",

@@ -59,6 +59,19 @@ def _stripe_page_policy(response):
     return response
 
 
+def _awaiting_buyer(provider, checkout) -> PaymentNeedsAction | None:
+    """The bank's pending confirmation of the checkout's card payment, if it waits for the buyer."""
+    if not checkout.provider_intent:
+        return None
+    try:
+        status = provider.charge_status(intent=checkout.provider_intent)
+    except PaymentError:  # no answer now: the page says the payment is being processed
+        return None
+    if status.status != "requires_action":
+        return None
+    return PaymentNeedsAction(reference=checkout.provider_intent, client_secret=status.client_secret)
+
+
 def _checkout_outcome(request, checkout, call):
     """Run a paying service and answer as the page does for every outcome: a redirect, or None when the page
     is drawn again (with ``request.card_error`` / ``request.next_action`` set)."""
@@ -108,6 +121,9 @@ def checkout(request, checkout_uuid):
             messages.error(request, request.card_error)
             return redirect(checkout.get_absolute_url())
         checkout.refresh_from_db()
+    elif request.method == "GET" and hosted_card and checkout.status == CheckoutStatus.PROCESSING:
+        # reloaded while the bank waits for the buyer (3-D Secure): show its window again, not "being processed"
+        request.next_action = _awaiting_buyer(provider, checkout)
     if request.method == "POST":
         # "balance": the balance pays it all (no card); "card": by card, with the balance first if ticked
         by_balance_only = request.POST.get("pay_with") == "balance"
@@ -230,7 +246,8 @@ def earnings(request):
                     )
                 return redirect("payments:earnings")
     overview = selectors.earnings_overview(user=request.user, pending_page=request.GET.get("pending"))
-    return render(
+    payout_setup = _payout_setup(request.user)
+    response = render(
         request,
         "payments/earnings.html",
         {
@@ -240,9 +257,13 @@ def earnings(request):
             "clearance_days_top_rated": settings.PAYMENTS_CLEARANCE_DAYS_TOP_RATED,
             "commission_rule": commission_rule(),
             "min_payout_cents": settings.PAYMENTS_MIN_PAYOUT_CENTS,
-            "payout_setup": _payout_setup(request.user),
+            "payout_setup": payout_setup,
         },
     )
+    if payout_setup is not None:
+        # "Set up payouts" is answered with a redirect to the provider's onboarding: form-action must allow it
+        response._csp_update = {"form-action": settings.STRIPE_CSP_EXTRA["form-action"]}
+    return response
 
 
 @login_required

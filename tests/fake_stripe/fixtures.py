@@ -28,5 +28,10 @@ def fake_stripe(fake_stripe_server, settings):
     settings.STRIPE_WEBHOOK_SECRET = fake.webhook_secret
     settings.STRIPE_CURRENCY = "usd"
     settings.STRIPE_COUNTRY = "US"
+    # the fake serves Stripe's hosted onboarding page on its own origin (connect.stripe.com at Stripe)
+    settings.STRIPE_CSP_EXTRA = {
+        **settings.STRIPE_CSP_EXTRA,
+        "form-action": [*settings.STRIPE_CSP_EXTRA["form-action"], fake.url],
+    }
     yield fake
     fake.reset()

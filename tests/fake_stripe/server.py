@@ -99,6 +99,7 @@ TEST_PAYMENT_METHODS = {
     ),
     "pm_card_threeDSecure2Required": TestCard("visa", "3220", "authenticate"),
     "pm_card_authenticationRequired": TestCard("visa", "3184", "authenticate"),
+    "pm_card_authenticationRequiredOnSetup": TestCard("visa", "3155", "authenticate"),
     "pm_fake_processing": TestCard("visa", "4242", "processing"),
 }
 # Test card numbers the browser stand-in may tokenize (POST /v1/payment_methods, like Stripe.js).
@@ -110,6 +111,7 @@ TEST_CARD_NUMBERS = {
     "4000000000000069": "pm_card_chargeDeclinedExpiredCard",
     "4000000000003220": "pm_card_threeDSecure2Required",
     "4000002760003184": "pm_card_authenticationRequired",
+    "4000002500003155": "pm_card_authenticationRequiredOnSetup",  # 3-D Secure on a one-off payment
 }
 AUTHENTICATION_FAILED = (
     "We are unable to authenticate your payment method. Please choose a different payment method and try again."
