@@ -233,6 +233,12 @@ def earnings(request):
                 amount = format_cents(payout.amount_cents)
                 if payout.status == PayoutStatus.PAID:
                     messages.success(request, f"Withdrawal of {amount} sent to your payout account.")
+                elif payout.status == PayoutStatus.PROCESSING and payout.provider_reference:
+                    messages.success(
+                        request,
+                        f"Your withdrawal of {amount} is on its way to your bank account: Stripe pays it out, "
+                        "usually within a few business days. This page shows when it has arrived.",
+                    )
                 elif payout.status == PayoutStatus.PROCESSING:
                     messages.info(
                         request,
