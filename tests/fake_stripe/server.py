@@ -43,6 +43,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from .params import (
@@ -137,6 +138,10 @@ class Fault:
     after: bool
     status: int | None
     times: int
+
+
+# The stand-in for Stripe.js the browser tests use; served at /v3/ too (python -m tests.fake_stripe).
+STANDIN = Path(__file__).resolve().parent.parent / "e2e" / "stripe_js_standin.js"
 
 
 class FakeStripe:
@@ -1469,7 +1474,10 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length).decode() if length else ""
         headers = {key.lower(): value for key, value in self.headers.items()}
         try:
-            if parts.path.startswith("/fake/"):
+            if parts.path == "/v3/" and method == "GET":  # the browser tests' Stripe.js stand-in, for trying by hand
+                status, content_type, extra = 200, "application/javascript", {}
+                payload = STANDIN.read_text().replace("__FAKE_STRIPE_API__", self.fake.url).encode()
+            elif parts.path.startswith("/fake/"):
                 status, content_type, payload, extra = self.fake.handle_fake(method, parts.path, parts.query, body)
             else:
                 status, response, extra = self.fake.handle(method, parts.path, parts.query, body, headers)
