@@ -1,5 +1,7 @@
 from allauth.account.admin import EmailAddressAdmin as BaseEmailAddressAdmin
 from allauth.account.models import EmailAddress
+from allauth.mfa.admin import AuthenticatorAdmin as BaseAuthenticatorAdmin
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
@@ -105,3 +107,20 @@ class EmailAddressAdmin(AuditedAdmin, BaseEmailAddressAdmin):
             )
 
     make_verified.short_description = BaseEmailAddressAdmin.make_verified.short_description
+
+
+# allauth's authenticators (two-factor authentication): staff may see who has which and remove one for a
+# person who lost their phone (audited); nobody adds or edits one by hand, and the secrets are never shown.
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(AuditedAdmin, BaseAuthenticatorAdmin):
+    fields = ("user", "type", "created_at", "last_used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "csp",
     "accounts",
     "marketplace",
@@ -93,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # staff without a second factor are sent to set one up before the staff pages and the admin
+    "accounts.middleware.StaffSecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -192,6 +195,14 @@ FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS", "127.0.0.1")
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if PRODUCTION else 0)
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER") or None
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# --- Two-factor authentication (allauth.mfa; README "Two-factor authentication") ---------------------
+# An authenticator app (TOTP) with recovery codes, and passkeys / security keys (WebAuthn) where the
+# browser offers them: WebAuthn needs a secure context, so HTTPS, or http://localhost in development.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "") or env_str("SITE_NAME", "Milestone Market")
+# Staff (is_staff, superusers, support) must have a second factor to open the Resolution Center and the
+# admin (accounts.second_factor); everyone is asked for a code again before money moves.
+MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", True)
 # Sign-ups that never confirm their address are removed after this long.
 ACCOUNT_UNVERIFIED_PURGE_AFTER = timedelta(days=env_int("ACCOUNT_UNVERIFIED_PURGE_DAYS", 7))
 

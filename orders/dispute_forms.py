@@ -2,6 +2,7 @@
 
 from django import forms
 
+from accounts.second_factor import SecondFactorFormMixin
 from config.money import AmountField
 from config.uploads import attachments_help, check_attachments
 
@@ -55,7 +56,9 @@ class SettlementForm(_OutcomeForm):
     )
 
 
-class ResolveForm(_OutcomeForm):
+class ResolveForm(SecondFactorFormMixin, _OutcomeForm):
+    """Build with ``user=request.user``: a decision moves money, so support types a code (accounts.second_factor)."""
+
     decision = forms.CharField(
         label="Decision",
         max_length=5000,

@@ -51,7 +51,7 @@ def dispute_queue(request):
 @require_safe
 def dispute_case(request, pk):
     context = staff_case(pk=pk)
-    context.update(resolve_form=ResolveForm(), message_form=DisputeMessageForm())
+    context.update(resolve_form=ResolveForm(user=request.user), message_form=DisputeMessageForm())
     return render(request, "staff/disputes/case.html", context)
 
 
@@ -60,7 +60,7 @@ def dispute_case(request, pk):
 @once_per_form_key
 def dispute_resolve(request, pk):
     dispute = get_object_or_404(Dispute, pk=pk)
-    form = ResolveForm(request.POST)
+    form = ResolveForm(request.POST, user=request.user)
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -5,6 +5,7 @@ import uuid
 
 from django import forms
 
+from accounts.second_factor import SecondFactorFormMixin
 from config import clock, limits
 from config.money import AmountField, parse_cents
 
@@ -139,7 +140,9 @@ class TipForm(forms.Form):
     note = forms.CharField(label="Note (optional)", max_length=100, required=False)
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(SecondFactorFormMixin, forms.Form):
+    """Build with ``user=request.user``: someone with two-factor authentication types a code too."""
+
     amount = AmountField(
         label="Amount to withdraw (USD)", min_cents=limits.min_payout_cents, max_cents=limits.max_payment_cents
     )

@@ -218,9 +218,9 @@ def receipt(request, checkout_uuid):
 @login_required
 @require_http_methods(["GET", "POST"])
 def earnings(request):
-    form = WithdrawForm()
+    form = WithdrawForm(user=request.user)
     if request.method == "POST":
-        form = WithdrawForm(request.POST)
+        form = WithdrawForm(request.POST, user=request.user)
         if form.is_valid():
             try:
                 payout = services.payout_request(

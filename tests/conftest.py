@@ -20,7 +20,7 @@ from django.db import connection
 
 from config import clock as project_clock
 
-from .factories import UserFactory
+from .factories import UserFactory, enrol_totp
 from .fake_stripe.fixtures import fake_stripe, fake_stripe_server  # noqa: F401 (fixtures)
 
 
@@ -84,6 +84,18 @@ def user(db):
 @pytest.fixture
 def other_user(db):
     return UserFactory()
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    """pytest-django's superuser (admin@example.com, password "password"), with an authenticator app as
+    every admin must have to open the admin (accounts.second_factor); ``admin_client`` logs it in."""
+    manager = django_user_model._default_manager
+    user = manager.filter(email="admin@example.com").first()
+    if user is None:
+        user = manager.create_superuser(email="admin@example.com", password="password")
+        enrol_totp(user)
+    return user
 
 
 @pytest.fixture(autouse=True)

@@ -7,25 +7,29 @@ from django.core.management import call_command
 
 from milestones.models import State
 from orders.models import Dispute, DisputeStatus
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, recovery_codes, totp_code
 from tests.orders.builders import deliver, fund, make_order, ms
 from tests.orders.dispute_builders import support_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def log_in(page, email):
+def log_in(page, email, second_factor=None):
     page.goto("/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", PASSWORD)
     page.click("main form button[type=submit]")
+    if second_factor is not None:  # staff have an authenticator app: its code after the password
+        page.wait_for_url(re.compile(r".*/accounts/2fa/authenticate/$"))
+        page.fill("input[name=code]", second_factor())
+        page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r".*/dashboard/$"))
 
 
 def test_buyer_disputes_seller_answers_support_splits_sixty_forty(new_page):
     buyer = UserFactory(email="bea@example.com", display_name="Bea Buyer")
     seller = UserFactory(email="sol@example.com", display_name="Sol Seller")
-    support_user(email="sam@example.com", display_name="Sam Support")
+    support = support_user(email="sam@example.com", display_name="Sam Support")
     order = make_order(10000, buyer=buyer, seller=seller)
     deliver(fund(ms(order, 1)), message="Here is the landing page.")
 
@@ -59,7 +63,7 @@ def test_buyer_disputes_seller_answers_support_splits_sixty_forty(new_page):
     # Support finds the case in the queue and splits 60/40 with a written decision.
     staff_page = new_page()
     staff_page.on("dialog", lambda dialog: dialog.accept())
-    log_in(staff_page, "sam@example.com")
+    log_in(staff_page, "sam@example.com", second_factor=lambda: totp_code(support))
     staff_page.click("text=Resolution center")
     staff_page.wait_for_url(re.compile(r".*/staff/disputes/$"))
     staff_page.click(f"a:has-text('#{dispute.pk}')")
@@ -71,6 +75,8 @@ def test_buyer_disputes_seller_answers_support_splits_sixty_forty(new_page):
     staff_page.fill(
         "textarea[name=decision]", "The hero section matches the brief; the pricing page was discussed in chat."
     )
+    # The decision moves money: support types a code again (a recovery code: the app's code went on the login).
+    staff_page.fill("input[name=second_factor_code]", recovery_codes(support)[0])
     staff_page.click("button:has-text('Resolve the case')")
     staff_page.wait_for_load_state()
     assert "The dispute is resolved" in staff_page.content()

@@ -34,7 +34,7 @@ from marketplace.models import Category, Gig, GigPackage, Message
 from milestones.models import Milestone, PlanChange
 from orders.models import Dispute, Offer, Review, SettlementProposal
 from payments.models import Checkout, Payout
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, UserFactory, enrol_totp, recovery_codes
 
 PROJECT_PACKAGES = ("config", "accounts", "marketplace", "orders", "milestones", "payments")
 
@@ -177,6 +177,28 @@ def _earnings_available(world):
 
     payments.earnings_clear(now=clock.now() + timedelta(days=settings.PAYMENTS_CLEARANCE_DAYS + 1))
     return {}
+
+
+def _seller_with_a_second_factor(world):
+    enrol_totp(world.users["seller"])
+    return _earnings_available(world)
+
+
+def _recovery_code(role):
+    """An unused recovery code of ``role`` (each example is rolled back, so the same code is unused again)."""
+    return lambda c: recovery_codes(c.users[role])[0]
+
+
+def _pending_login(role):
+    """Log ``role`` in with the password: the login then waits for the second factor's code."""
+
+    def prepare(client, ctx):
+        user = ctx.users[role]
+        response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
+        assert response["Location"] == "/accounts/2fa/authenticate/", "the login did not ask for the code"
+        return "/accounts/2fa/authenticate/"
+
+    return prepare
 
 
 def _no_password(world):
@@ -710,8 +732,13 @@ SUBMISSIONS = [
         url=lambda c: f"/staff/disputes/{c.dispute.pk}/resolve",
         user="support",
         setup=_dispute_answered,
-        fields=_form("orders.dispute_forms.ResolveForm"),
-        valid=lambda c: {"outcome": "split", "seller_amount": "$60", "decision": "The files were partly usable."},
+        fields=_form("orders.dispute_forms.ResolveForm", user=lambda c: c.users["support"]),
+        valid=lambda c: {
+            "outcome": "split",
+            "seller_amount": "$60",
+            "decision": "The files were partly usable.",
+            "second_factor_code": _recovery_code("support")(c),
+        },
         stored=lambda c, posted: (
             {"seller_amount": Dispute.objects.get(pk=c.dispute.pk).seller_amount_cents}
             if posted.get("outcome") == "split"
@@ -765,6 +792,40 @@ SUBMISSIONS = [
         valid=lambda c: {"amount": "20.50", "idempotency_key": "fuzz-withdrawal"},
         stored=lambda c, posted: {"amount": latest(Payout).amount_cents},
     ),
+    Submission(
+        "withdraw_with_a_second_factor",
+        forms=("payments.forms.WithdrawForm",),
+        url=lambda c: "/payments/earnings/",
+        user="seller",
+        setup=_seller_with_a_second_factor,
+        fields=_form("payments.forms.WithdrawForm", user=lambda c: c.users["seller"]),
+        valid=lambda c: {
+            "amount": "20.50",
+            "idempotency_key": "fuzz-withdrawal",
+            "second_factor_code": _recovery_code("seller")(c),
+        },
+        stored=lambda c, posted: {"amount": latest(Payout).amount_cents},
+    ),
+    # --- two-factor authentication (allauth.mfa): the forms that take a typed code --------------------------------
+    Submission(
+        "mfa_authenticate",
+        forms=("allauth.mfa.base.forms.AuthenticateForm",),
+        url=lambda c: "/accounts/2fa/authenticate/",
+        user=None,
+        prepare=_pending_login("support"),
+        fields=_form("allauth.mfa.base.forms.AuthenticateForm", user=lambda c: c.users["support"]),
+        valid=lambda c: {"code": _recovery_code("support")(c)},
+        accepted=_redirected,
+    ),
+    Submission(
+        "mfa_reauthenticate",
+        forms=("allauth.mfa.base.forms.ReauthenticateForm",),
+        url=lambda c: "/accounts/2fa/reauthenticate/",
+        user="support",
+        fields=_form("allauth.mfa.base.forms.ReauthenticateForm", user=lambda c: c.users["support"]),
+        valid=lambda c: {"code": _recovery_code("support")(c)},
+        accepted=_redirected,
+    ),
 ]
 
 # Forms no one posts as such, each with the reason. Everything else needs a Submission above.
@@ -773,6 +834,16 @@ NOT_POSTED = {
     "Stripe.js): its bad input is tried in tests/payments/test_stripe_views.py",
     "payments.forms.PayoutAccountForm": "posted only with the Stripe provider: tried in "
     "tests/payments/test_stripe_views.py",
+    "allauth.mfa.totp.forms.ActivateTOTPForm": "its code is checked against a secret the page keeps in the session "
+    "after a reauthentication: posted through the browser (tests/e2e/test_second_factor_journey.py)",
+    "allauth.mfa.totp.forms.DeactivateTOTPForm": "no fields: a confirmation button (after a reauthentication)",
+    "allauth.mfa.recovery_codes.forms.GenerateRecoveryCodesForm": "no fields: a confirmation button",
+    "django.forms.forms.Form": "allauth's remove-a-security-key page: no fields, a confirmation button",
+    "allauth.mfa.webauthn.forms.AddWebAuthnForm": "carries a credential only a browser's authenticator can sign",
+    "allauth.mfa.webauthn.forms.ReauthenticateWebAuthnForm": "carries an assertion only a browser's authenticator "
+    "can sign",
+    "allauth.mfa.webauthn.forms.EditWebAuthnForm": "renames a security key, which needs one registered by a "
+    "browser's authenticator",
     "orders.dispute_forms._OutcomeForm": "the abstract base of SettlementForm and ResolveForm; never posted itself",
     "allauth.account.forms.ConfirmLoginCodeForm": "login by code is off (ACCOUNT_LOGIN_BY_CODE_ENABLED is not set): "
     "its URL only redirects (tests/security/matrix.py)",

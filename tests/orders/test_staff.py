@@ -12,7 +12,7 @@ from orders import disputes
 from orders.models import Dispute, DisputeStatus
 from payments import services as payments
 from payments.models import LedgerTransaction
-from tests.factories import UserFactory
+from tests.factories import UserFactory, recovery_codes
 from tests.orders.builders import ms
 from tests.orders.dispute_builders import answered, delivered, open_dispute, support_user
 
@@ -152,7 +152,12 @@ def test_staff_split_sixty_forty_from_the_resolve_form(client):
     login(client, staff)
     response = client.post(
         reverse("staff_dispute_resolve", args=[dispute.pk]),
-        {"outcome": "split", "seller_amount": "60.00", "decision": "Most of the work was done."},
+        {
+            "outcome": "split",
+            "seller_amount": "60.00",
+            "decision": "Most of the work was done.",
+            "second_factor_code": recovery_codes(staff)[0],  # a decision moves money: asked again
+        },
     )
     assert response.status_code == 302
     dispute.refresh_from_db()
@@ -190,7 +195,9 @@ def test_a_post_to_the_resolve_url_by_anyone_but_support_is_a_404_and_moves_noth
 def test_bad_input_on_the_resolve_form_is_refused_and_nothing_moves(client):
     order, milestone = delivered(10000)
     dispute = answered(open_dispute(milestone))
-    login(client, support_user())
+    staff = support_user()
+    codes = iter(recovery_codes(staff))  # each refusal the service makes spends the code it was sent with
+    login(client, staff)
     url = reverse("staff_dispute_resolve", args=[dispute.pk])
     transactions = LedgerTransaction.objects.count()
     for data in (
@@ -200,12 +207,12 @@ def test_bad_input_on_the_resolve_form_is_refused_and_nothing_moves(client):
         {"outcome": "refund", "decision": ""},
         {"outcome": "give-away", "decision": "?"},
     ):
-        response = client.post(url, data)
+        response = client.post(url, {**data, "second_factor_code": next(codes)})
         assert response.status_code == 400, data
-    assert (
-        "seller&#x27;s share must be"
-        in client.post(url, {"outcome": "split", "seller_amount": "101", "decision": "x"}).content.decode()
+    refused = client.post(
+        url, {"outcome": "split", "seller_amount": "101", "decision": "x", "second_factor_code": next(codes)}
     )
+    assert "seller&#x27;s share must be" in refused.content.decode()
     dispute.refresh_from_db()
     assert dispute.status == DisputeStatus.OPEN
     assert LedgerTransaction.objects.count() == transactions
@@ -214,11 +221,13 @@ def test_bad_input_on_the_resolve_form_is_refused_and_nothing_moves(client):
 def test_resolving_twice_from_the_page_is_refused(client):
     order, milestone = delivered(10000)
     dispute = answered(open_dispute(milestone))
-    login(client, support_user())
+    staff = support_user()
+    first, second = recovery_codes(staff)[:2]
+    login(client, staff)
     url = reverse("staff_dispute_resolve", args=[dispute.pk])
-    client.post(url, {"outcome": "refund", "decision": "Refund."})
+    client.post(url, {"outcome": "refund", "decision": "Refund.", "second_factor_code": first})
     transactions = LedgerTransaction.objects.count()
-    response = client.post(url, {"outcome": "release", "decision": "Changed my mind."})
+    response = client.post(url, {"outcome": "release", "decision": "Changed my mind.", "second_factor_code": second})
     assert response.status_code == 400
     assert "already resolved" in response.content.decode()
     assert LedgerTransaction.objects.count() == transactions

@@ -75,6 +75,43 @@ MATRIX = {
         lambda w: "/accounts/password/reset/key/1-not-a-key/", every("ok")
     ),
     "accounts/password/reset/done/": Row(lambda w: "/accounts/password/reset/done/", every("ok")),
+    # --- two-factor authentication (allauth.mfa) ---------------------------------------------
+    # Pages that change a factor first ask for the password again (allauth's reauthentication, which a
+    # session made by force_login never did): "redirect". Support and admin have an authenticator app and
+    # recovery codes (tests/factories.py); the others have none, so there is nothing to remove or show.
+    "accounts/2fa/": Row(lambda w: "/accounts/2fa/", signed_in()),
+    # no login is waiting for its second step: back to log in, or on to the dashboard
+    "accounts/2fa/authenticate/": Row(
+        lambda w: "/accounts/2fa/authenticate/", signed_in("redirect", anonymous="login")
+    ),
+    "accounts/2fa/reauthenticate/": Row(
+        lambda w: "/accounts/2fa/reauthenticate/", signed_in("redirect", support="ok", admin="ok")
+    ),
+    "accounts/2fa/totp/activate/": Row(lambda w: "/accounts/2fa/totp/activate/", signed_in("redirect")),
+    "accounts/2fa/totp/deactivate/": Row(
+        lambda w: "/accounts/2fa/totp/deactivate/", signed_in("404", support="redirect", admin="redirect")
+    ),
+    "accounts/2fa/recovery-codes/": Row(
+        lambda w: "/accounts/2fa/recovery-codes/", signed_in("404", support="redirect", admin="redirect")
+    ),
+    "accounts/2fa/recovery-codes/generate/": Row(
+        lambda w: "/accounts/2fa/recovery-codes/generate/", signed_in("redirect")
+    ),
+    "accounts/2fa/recovery-codes/download/": Row(
+        lambda w: "/accounts/2fa/recovery-codes/download/", signed_in("404", support="redirect", admin="redirect")
+    ),
+    "accounts/2fa/webauthn/": Row(lambda w: "/accounts/2fa/webauthn/", signed_in()),
+    "accounts/2fa/webauthn/add/": Row(lambda w: "/accounts/2fa/webauthn/add/", signed_in("redirect")),
+    "accounts/2fa/webauthn/reauthenticate/": Row(
+        lambda w: "/accounts/2fa/webauthn/reauthenticate/", signed_in("redirect")
+    ),
+    # nobody in the world has a security key: an id that is no one's key (reauthentication comes first)
+    "accounts/2fa/webauthn/keys/<int:pk>/remove/": Row(
+        lambda w: "/accounts/2fa/webauthn/keys/1/remove/", signed_in("redirect")
+    ),
+    "accounts/2fa/webauthn/keys/<int:pk>/edit/": Row(
+        lambda w: "/accounts/2fa/webauthn/keys/1/edit/", signed_in("redirect")
+    ),
     # --- people -----------------------------------------------------------------------------
     "profile/": Row(lambda w: "/profile/", signed_in()),
     "users/<id:user_id>/avatar": Row(

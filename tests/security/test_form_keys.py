@@ -22,7 +22,7 @@ from orders import disputes
 from orders import services as order_services
 from orders.models import Dispute, DisputeMessage, Offer, Review
 from payments.models import Checkout
-from tests.factories import UserFactory
+from tests.factories import UserFactory, recovery_codes
 from tests.marketplace.conftest import image_file
 from tests.orders.builders import approve, deliver, fund, make_order, ms
 
@@ -189,7 +189,11 @@ RECIPES = {
     "staff/disputes/<id:pk>/resolve": (
         "support",
         lambda w: f"/staff/disputes/{_answered_dispute(w).pk}/resolve",
-        lambda w: {"outcome": "refund", "decision": "Refunded: the work was not delivered as agreed."},
+        lambda w: {
+            "outcome": "refund",
+            "decision": "Refunded: the work was not delivered as agreed.",
+            "second_factor_code": recovery_codes(w.users["support"])[0],  # a decision moves money: asked again
+        },
         None,
     ),
     "staff/disputes/<id:pk>/message": (
