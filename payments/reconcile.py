@@ -20,6 +20,8 @@ from .models import (
 )
 
 MAX_REPORTED = 50
+# The postings that may refund a card (their leg back to the provider clearing account, with the checkout).
+CARD_REFUND_KINDS = (TransactionKind.REFUND, TransactionKind.SPLIT)
 
 
 def provider_differences(records) -> list[str]:
@@ -57,11 +59,12 @@ def provider_differences(records) -> list[str]:
                 "(a charge the recovery sweep has not settled yet, or one made outside this app)"
             )
 
-    # Refunds to the card: per charge, what the ledger refunded to the card equals what the provider refunded.
+    # Refunds to the card: per charge, what the ledger refunded to the card equals what the provider refunded
+    # (an escrow refund, or the buyer's share of a dispute split sent back to the card).
     ledger_refunds = defaultdict(int)
     for reference, amount in (
         LedgerEntry.objects.filter(
-            transaction__kind=TransactionKind.REFUND, amount_cents__gt=0, transaction__checkout__isnull=False
+            transaction__kind__in=CARD_REFUND_KINDS, amount_cents__gt=0, transaction__checkout__isnull=False
         )
         .exclude(transaction__checkout__provider_reference="")
         .filter(account__kind=AccountKind.PROVIDER_CLEARING)
