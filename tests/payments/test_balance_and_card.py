@@ -22,7 +22,7 @@ from payments.models import (
     SandboxOperation,
     TransactionKind,
 )
-from payments.providers.sandbox import CARD_SUCCEEDS, SandboxProvider
+from payments.providers.sandbox import CARD_SUCCEEDS
 from payments.selectors import balances_for, escrow_balance_cents
 
 from .conftest import fund_milestone, open_milestone_checkout
@@ -30,9 +30,9 @@ from .conftest import fund_milestone, open_milestone_checkout
 CARD = {"pay_with": "card", "card_number": "4242 4242 4242 4242", "expiry": "12/34", "cvc": "123"}
 
 
-def _give_balance(buyer, amount, milestone_id=900):
+def _give_balance(buyer, amount, milestone_id=900, card=CARD_SUCCEEDS):
     """A refund puts ``amount`` on the buyer's balance (what a cancelled milestone does)."""
-    fund_milestone(buyer, milestone_id, amount)
+    fund_milestone(buyer, milestone_id, amount, card=card)
     services.escrow_refund(milestone_id=milestone_id, buyer=buyer)
 
 
@@ -64,17 +64,19 @@ def test_payment_split_always_adds_up_and_never_overdraws(total, balance):
     assert split.card_cents == 0 or split.balance_cents == balance  # the card pays only what the balance cannot
 
 
-def test_balance_and_card_pay_one_milestone_in_one_posting(buyer, milestone_purpose):
-    _give_balance(buyer, 3000)
+def test_balance_and_card_pay_one_milestone_in_one_posting(provider, buyer, milestone_purpose):
+    _give_balance(buyer, 3000, card=provider.cards.succeeds)
     checkout = open_milestone_checkout(buyer, 11, 10000)
     total = checkout.total_cents
 
-    paid = services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS, use_balance=True)
+    paid = services.checkout_pay(
+        checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds, use_balance=True
+    )
 
     assert paid.status == CheckoutStatus.PAID
     assert paid.paid_with == PaymentSource.BALANCE_AND_CARD
     assert (paid.balance_part_cents, paid.card_part_cents) == (3000, total - 3000)
-    assert [charge.amount_cents for charge in _charges(checkout)] == [total - 3000]
+    assert provider.charges(checkout) == [total - 3000]
     assert balances_for(buyer).buyer_balance_cents == 0
     assert escrow_balance_cents(milestone_id=11) == 10000
     funding = LedgerTransaction.objects.get(kind=TransactionKind.FUND, milestone_id=11)
@@ -127,13 +129,13 @@ def test_submitting_twice_takes_the_balance_and_charges_the_card_once(buyer, mil
     _ledger_check_passes()
 
 
-def test_a_balance_spent_while_the_card_is_charged_credits_the_charge(buyer, milestone_purpose, monkeypatch):
+def test_a_balance_spent_while_the_card_is_charged_credits_the_charge(provider, buyer, milestone_purpose, monkeypatch):
     """Another tab spends the balance between the claim and the posting: the posting refuses (the balance
     never goes negative) and the card part that was charged is credited to the balance."""
-    _give_balance(buyer, 3000)
+    _give_balance(buyer, 3000, card=provider.cards.succeeds)
     checkout = open_milestone_checkout(buyer, 11, 10000)
     other = open_milestone_checkout(buyer, 12, 2000)  # total 2000 + fee, under 3000
-    real_charge = SandboxProvider.charge
+    real_charge = provider.cls.charge
 
     def charge(self, **kwargs):
         result = real_charge(self, **kwargs)
@@ -141,11 +143,11 @@ def test_a_balance_spent_while_the_card_is_charged_credits_the_charge(buyer, mil
             services.checkout_pay(checkout=other, actor=buyer, use_balance=True)
         return result
 
-    monkeypatch.setattr(SandboxProvider, "charge", charge)
+    monkeypatch.setattr(provider.cls, "charge", charge)
     card_part = checkout.total_cents - 3000
 
     with pytest.raises(CheckoutCredited, match="added to your balance"):
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS, use_balance=True)
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds, use_balance=True)
 
     assert Checkout.objects.get(pk=checkout.pk).status == CheckoutStatus.CREDITED
     assert Checkout.objects.get(pk=other.pk).status == CheckoutStatus.PAID
@@ -176,20 +178,22 @@ def test_a_balance_changed_before_the_charge_refuses_without_charging(buyer, mil
 
 @hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(balance=st.integers(min_value=1, max_value=50_000), amount=st.integers(min_value=1, max_value=50_000))
-def test_any_balance_and_amount_pay_exactly_the_total(buyer, milestone_purpose, balance, amount):
+def test_any_balance_and_amount_pay_exactly_the_total(provider, buyer, milestone_purpose, balance, amount):
     # each example on fresh milestone ids (the database is shared by the examples of this test)
     base = 1000 + 3 * Checkout.objects.count()
-    _give_balance(buyer, balance, milestone_id=base)
+    _give_balance(buyer, balance, milestone_id=base, card=provider.cards.succeeds)
     before = balances_for(buyer).buyer_balance_cents
     checkout = open_milestone_checkout(buyer, base + 1, amount)
     total = _total(amount)
 
-    paid = services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS, use_balance=True)
+    paid = services.checkout_pay(
+        checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds, use_balance=True
+    )
 
     from_balance = min(before, total)
     assert paid.balance_part_cents == from_balance
     assert paid.card_part_cents == total - from_balance
-    assert sum(c.amount_cents for c in _charges(checkout)) == total - from_balance
+    assert sum(provider.charges(checkout)) == total - from_balance
     assert balances_for(buyer).buyer_balance_cents == before - from_balance
     assert escrow_balance_cents(milestone_id=base + 1) == amount
     assert ledger_breaches() == []
@@ -255,13 +259,15 @@ def _race(*works):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("with_card", [True, False], ids=["balance+card", "balance only"])
-def test_two_checkouts_racing_for_the_same_balance_spend_it_once(require_postgres, buyer, milestone_purpose, with_card):
+def test_two_checkouts_racing_for_the_same_balance_spend_it_once(
+    require_postgres, provider, buyer, milestone_purpose, with_card
+):
     # balance+card: each total is above the balance (the balance pays part of each, the card the rest);
     # balance only: each total is under the balance, both together above it
     start = 3000 if with_card else 6000
-    _give_balance(buyer, start)
+    _give_balance(buyer, start, card=provider.cards.succeeds)
     first, second = open_milestone_checkout(buyer, 21, 4000), open_milestone_checkout(buyer, 22, 4000)
-    card = CARD_SUCCEEDS if with_card else None
+    card = provider.cards.succeeds if with_card else None
 
     outcomes = _race(
         *(
@@ -273,7 +279,7 @@ def test_two_checkouts_racing_for_the_same_balance_spend_it_once(require_postgre
     )
 
     paid = [Checkout.objects.get(pk=c.pk) for c in (first, second)]
-    charged = sum(charge.amount_cents for c in paid for charge in _charges(c))
+    charged = sum(amount for c in paid for amount in provider.charges(c))
     balance = balances_for(buyer).buyer_balance_cents
     assert balance >= 0
     _ledger_check_passes()
