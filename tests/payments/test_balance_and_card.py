@@ -22,6 +22,7 @@ from payments.models import (
     SandboxOperation,
     TransactionKind,
 )
+from payments.providers import get_provider
 from payments.providers.sandbox import CARD_SUCCEEDS
 from payments.selectors import balances_for, escrow_balance_cents
 
@@ -299,3 +300,36 @@ def test_two_checkouts_racing_for_the_same_balance_spend_it_once(
     else:
         assert charged == 0 and loser.status == CheckoutStatus.OPEN
         assert balance == start - winner.total_cents
+
+
+@given(
+    total=st.integers(min_value=50, max_value=10**9),
+    balance=st.integers(min_value=0, max_value=10**9),
+    minimum=st.integers(min_value=1, max_value=100),
+)
+def test_a_card_part_is_never_below_the_providers_minimum(total, balance, minimum):
+    split = services.payment_split(total_cents=total, balance_cents=balance, min_card_cents=minimum)
+    assert split.balance_cents + split.card_cents == total
+    assert 0 <= split.balance_cents <= balance
+    assert split.card_cents == 0 or split.card_cents >= min(minimum, total)
+
+
+def test_a_balance_that_leaves_less_than_the_smallest_card_charge_pays_that_much_less(
+    provider, buyer, milestone_purpose
+):
+    """Found on Stripe: a balance that covered all but 30 cents left a 30-cent card charge, which Stripe refuses
+    (amount_too_small; its minimum is 50 cents), so "Use my balance" could not pay. The card now pays the
+    provider's minimum and the balance the rest."""
+    checkout = open_milestone_checkout(buyer, 11, 10000)
+    _give_balance(buyer, checkout.total_cents - 30, card=provider.cards.succeeds)
+    minimum = get_provider().min_charge_cents
+
+    paid = services.checkout_pay(
+        checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds, use_balance=True
+    )
+
+    card = max(30, minimum)
+    assert (paid.status, paid.card_part_cents, paid.balance_part_cents) == ("paid", card, checkout.total_cents - card)
+    assert provider.charges(checkout) == [card]
+    assert balances_for(buyer).buyer_balance_cents == card - 30
+    _ledger_check_passes()

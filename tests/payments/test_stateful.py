@@ -44,6 +44,7 @@ from payments.exceptions import (
 )
 from payments.integrity import ledger_breaches
 from payments.models import AccountKind, Checkout, CheckoutStatus, LedgerAccount, LedgerEntry, Payout
+from payments.providers import get_provider
 from tests.factories import UserFactory
 
 MILESTONES = st.integers(min_value=1, max_value=5)
@@ -126,6 +127,7 @@ class LedgerMachine(RuleBasedStateMachine):
         project_clock.set_offset(None)
         self.side.reset()  # the provider forgets the last sequence as the database does
         self.cards = self.side.cards
+        self.min_card = get_provider().min_charge_cents  # Stripe refuses card charges under $0.50
         self.users = self.people  # created once per test run; everything else rolls back per sequence
         for user in self.users:  # anyone may sell here; with Stripe a seller needs a payout account
             self.side.seller_can_withdraw(user)
@@ -248,6 +250,9 @@ class LedgerMachine(RuleBasedStateMachine):
         person = self.model.people[buyer]
         from_balance = min(person.balance, total)
         by_card = total - from_balance
+        if 0 < by_card < self.min_card:  # the card pays at least the provider's smallest charge
+            by_card = min(self.min_card, total)
+            from_balance = total - by_card
         pay = lambda: services.checkout_pay(  # noqa: E731
             checkout=checkout, actor=self.users[buyer], payment_method=self.cards.succeeds, use_balance=True
         )
