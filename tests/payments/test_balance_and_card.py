@@ -1,4 +1,7 @@
-"""The buyer's balance pays part of a checkout and the card the rest ("Use my balance")."""
+"""The buyer's balance pays part of a checkout and the card the rest ("Use my balance").
+
+Tests that charge a card run on both providers (``provider``); the page tests post the sandbox's card form, and
+the tests that charge no card count SandboxOperation rows (``_charges``): those stay on the sandbox."""
 
 import threading
 

@@ -3,6 +3,10 @@
 The defect this guards against: with a balance that covers the total, "Pay from balance" in one tab and
 the card form in another paid twice (the card was charged before the checkout was locked, and the card
 tab then said "You were not charged again").
+
+The sweep, the credits and the card-vs-balance race run on both providers (``provider``); the rest stay on the
+sandbox: the page tests post the sandbox's card form, and the claim tests count SandboxOperation rows
+(``_charged_for``) while ``_charge_during`` wraps the sandbox's charge.
 """
 
 import threading
