@@ -20,6 +20,10 @@ from .models import (
 )
 
 MAX_REPORTED = 50
+# The postings that may refund a card (their leg back to the provider clearing account, with the checkout).
+CARD_REFUND_KINDS = (TransactionKind.REFUND, TransactionKind.SPLIT)
+# A credited charge's posting key: f"{checkout key}{CREDIT_MARK}{the provider's charge id}" (services._credit_charge).
+CREDIT_MARK = ":credit:"
 
 
 def provider_differences(records) -> list[str]:
@@ -27,20 +31,26 @@ def provider_differences(records) -> list[str]:
 
     # Charges: every card payment recorded here is a charge there, for the card's part; and no charge there
     # is unknown here.
-    charged = {}  # provider charge -> (checkout uuid, cents the ledger took in from the card for it)
-    for reference, uuid, cents in (
-        LedgerEntry.objects.filter(
-            account__kind=AccountKind.PROVIDER_CLEARING,
-            amount_cents__lt=0,
-            transaction__kind__in=[TransactionKind.FUND, TransactionKind.TIP, TransactionKind.CREDIT],
-            transaction__checkout__isnull=False,
-        )
-        .exclude(transaction__checkout__provider_reference="")
-        .values_list("transaction__checkout__provider_reference", "transaction__checkout__uuid")
-        .annotate(total=-Sum("amount_cents"))
-        .order_by()
+    # A payment names its charge on its checkout (``provider_reference``); a credit names the charge it credits in
+    # its key (``services._credit_charge``), since its checkout may have been paid by other means (the balance)
+    # and then names no charge at all.
+    charged: dict[str, tuple] = {}  # provider charge -> (checkout uuid, cents the ledger took in from the card for it)
+    for kind, key, reference, uuid, cents in LedgerEntry.objects.filter(
+        account__kind=AccountKind.PROVIDER_CLEARING,
+        amount_cents__lt=0,
+        transaction__kind__in=[TransactionKind.FUND, TransactionKind.TIP, TransactionKind.CREDIT],
+        transaction__checkout__isnull=False,
+    ).values_list(
+        "transaction__kind",
+        "transaction__idempotency_key",
+        "transaction__checkout__provider_reference",
+        "transaction__checkout__uuid",
+        "amount_cents",
     ):
-        charged[reference] = (uuid, cents)
+        if kind == TransactionKind.CREDIT and CREDIT_MARK in key:
+            reference = key.rsplit(CREDIT_MARK, 1)[1]
+        if reference:
+            charged[reference] = (uuid, charged.get(reference, (uuid, 0))[1] - cents)
     for reference, (uuid, cents) in charged.items():
         at_provider = records.charges.get(reference)
         if at_provider is None:
@@ -57,14 +67,12 @@ def provider_differences(records) -> list[str]:
                 "(a charge the recovery sweep has not settled yet, or one made outside this app)"
             )
 
-    # Refunds to the card: per charge, what the ledger refunded to the card equals what the provider refunded.
+    # Refunds to the card: per charge, what the ledger refunded to the card equals what the provider refunded
+    # (an escrow refund, or the buyer's share of a dispute split sent back to the card).
     ledger_refunds: defaultdict[str, int] = defaultdict(int)
     for reference, amount in (
         LedgerEntry.objects.filter(
-            # a refund, or a dispute split's buyer share refunded to the card
-            transaction__kind__in=[TransactionKind.REFUND, TransactionKind.SPLIT],
-            amount_cents__gt=0,
-            transaction__checkout__isnull=False,
+            transaction__kind__in=CARD_REFUND_KINDS, amount_cents__gt=0, transaction__checkout__isnull=False
         )
         .exclude(transaction__checkout__provider_reference="")
         .filter(account__kind=AccountKind.PROVIDER_CLEARING)

@@ -258,10 +258,16 @@ class PaymentSplit:
     card_cents: int
 
 
-def payment_split(*, total_cents: int, balance_cents: int) -> PaymentSplit:
-    """The balance pays min(balance, total); the card the rest (nothing when the balance covers it)."""
+def payment_split(*, total_cents: int, balance_cents: int, min_card_cents: int = 1) -> PaymentSplit:
+    """The balance pays min(balance, total); the card the rest (nothing when the balance covers it).
+
+    ``min_card_cents``: the smallest card charge the provider accepts (Stripe: $0.50). A rest below it is
+    raised to it (at most the total), and the balance pays that much less, so that the card can be charged."""
     from_balance = max(0, min(balance_cents, total_cents))
-    return PaymentSplit(balance_cents=from_balance, card_cents=total_cents - from_balance)
+    card = total_cents - from_balance
+    if 0 < card < min_card_cents:
+        card = min(min_card_cents, total_cents)
+    return PaymentSplit(balance_cents=total_cents - card, card_cents=card)
 
 
 REFUND_DESTINATION = "your balance on the platform"
@@ -586,7 +592,9 @@ def checkout_pay(
     card_cents = checkout.total_cents
     if use_balance:
         split = payment_split(
-            total_cents=checkout.total_cents, balance_cents=balances_for(checkout.buyer).buyer_balance_cents
+            total_cents=checkout.total_cents,
+            balance_cents=balances_for(checkout.buyer).buyer_balance_cents,
+            min_card_cents=get_provider().min_charge_cents,
         )
         card_cents = split.card_cents
     balance_only = use_balance and (card_cents == 0 or not payment_method)

@@ -156,7 +156,11 @@ def checkout(request, checkout_uuid):
                 return redirect(checkout.get_absolute_url())
             checkout.refresh_from_db()
     balances = selectors.balances_for(request.user)
-    split = services.payment_split(total_cents=checkout.total_cents, balance_cents=balances.buyer_balance_cents)
+    split = services.payment_split(
+        total_cents=checkout.total_cents,
+        balance_cents=balances.buyer_balance_cents,
+        min_card_cents=provider.min_charge_cents,
+    )
     quote = fee_quote(checkout.amount_cents, service_fee=checkout.service_fee_cents > 0)
     response = render(
         request,

@@ -35,14 +35,19 @@ def _payment_intent(obj) -> str:
 def _charge_refunded(obj) -> str:
     from django.db.models import Sum
 
-    from .models import LedgerEntry, TransactionKind
+    from .models import AccountKind, LedgerEntry
+    from .reconcile import CARD_REFUND_KINDS
 
     checkout = Checkout.objects.filter(provider_intent=obj.get("payment_intent") or "").first()
     if checkout is None:
         return "no checkout of this app"
+
     recorded = (
         LedgerEntry.objects.filter(
-            transaction__checkout=checkout, transaction__kind=TransactionKind.REFUND, amount_cents__gt=0
+            transaction__checkout=checkout,
+            transaction__kind__in=CARD_REFUND_KINDS,
+            account__kind=AccountKind.PROVIDER_CLEARING,
+            amount_cents__gt=0,
         ).aggregate(total=Sum("amount_cents"))["total"]
         or 0
     )

@@ -72,6 +72,8 @@ class PaymentProvider(Protocol):
     name: str
     # True when sellers hold accounts at the provider (onboarding, transfers at clearance, payouts from them)
     connected_accounts: bool
+    # The smallest card charge it accepts, in cents (a card part of a payment is never below it)
+    min_charge_cents: int
 
     def prepare_charge(
         self, *, amount_cents: int, idempotency_key: str, description: str, transfer_group: str, intent: str = ""

@@ -63,6 +63,7 @@ class Fault:
 class SandboxProvider:
     name = "sandbox"
     connected_accounts = False  # sellers are paid out from the platform: no accounts, no transfers
+    min_charge_cents = 1
     faults: list[Fault] = []
 
     @classmethod

@@ -36,6 +36,8 @@ REFUSALS = {
     "payment_intent_unexpected_state": "This card payment cannot be changed any more. Reload the page.",
     "payment_intent_authentication_failure": "Your bank could not confirm this payment. Try again or use another card.",
 }
+# Stripe's minimum charge per currency, in its smallest unit (docs.stripe.com/currencies, minimum charge amounts).
+MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "chf": 50, "jpy": 50}
 GENERIC_REFUSAL = "The payment provider refused the request. Nothing was moved; please contact support."
 NOT_CONFIGURED = "Card payments are not set up on this site (the payment provider's keys are missing)."
 STILL_PROCESSING = "Your bank is still processing this payment. We will update the order as soon as it answers."
@@ -68,6 +70,10 @@ def _last4(intent) -> str:
 class StripeProvider:
     name = "stripe"
     connected_accounts = True
+
+    @property
+    def min_charge_cents(self) -> int:
+        return MINIMUM_CHARGE.get(settings.STRIPE_CURRENCY, 50)
 
     def __init__(self):
         self._client_instance: stripe.StripeClient | None = None

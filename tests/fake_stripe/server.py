@@ -75,7 +75,7 @@ MINIMUM_CHARGE = {"usd": 50, "eur": 50, "gbp": 30, "cad": 50, "aud": 50, "chf": 
 class TestCard:
     brand: str
     last4: str
-    outcome: str = "succeed"  # succeed | decline | authenticate | processing
+    outcome: str = "succeed"  # succeed | decline | authenticate | processing | unreachable
     code: str = ""  # card_error code (card_declined, expired_card, ...)
     decline_code: str = ""
     message: str = ""
@@ -85,7 +85,9 @@ class TestCard:
 DECLINED = "Your card was declined."
 # Stripe's documented test PaymentMethods (docs.stripe.com/testing), plus one of the fake's own:
 # Stripe has no card that stays "processing", so ``pm_fake_processing`` (clearly not Stripe's) does,
-# until ``fake.settle_intent(pi, succeed=...)`` ends it the way a late bank answer would.
+# until ``fake.settle_intent(pi, succeed=...)`` ends it the way a late bank answer would; nor one whose
+# confirmation never gets an answer, so ``pm_fake_networkError`` drops the connection before anything is done
+# (the sandbox's 4000 0000 0000 0119).
 TEST_PAYMENT_METHODS = {
     "pm_card_visa": TestCard("visa", "4242"),
     "pm_card_visa_debit": TestCard("visa", "5556", funding="debit"),
@@ -102,6 +104,7 @@ TEST_PAYMENT_METHODS = {
     "pm_card_authenticationRequired": TestCard("visa", "3184", "authenticate"),
     "pm_card_authenticationRequiredOnSetup": TestCard("visa", "3155", "authenticate"),
     "pm_fake_processing": TestCard("visa", "4242", "processing"),
+    "pm_fake_networkError": TestCard("visa", "0119", "unreachable"),
 }
 # Test card numbers the browser stand-in may tokenize (POST /v1/payment_methods, like Stripe.js).
 TEST_CARD_NUMBERS = {
@@ -757,6 +760,8 @@ class FakeStripe:
         intent = self._find(intent_id, "payment_intent", account)
         if intent["status"] not in ("requires_payment_method", "requires_confirmation", "requires_action"):
             raise self._unexpected_state(intent, "confirm")
+        if payment_method and getattr(self.payment_methods.get(payment_method), "outcome", "") == "unreachable":
+            raise Dropped()  # no answer, nothing done (and nothing saved for the idempotency key)
         if payment_method:
             self._attach(intent, payment_method)
         if not intent["payment_method"]:
@@ -1464,6 +1469,9 @@ class FakeStripe:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeStripe
     protocol_version = "HTTP/1.1"
+    # The headers and the body go out in two writes: with Nagle's algorithm on, the body waits for the client's
+    # delayed ACK of the headers (about 40 ms on Linux loopback, every request).
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # quiet
         pass

@@ -1,4 +1,4 @@
-"""Fixtures for the payments tests: people, a stand-in "milestone" purpose, sandbox faults."""
+"""Fixtures for the payments tests: people, a stand-in "milestone" purpose, sandbox faults, both providers."""
 
 from types import SimpleNamespace
 
@@ -10,12 +10,26 @@ from payments.exceptions import PaymentError
 from payments.providers.sandbox import CARD_SUCCEEDS, SandboxProvider
 from tests.factories import UserFactory
 
+from .providers import PROVIDERS, SandboxSide, StripeSide
+
 
 @pytest.fixture(autouse=True)
 def _no_sandbox_faults():
     SandboxProvider.clear_faults()
     yield
     SandboxProvider.clear_faults()
+
+
+@pytest.fixture(params=PROVIDERS)
+def provider(request):
+    """The test runs on each payment provider: the sandbox, and Stripe against the fake Stripe API
+    (tests/payments/providers.py says what the adapter gives)."""
+    if request.param == "sandbox":
+        side = SandboxSide()
+    else:
+        side = StripeSide(request.getfixturevalue("fake_stripe"))
+    yield side
+    side.reset()
 
 
 @pytest.fixture

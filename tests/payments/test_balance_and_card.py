@@ -1,4 +1,7 @@
-"""The buyer's balance pays part of a checkout and the card the rest ("Use my balance")."""
+"""The buyer's balance pays part of a checkout and the card the rest ("Use my balance").
+
+Tests that charge a card run on both providers (``provider``); the page tests post the sandbox's card form, and
+the tests that charge no card count SandboxOperation rows (``_charges``): those stay on the sandbox."""
 
 import threading
 
@@ -22,7 +25,8 @@ from payments.models import (
     SandboxOperation,
     TransactionKind,
 )
-from payments.providers.sandbox import CARD_SUCCEEDS, SandboxProvider
+from payments.providers import get_provider
+from payments.providers.sandbox import CARD_SUCCEEDS
 from payments.selectors import balances_for, escrow_balance_cents
 
 from .conftest import fund_milestone, open_milestone_checkout
@@ -30,9 +34,9 @@ from .conftest import fund_milestone, open_milestone_checkout
 CARD = {"pay_with": "card", "card_number": "4242 4242 4242 4242", "expiry": "12/34", "cvc": "123"}
 
 
-def _give_balance(buyer, amount, milestone_id=900):
+def _give_balance(buyer, amount, milestone_id=900, card=CARD_SUCCEEDS):
     """A refund puts ``amount`` on the buyer's balance (what a cancelled milestone does)."""
-    fund_milestone(buyer, milestone_id, amount)
+    fund_milestone(buyer, milestone_id, amount, card=card)
     services.escrow_refund(milestone_id=milestone_id, buyer=buyer)
 
 
@@ -64,17 +68,19 @@ def test_payment_split_always_adds_up_and_never_overdraws(total, balance):
     assert split.card_cents == 0 or split.balance_cents == balance  # the card pays only what the balance cannot
 
 
-def test_balance_and_card_pay_one_milestone_in_one_posting(buyer, milestone_purpose):
-    _give_balance(buyer, 3000)
+def test_balance_and_card_pay_one_milestone_in_one_posting(provider, buyer, milestone_purpose):
+    _give_balance(buyer, 3000, card=provider.cards.succeeds)
     checkout = open_milestone_checkout(buyer, 11, 10000)
     total = checkout.total_cents
 
-    paid = services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS, use_balance=True)
+    paid = services.checkout_pay(
+        checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds, use_balance=True
+    )
 
     assert paid.status == CheckoutStatus.PAID
     assert paid.paid_with == PaymentSource.BALANCE_AND_CARD
     assert (paid.balance_part_cents, paid.card_part_cents) == (3000, total - 3000)
-    assert [charge.amount_cents for charge in _charges(checkout)] == [total - 3000]
+    assert provider.charges(checkout) == [total - 3000]
     assert balances_for(buyer).buyer_balance_cents == 0
     assert escrow_balance_cents(milestone_id=11) == 10000
     funding = LedgerTransaction.objects.get(kind=TransactionKind.FUND, milestone_id=11)
@@ -127,13 +133,13 @@ def test_submitting_twice_takes_the_balance_and_charges_the_card_once(buyer, mil
     _ledger_check_passes()
 
 
-def test_a_balance_spent_while_the_card_is_charged_credits_the_charge(buyer, milestone_purpose, monkeypatch):
+def test_a_balance_spent_while_the_card_is_charged_credits_the_charge(provider, buyer, milestone_purpose, monkeypatch):
     """Another tab spends the balance between the claim and the posting: the posting refuses (the balance
     never goes negative) and the card part that was charged is credited to the balance."""
-    _give_balance(buyer, 3000)
+    _give_balance(buyer, 3000, card=provider.cards.succeeds)
     checkout = open_milestone_checkout(buyer, 11, 10000)
     other = open_milestone_checkout(buyer, 12, 2000)  # total 2000 + fee, under 3000
-    real_charge = SandboxProvider.charge
+    real_charge = provider.cls.charge
 
     def charge(self, **kwargs):
         result = real_charge(self, **kwargs)
@@ -141,11 +147,11 @@ def test_a_balance_spent_while_the_card_is_charged_credits_the_charge(buyer, mil
             services.checkout_pay(checkout=other, actor=buyer, use_balance=True)
         return result
 
-    monkeypatch.setattr(SandboxProvider, "charge", charge)
+    monkeypatch.setattr(provider.cls, "charge", charge)
     card_part = checkout.total_cents - 3000
 
     with pytest.raises(CheckoutCredited, match="added to your balance"):
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS, use_balance=True)
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds, use_balance=True)
 
     assert Checkout.objects.get(pk=checkout.pk).status == CheckoutStatus.CREDITED
     assert Checkout.objects.get(pk=other.pk).status == CheckoutStatus.PAID
@@ -176,20 +182,22 @@ def test_a_balance_changed_before_the_charge_refuses_without_charging(buyer, mil
 
 @hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(balance=st.integers(min_value=1, max_value=50_000), amount=st.integers(min_value=1, max_value=50_000))
-def test_any_balance_and_amount_pay_exactly_the_total(buyer, milestone_purpose, balance, amount):
+def test_any_balance_and_amount_pay_exactly_the_total(provider, buyer, milestone_purpose, balance, amount):
     # each example on fresh milestone ids (the database is shared by the examples of this test)
     base = 1000 + 3 * Checkout.objects.count()
-    _give_balance(buyer, balance, milestone_id=base)
+    _give_balance(buyer, balance, milestone_id=base, card=provider.cards.succeeds)
     before = balances_for(buyer).buyer_balance_cents
     checkout = open_milestone_checkout(buyer, base + 1, amount)
     total = _total(amount)
 
-    paid = services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS, use_balance=True)
+    paid = services.checkout_pay(
+        checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds, use_balance=True
+    )
 
     from_balance = min(before, total)
     assert paid.balance_part_cents == from_balance
     assert paid.card_part_cents == total - from_balance
-    assert sum(c.amount_cents for c in _charges(checkout)) == total - from_balance
+    assert sum(provider.charges(checkout)) == total - from_balance
     assert balances_for(buyer).buyer_balance_cents == before - from_balance
     assert escrow_balance_cents(milestone_id=base + 1) == amount
     assert ledger_breaches() == []
@@ -255,13 +263,15 @@ def _race(*works):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("with_card", [True, False], ids=["balance+card", "balance only"])
-def test_two_checkouts_racing_for_the_same_balance_spend_it_once(require_postgres, buyer, milestone_purpose, with_card):
+def test_two_checkouts_racing_for_the_same_balance_spend_it_once(
+    require_postgres, provider, buyer, milestone_purpose, with_card
+):
     # balance+card: each total is above the balance (the balance pays part of each, the card the rest);
     # balance only: each total is under the balance, both together above it
     start = 3000 if with_card else 6000
-    _give_balance(buyer, start)
+    _give_balance(buyer, start, card=provider.cards.succeeds)
     first, second = open_milestone_checkout(buyer, 21, 4000), open_milestone_checkout(buyer, 22, 4000)
-    card = CARD_SUCCEEDS if with_card else None
+    card = provider.cards.succeeds if with_card else None
 
     outcomes = _race(
         *(
@@ -273,7 +283,7 @@ def test_two_checkouts_racing_for_the_same_balance_spend_it_once(require_postgre
     )
 
     paid = [Checkout.objects.get(pk=c.pk) for c in (first, second)]
-    charged = sum(charge.amount_cents for c in paid for charge in _charges(c))
+    charged = sum(amount for c in paid for amount in provider.charges(c))
     balance = balances_for(buyer).buyer_balance_cents
     assert balance >= 0
     _ledger_check_passes()
@@ -293,3 +303,36 @@ def test_two_checkouts_racing_for_the_same_balance_spend_it_once(require_postgre
     else:
         assert charged == 0 and loser.status == CheckoutStatus.OPEN
         assert balance == start - winner.total_cents
+
+
+@given(
+    total=st.integers(min_value=50, max_value=10**9),
+    balance=st.integers(min_value=0, max_value=10**9),
+    minimum=st.integers(min_value=1, max_value=100),
+)
+def test_a_card_part_is_never_below_the_providers_minimum(total, balance, minimum):
+    split = services.payment_split(total_cents=total, balance_cents=balance, min_card_cents=minimum)
+    assert split.balance_cents + split.card_cents == total
+    assert 0 <= split.balance_cents <= balance
+    assert split.card_cents == 0 or split.card_cents >= min(minimum, total)
+
+
+def test_a_balance_that_leaves_less_than_the_smallest_card_charge_pays_that_much_less(
+    provider, buyer, milestone_purpose
+):
+    """Found on Stripe: a balance that covered all but 30 cents left a 30-cent card charge, which Stripe refuses
+    (amount_too_small; its minimum is 50 cents), so "Use my balance" could not pay. The card now pays the
+    provider's minimum and the balance the rest."""
+    checkout = open_milestone_checkout(buyer, 11, 10000)
+    _give_balance(buyer, checkout.total_cents - 30, card=provider.cards.succeeds)
+    minimum = get_provider().min_charge_cents
+
+    paid = services.checkout_pay(
+        checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds, use_balance=True
+    )
+
+    card = max(30, minimum)
+    assert (paid.status, paid.card_part_cents, paid.balance_part_cents) == ("paid", card, checkout.total_cents - card)
+    assert provider.charges(checkout) == [card]
+    assert balances_for(buyer).buyer_balance_cents == card - 30
+    _ledger_check_passes()

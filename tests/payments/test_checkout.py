@@ -1,4 +1,6 @@
-"""Checkout: open, pay by card or balance, and every way paying can go wrong."""
+"""Checkout: open, pay by card or balance, and every way paying can go wrong.
+
+Paying runs on both providers (``provider``: the sandbox, and Stripe against the fake Stripe API)."""
 
 import pytest
 from django.conf import settings
@@ -14,9 +16,10 @@ from payments.exceptions import (
     PaymentError,
     ProviderUnavailable,
 )
+from payments.fees import buyer_service_fee_cents
 from payments.integrity import ledger_breaches
-from payments.models import CheckoutStatus, LedgerTransaction, SandboxOperation, TransactionKind
-from payments.providers.sandbox import CARD_DECLINED, CARD_NETWORK_ERROR, CARD_SUCCEEDS, SandboxProvider
+from payments.models import CheckoutStatus, LedgerTransaction, TransactionKind
+from payments.providers.sandbox import CARD_SUCCEEDS
 from payments.selectors import balances_for, escrow_balance_cents
 
 from .conftest import fund_milestone, open_milestone_checkout, pay_tip
@@ -24,8 +27,9 @@ from .conftest import fund_milestone, open_milestone_checkout, pay_tip
 pytestmark = pytest.mark.django_db
 
 
-def _nothing_moved():
-    return LedgerTransaction.objects.count() == 0 and SandboxOperation.objects.count() == 0
+def _nothing_moved(provider=None):
+    charged = provider.charges() if provider is not None else []
+    return LedgerTransaction.objects.count() == 0 and charged == []
 
 
 # --- Opening a checkout ------------------------------------------------------
@@ -76,71 +80,77 @@ def test_checkout_create_refuses_an_unknown_purpose_and_an_outside_return_url(bu
 
 
 # --- Paying by card -----------------------------------------------------------
-def test_paying_a_milestone_by_card_funds_escrow_and_revenue_in_one_go(buyer, milestone_purpose):
-    paid = fund_milestone(buyer, 11, 5000)
+def test_paying_a_milestone_by_card_funds_escrow_and_revenue_in_one_go(provider, buyer, milestone_purpose):
+    paid = fund_milestone(buyer, 11, 5000, card=provider.cards.succeeds)
     assert paid.status == CheckoutStatus.PAID
     assert paid.card_last4 == "4242"
     assert escrow_balance_cents(milestone_id=11) == 5000
     assert milestone_purpose.paid == [11]
     funding = LedgerTransaction.objects.get(kind=TransactionKind.FUND)
     assert sorted(funding.entries.values_list("amount_cents", flat=True)) == [-5575, 575, 5000]
-    assert SandboxOperation.objects.get().amount_cents == 5575
+    assert provider.charges() == [5575]
     assert ledger_breaches() == []
 
 
-def test_a_declined_card_moves_nothing_and_the_buyer_can_retry(buyer, milestone_purpose):
+def test_a_declined_card_moves_nothing_and_the_buyer_can_retry(provider, buyer, milestone_purpose):
     checkout = open_milestone_checkout(buyer, 11, 5000)
     with pytest.raises(CardDeclined, match="declined"):
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_DECLINED)
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.declined)
     checkout.refresh_from_db()
     assert checkout.status == CheckoutStatus.OPEN
-    assert _nothing_moved()
-    services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
+    assert _nothing_moved(provider)
+    services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
     assert escrow_balance_cents(milestone_id=11) == 5000
+    assert provider.charges() == [5575]
+    assert ledger_breaches() == []
 
 
-def test_a_network_failure_moves_nothing_and_the_buyer_can_retry(buyer, milestone_purpose):
+def test_a_network_failure_moves_nothing_and_the_buyer_can_retry(provider, buyer, milestone_purpose):
     checkout = open_milestone_checkout(buyer, 11, 5000)
     with pytest.raises(ProviderUnavailable, match="not be charged twice"):
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_NETWORK_ERROR)
-    assert _nothing_moved()
-    services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
-    assert SandboxOperation.objects.count() == 1
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.network_error)
+    assert _nothing_moved(provider)
+    services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
+    assert provider.charges() == [5575]
+    assert ledger_breaches() == []
 
 
-def test_a_lost_response_then_a_retry_charges_once(buyer, milestone_purpose):
+def test_a_lost_response_then_a_retry_charges_once(provider, buyer, milestone_purpose):
     """The provider charged but the answer never came back: the retry carries the same key."""
     checkout = open_milestone_checkout(buyer, 11, 5000)
-    SandboxProvider.inject_fault("charge", after=True)
+    provider.fail_next("charge", after=True)
     with pytest.raises(ProviderUnavailable):
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
-    assert SandboxOperation.objects.count() == 1  # the provider did charge
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
+    assert provider.charges() == [5575]  # the provider did charge
     assert LedgerTransaction.objects.count() == 0
     assert ledger_breaches() != []  # ledger_check notices the unrecorded charge...
-    services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
-    assert SandboxOperation.objects.count() == 1  # ...and the retry records it without charging again
+    services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
+    assert provider.charges() == [5575]  # ...and the retry records it without charging again
     assert escrow_balance_cents(milestone_id=11) == 5000
     assert ledger_breaches() == []
 
 
-def test_a_double_submitted_checkout_charges_once(buyer, milestone_purpose):
+def test_a_double_submitted_checkout_charges_once(provider, buyer, milestone_purpose):
     checkout = open_milestone_checkout(buyer, 11, 5000)
-    services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
+    services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
     with pytest.raises(CheckoutAlreadyPaid, match="not charged again"):
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
-    assert SandboxOperation.objects.count() == 1
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
+    assert provider.charges() == [5575]
     assert LedgerTransaction.objects.count() == 1
     assert escrow_balance_cents(milestone_id=11) == 5000
 
 
-def test_a_second_submit_that_raced_past_the_first_check_still_posts_once(buyer, milestone_purpose, monkeypatch, clock):
+def test_a_second_submit_that_raced_past_the_first_check_still_posts_once(
+    provider, buyer, milestone_purpose, monkeypatch, clock
+):
     """Both requests reached the provider (same key → same charge); the second to record finds it paid.
 
     The first request stalls after the charge for longer than a claim lasts, so a retry takes the claim
     over, charges with the same key (the provider returns the same charge) and records it.
     """
     checkout = open_milestone_checkout(buyer, 11, 5000)
-    real_charge = SandboxProvider.charge
+    card = provider.cards.succeeds
+    real_charge = provider.cls.charge
     calls = []
 
     def charge_then_stall(self, **kwargs):
@@ -148,13 +158,13 @@ def test_a_second_submit_that_raced_past_the_first_check_still_posts_once(buyer,
         if not calls:
             calls.append("first")
             clock.advance(seconds=settings.PAYMENTS_CHECKOUT_CLAIM.total_seconds() + 1)
-            services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)  # the retry
+            services.checkout_pay(checkout=checkout, actor=buyer, payment_method=card)  # the retry
         return result
 
-    monkeypatch.setattr(SandboxProvider, "charge", charge_then_stall)
+    monkeypatch.setattr(provider.cls, "charge", charge_then_stall)
     with pytest.raises(CheckoutAlreadyPaid, match="charged once"):
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
-    assert SandboxOperation.objects.count() == 1
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=card)
+    assert provider.charges() == [5575]
     assert LedgerTransaction.objects.count() == 1
     assert ledger_breaches() == []
 
@@ -174,11 +184,11 @@ def test_validate_refusing_stops_the_payment_before_the_card_is_charged(buyer, m
     assert _nothing_moved()
 
 
-def test_when_on_paid_fails_after_charging_the_money_goes_to_the_buyer_balance(buyer, milestone_purpose):
+def test_when_on_paid_fails_after_charging_the_money_goes_to_the_buyer_balance(provider, buyer, milestone_purpose):
     checkout = open_milestone_checkout(buyer, 11, 5000)
     milestone_purpose.fail_on_paid = PaymentError("The order was closed meanwhile.")
     with pytest.raises(CheckoutCredited, match="added to your balance") as raised:
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
     assert "The order was closed meanwhile." in raised.value.message
     checkout.refresh_from_db()
     assert checkout.status == CheckoutStatus.CREDITED
@@ -188,54 +198,57 @@ def test_when_on_paid_fails_after_charging_the_money_goes_to_the_buyer_balance(b
     assert ledger_breaches() == []
 
 
-def test_an_unexpected_error_in_on_paid_also_keeps_the_money(buyer, milestone_purpose):
+def test_an_unexpected_error_in_on_paid_also_keeps_the_money(provider, buyer, milestone_purpose):
     checkout = open_milestone_checkout(buyer, 11, 5000)
     milestone_purpose.fail_on_paid = RuntimeError("bug")
     with pytest.raises(CheckoutCredited):
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
     assert balances_for(buyer).buyer_balance_cents == 5575
     assert ledger_breaches() == []
 
 
-def test_funding_the_same_milestone_twice_is_refused_and_the_second_charge_kept(buyer, milestone_purpose):
-    fund_milestone(buyer, 11, 5000)
+def test_funding_the_same_milestone_twice_is_refused_and_the_second_charge_kept(provider, buyer, milestone_purpose):
+    fund_milestone(buyer, 11, 5000, card=provider.cards.succeeds)
     with pytest.raises(CheckoutCredited, match="already paid for"):
-        fund_milestone(buyer, 11, 5000)
+        fund_milestone(buyer, 11, 5000, card=provider.cards.succeeds)
+    assert provider.charges() == [5575, 5575]
     assert escrow_balance_cents(milestone_id=11) == 5000
     assert balances_for(buyer).buyer_balance_cents == 5575
     assert ledger_breaches() == []
 
 
-def test_a_checkout_replaced_while_the_card_was_charged_credits_the_balance(buyer, milestone_purpose, monkeypatch):
+def test_a_checkout_replaced_while_the_card_was_charged_credits_the_balance(
+    provider, buyer, milestone_purpose, monkeypatch
+):
     checkout = open_milestone_checkout(buyer, 11, 5000)
-    real_charge = SandboxProvider.charge
+    real_charge = provider.cls.charge
 
     def charge_then_replace(self, **kwargs):
         result = real_charge(self, **kwargs)
         open_milestone_checkout(buyer, 11, 7000)  # e.g. the seller changed the amount meanwhile
         return result
 
-    monkeypatch.setattr(SandboxProvider, "charge", charge_then_replace)
+    monkeypatch.setattr(provider.cls, "charge", charge_then_replace)
     with pytest.raises(CheckoutCredited, match="replaced"):
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
     assert balances_for(buyer).buyer_balance_cents == 5575
     assert escrow_balance_cents(milestone_id=11) == 0
     assert ledger_breaches() == []
 
 
 # --- Paying from the balance --------------------------------------------------
-def _give_balance(buyer, milestone_purpose, amount):
-    fund_milestone(buyer, 900, amount)
+def _give_balance(buyer, milestone_purpose, amount, card=CARD_SUCCEEDS):
+    fund_milestone(buyer, 900, amount, card=card)
     services.escrow_refund(milestone_id=900, buyer=buyer)
 
 
-def test_paying_from_the_balance_when_it_covers_the_total(buyer, milestone_purpose):
-    _give_balance(buyer, milestone_purpose, 20000)
+def test_paying_from_the_balance_when_it_covers_the_total(provider, buyer, milestone_purpose):
+    _give_balance(buyer, milestone_purpose, 20000, card=provider.cards.succeeds)
     paid = services.checkout_pay(checkout=open_milestone_checkout(buyer, 11, 5000), actor=buyer, use_balance=True)
     assert paid.paid_with == "balance"
     assert balances_for(buyer).buyer_balance_cents == 20000 - 5575
     assert escrow_balance_cents(milestone_id=11) == 5000
-    assert SandboxOperation.objects.filter(kind="charge").count() == 1  # only the first, by card
+    assert provider.charges() == [20000 + buyer_service_fee_cents(20000)]  # only the first, by card
     assert ledger_breaches() == []
 
 
@@ -264,8 +277,8 @@ def test_on_paid_failing_when_paying_from_balance_moves_nothing(buyer, milestone
 
 
 # --- Tips ----------------------------------------------------------------------
-def test_a_tip_goes_to_the_seller_pending_minus_commission_without_service_fee(buyer, seller):
-    paid = pay_tip(buyer, seller, 5000)
+def test_a_tip_goes_to_the_seller_pending_minus_commission_without_service_fee(provider, buyer, seller):
+    paid = pay_tip(buyer, seller, 5000, card=provider.cards.succeeds)
     assert paid.total_cents == 5000
     balances = balances_for(seller)
     assert balances.pending_cents == 4000

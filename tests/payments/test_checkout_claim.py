@@ -3,6 +3,10 @@
 The defect this guards against: with a balance that covers the total, "Pay from balance" in one tab and
 the card form in another paid twice (the card was charged before the checkout was locked, and the card
 tab then said "You were not charged again").
+
+The sweep, the credits and the card-vs-balance race run on both providers (``provider``); the rest stay on the
+sandbox: the page tests post the sandbox's card form, and the claim tests count SandboxOperation rows
+(``_charged_for``) while ``_charge_during`` wraps the sandbox's charge.
 """
 
 import threading
@@ -22,6 +26,7 @@ from payments.exceptions import (
 )
 from payments.integrity import ledger_breaches
 from payments.models import Checkout, CheckoutStatus, LedgerTransaction, SandboxOperation, TransactionKind
+from payments.providers import get_provider
 from payments.providers.sandbox import CARD_SUCCEEDS, SandboxProvider
 from payments.selectors import balances_for, escrow_balance_cents
 
@@ -32,8 +37,8 @@ pytestmark = pytest.mark.django_db
 CARD = {"pay_with": "card", "card_number": "4242 4242 4242 4242", "expiry": "12/34", "cvc": "123"}
 
 
-def _give_balance(buyer, amount):
-    fund_milestone(buyer, 900, amount)
+def _give_balance(buyer, amount, card=CARD_SUCCEEDS):
+    fund_milestone(buyer, 900, amount, card=card)
     services.escrow_refund(milestone_id=900, buyer=buyer)
 
 
@@ -41,9 +46,9 @@ def _charged_for(checkout):
     return SandboxOperation.objects.filter(kind="charge", idempotency_key=checkout.charge_idempotency_key)
 
 
-def _charge_during(monkeypatch, during):
-    """Make the sandbox run ``during()`` while a card charge is in flight (after the provider charged)."""
-    real_charge = SandboxProvider.charge
+def _charge_during(monkeypatch, during, provider_class=SandboxProvider):
+    """Make the provider run ``during()`` while a card charge is in flight (after the provider charged)."""
+    real_charge = provider_class.charge
     seen = []
 
     def charge(self, **kwargs):
@@ -52,7 +57,7 @@ def _charge_during(monkeypatch, during):
             seen.append(during())
         return result
 
-    monkeypatch.setattr(SandboxProvider, "charge", charge)
+    monkeypatch.setattr(provider_class, "charge", charge)
     return seen
 
 
@@ -171,14 +176,16 @@ def test_the_checkout_page_of_a_payment_in_progress_offers_no_form(buyer, milest
 
 
 # --- the recovery sweep --------------------------------------------------------------------
-def test_the_sweep_records_a_charge_whose_request_died_after_charging(buyer, milestone_purpose, clock):
+def test_the_sweep_records_a_charge_whose_request_died_after_charging(provider, buyer, milestone_purpose, clock):
     checkout = open_milestone_checkout(buyer, 11, 5000)
     services._checkout_claim(checkout)
-    SandboxProvider().charge(
+    charging = get_provider()
+    charging.charge(
         amount_cents=checkout.total_cents,
-        payment_method=CARD_SUCCEEDS,
+        payment_method=provider.cards.succeeds,
         idempotency_key=checkout.charge_idempotency_key,
         description="",
+        intent=services._checkout_intent(checkout, charging, amount_cents=checkout.total_cents),
     )  # ...and the process was killed before it recorded the charge
     assert services.checkouts_recover() == 0  # a fresh claim is left alone
     clock.advance(seconds=settings.PAYMENTS_CHECKOUT_CLAIM.total_seconds() + 1)
@@ -187,6 +194,7 @@ def test_the_sweep_records_a_charge_whose_request_died_after_charging(buyer, mil
     assert (checkout.status, checkout.paid_with) == (CheckoutStatus.PAID, "card")
     assert escrow_balance_cents(milestone_id=11) == 5000
     assert services.checkouts_recover() == 0  # twice changes nothing
+    assert provider.charges() == [5575]
     assert ledger_breaches() == []
 
 
@@ -200,14 +208,16 @@ def test_the_sweep_opens_a_dead_claim_again_when_nothing_was_charged(buyer, mile
     assert ledger_breaches() == []
 
 
-def test_an_unanswered_charge_later_found_is_credited_when_the_balance_paid_meanwhile(buyer, milestone_purpose, clock):
+def test_an_unanswered_charge_later_found_is_credited_when_the_balance_paid_meanwhile(
+    provider, buyer, milestone_purpose, clock
+):
     """The provider charged but its answer was lost; the buyer then paid from balance. When the sweep
     finds the charge, it cannot pay the checkout twice: the charged amount goes to the buyer's balance."""
-    _give_balance(buyer, 20000)
+    _give_balance(buyer, 20000, card=provider.cards.succeeds)
     checkout = open_milestone_checkout(buyer, 11, 5000)
-    SandboxProvider.inject_fault("charge", after=True)
+    provider.fail_next("charge", after=True)
     with pytest.raises(ProviderUnavailable):
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
     checkout.refresh_from_db()
     assert checkout.status == CheckoutStatus.OPEN and checkout.charge_unknown_since is not None
     services.checkout_pay(checkout=checkout, actor=buyer, use_balance=True)
@@ -220,25 +230,27 @@ def test_an_unanswered_charge_later_found_is_credited_when_the_balance_paid_mean
     assert (checkout.status, checkout.paid_with, checkout.charge_unknown_since) == ("paid", "balance", None)
     assert balances_for(buyer).buyer_balance_cents == 20000  # the card's 55.75 came back as balance
     credit = LedgerTransaction.objects.get(kind=TransactionKind.CREDIT, checkout=checkout)
-    assert credit.idempotency_key.endswith(_charged_for(checkout).get().reference)
+    charge_reference = checkout.provider_intent or _charged_for(checkout).get().reference
+    assert credit.idempotency_key.endswith(charge_reference)
+    assert provider.charges(checkout) == [5575]
     assert services.checkouts_recover() == 0
     assert ledger_breaches() == []
 
 
 def test_a_card_charge_that_finds_the_checkout_paid_by_other_means_is_credited_and_says_so(
-    buyer, milestone_purpose, monkeypatch
+    provider, buyer, milestone_purpose, monkeypatch
 ):
     """Belt and braces: should a charge ever go through for a checkout another path paid, it is credited."""
-    _give_balance(buyer, 20000)
+    _give_balance(buyer, 20000, card=provider.cards.succeeds)
     checkout = open_milestone_checkout(buyer, 11, 5000)
 
     def paid_from_balance_behind_the_claim():
         locked = Checkout.objects.get(pk=checkout.pk)
         services._record_payment(locked, services._purpose_of(locked), source="balance", result=None)
 
-    _charge_during(monkeypatch, paid_from_balance_behind_the_claim)
+    _charge_during(monkeypatch, paid_from_balance_behind_the_claim, provider.cls)
     with pytest.raises(CheckoutCredited, match=r"already been paid by other means. Your card was charged \$55.75"):
-        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
+        services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
     assert balances_for(buyer).buyer_balance_cents == 20000  # paid 55.75 from balance, credited 55.75 back
     assert Checkout.objects.get(pk=checkout.pk).status == CheckoutStatus.PAID
     assert ledger_breaches() == []
@@ -247,8 +259,8 @@ def test_a_card_charge_that_finds_the_checkout_paid_by_other_means_is_credited_a
 # --- the race itself, on PostgreSQL ----------------------------------------------------------
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_card_and_balance_at_the_same_moment_never_pay_twice(require_postgres, buyer, milestone_purpose):
-    _give_balance(buyer, 100_000)
+def test_card_and_balance_at_the_same_moment_never_pay_twice(require_postgres, provider, buyer, milestone_purpose):
+    _give_balance(buyer, 100_000, card=provider.cards.succeeds)
     for milestone_id in range(20, 32):
         checkout = open_milestone_checkout(buyer, milestone_id, 5000)
         barrier = threading.Barrier(2)
@@ -258,7 +270,7 @@ def test_card_and_balance_at_the_same_moment_never_pay_twice(require_postgres, b
             try:
                 barrier.wait(timeout=10)
                 if name == "card":
-                    services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
+                    services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds)
                 else:
                     services.checkout_pay(checkout=checkout, actor=buyer, use_balance=True)
                 outcomes[name] = "paid"
@@ -276,7 +288,7 @@ def test_card_and_balance_at_the_same_moment_never_pay_twice(require_postgres, b
 
         assert list(outcomes.values()).count("paid") == 1, outcomes
         checkout.refresh_from_db()
-        charged = _charged_for(checkout).exists()
+        charged = bool(provider.charges(checkout))
         assert charged == (checkout.paid_with == "card"), (outcomes, checkout.paid_with)
         if charged:  # the card won: its tab never claims "not charged"
             assert outcomes["card"] == "paid"

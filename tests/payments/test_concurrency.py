@@ -1,4 +1,7 @@
-"""Real concurrency on PostgreSQL: threads with their own connections hit the same money at once."""
+"""Real concurrency on PostgreSQL: threads with their own connections hit the same money at once.
+
+Each race runs on both payment providers (the sandbox, and Stripe against the fake Stripe API).
+"""
 
 import threading
 from collections import Counter
@@ -7,10 +10,10 @@ import pytest
 from django.db import close_old_connections, connection
 
 from payments import services
+from payments.connect import transfers_send
 from payments.exceptions import PaymentError
 from payments.integrity import ledger_breaches
-from payments.models import Earning, LedgerTransaction, Payout, SandboxOperation, TransactionKind
-from payments.providers.sandbox import CARD_SUCCEEDS
+from payments.models import Earning, LedgerTransaction, Payout, ProviderTransfer, TransactionKind
 from payments.selectors import balances_for, escrow_balance_cents
 
 from .conftest import fund_milestone, open_milestone_checkout, pay_tip
@@ -46,8 +49,10 @@ def _race(work, count=THREADS):
     return outcomes
 
 
-def test_twenty_threads_releasing_the_same_escrow_release_it_once(require_postgres, buyer, seller, milestone_purpose):
-    fund_milestone(buyer, 77, 10000)
+def test_twenty_threads_releasing_the_same_escrow_release_it_once(
+    require_postgres, provider, buyer, seller, milestone_purpose
+):
+    fund_milestone(buyer, 77, 10000, card=provider.cards.succeeds)
 
     outcomes = _race(lambda index: services.escrow_release(milestone_id=77, seller=seller).pk)
 
@@ -61,23 +66,24 @@ def test_twenty_threads_releasing_the_same_escrow_release_it_once(require_postgr
     assert ledger_breaches() == []
 
 
-def test_twenty_threads_paying_the_same_checkout_charge_once(require_postgres, buyer, milestone_purpose):
+def test_twenty_threads_paying_the_same_checkout_charge_once(require_postgres, provider, buyer, milestone_purpose):
     checkout = open_milestone_checkout(buyer, 78, 5000)
 
     outcomes = _race(
-        lambda index: services.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS).pk
+        lambda index: services.checkout_pay(checkout=checkout, actor=buyer, payment_method=provider.cards.succeeds).pk
     )
 
     assert Counter(kind for kind, _ in outcomes)["ok"] >= 1
-    assert SandboxOperation.objects.filter(kind="charge").count() == 1
+    assert provider.charges() == [5575]
     assert LedgerTransaction.objects.filter(kind=TransactionKind.FUND).count() == 1
     assert escrow_balance_cents(milestone_id=78) == 5000
     assert balances_for(buyer).buyer_balance_cents == 0
     assert ledger_breaches() == []
 
 
-def test_twenty_withdrawals_at_once_never_take_more_than_is_available(require_postgres, buyer, seller, clock):
-    pay_tip(buyer, seller, 12500)  # 10000 for the seller
+def test_twenty_withdrawals_at_once_never_take_more_than_is_available(require_postgres, provider, buyer, seller, clock):
+    provider.seller_can_withdraw(seller)
+    pay_tip(buyer, seller, 12500, card=provider.cards.succeeds)  # 10000 for the seller
     clock.advance(days=15)
     services.earnings_clear()
 
@@ -86,32 +92,45 @@ def test_twenty_withdrawals_at_once_never_take_more_than_is_available(require_po
     )
 
     assert Counter(kind for kind, _ in outcomes) == {"ok": 6, "refused": 14}  # 6 × $15 fit in $100
+    provider.bank_pays()
     assert Payout.objects.filter(status="paid").count() == 6
+    assert provider.payouts() == [1500] * 6
     balances = balances_for(seller)
     assert (balances.available_cents, balances.withdrawn_cents) == (1000, 9000)
     assert ledger_breaches() == []
 
 
-def test_the_same_withdrawal_form_submitted_by_twenty_threads_pays_out_once(require_postgres, buyer, seller, clock):
-    pay_tip(buyer, seller, 12500)
+def test_the_same_withdrawal_form_submitted_by_twenty_threads_pays_out_once(
+    require_postgres, provider, buyer, seller, clock
+):
+    provider.seller_can_withdraw(seller)
+    pay_tip(buyer, seller, 12500, card=provider.cards.succeeds)
     clock.advance(days=15)
     services.earnings_clear()
 
     _race(lambda index: services.payout_request(seller=seller, amount_cents=5000, idempotency_key="same-form").pk)
 
+    provider.bank_pays()
     assert Payout.objects.count() == 1
-    assert SandboxOperation.objects.filter(kind="payout").count() == 1
+    assert Payout.objects.get().status == "paid"
+    assert provider.payouts() == [5000]
     assert balances_for(seller).available_cents == 5000
     assert ledger_breaches() == []
 
 
-def test_twenty_sweeps_at_once_clear_each_earning_once(require_postgres, buyer, seller, clock):
+def test_twenty_sweeps_at_once_clear_each_earning_once(require_postgres, provider, buyer, seller, clock):
+    provider.seller_can_withdraw(seller)
     for _ in range(10):
-        pay_tip(buyer, seller, 1000)
+        pay_tip(buyer, seller, 1000, card=provider.cards.succeeds)
     clock.advance(days=15)
 
     outcomes = _race(lambda index: services.earnings_clear(batch_size=3))
 
     assert sum(value for _kind, value in outcomes) == 10
     assert balances_for(seller).available_cents == 8000
+    # with a provider that holds sellers' accounts, what cleared is queued to be transferred exactly once
+    transfers_send(seller=seller)
+    assert sum(ProviderTransfer.objects.values_list("amount_cents", flat=True)) == (
+        8000 if provider.name == "stripe" else 0
+    )
     assert ledger_breaches() == []

@@ -1,4 +1,6 @@
-"""Escrow: release, refund (balance or card, full or part) and dispute split."""
+"""Escrow: release, refund (balance or card, full or part) and dispute split.
+
+Refunds and splits to the card run on both providers (the sandbox, and Stripe against the fake)."""
 
 from datetime import timedelta
 
@@ -7,8 +9,7 @@ import pytest
 from payments import services
 from payments.exceptions import AlreadyProcessed, InsufficientFunds, InvalidAmount, PaymentError, ProviderUnavailable
 from payments.integrity import ledger_breaches
-from payments.models import Earning, LedgerTransaction, SandboxOperation, TransactionKind
-from payments.providers.sandbox import SandboxProvider
+from payments.models import Earning, LedgerTransaction, TransactionKind
 from payments.selectors import balances_for, escrow_balance_cents
 
 from .conftest import fund_milestone
@@ -80,24 +81,52 @@ def test_full_refund_to_the_balance(funded, buyer):
     assert ledger_breaches() == []
 
 
-def test_full_refund_to_the_card_goes_through_the_provider(funded, buyer):
-    refund = services.escrow_refund(milestone_id=funded, buyer=buyer, destination="card")
+@pytest.fixture
+def funded_by_card(provider, buyer, milestone_purpose):
+    fund_milestone(buyer, 21, 10000, card=provider.cards.succeeds)
+    return 21
+
+
+def test_full_refund_to_the_card_goes_through_the_provider(provider, funded_by_card, buyer):
+    refund = services.escrow_refund(milestone_id=funded_by_card, buyer=buyer, destination="card")
     assert "card ending 4242" in refund.description
     assert balances_for(buyer).buyer_balance_cents == 0
-    assert SandboxOperation.objects.get(kind="refund").amount_cents == 10000
+    assert provider.refunds() == [10000]
     assert ledger_breaches() == []
 
 
-def test_a_card_refund_the_provider_cannot_make_moves_nothing(funded, buyer):
-    SandboxProvider.inject_fault("refund", error=ProviderUnavailable)
+def test_partial_refunds_to_the_card_then_release_of_the_rest(provider, funded_by_card, buyer, seller):
+    services.escrow_refund(milestone_id=funded_by_card, buyer=buyer, amount_cents=2500, destination="card")
+    services.escrow_refund(milestone_id=funded_by_card, buyer=buyer, amount_cents=1500, destination="card")
+    services.escrow_release(milestone_id=funded_by_card, seller=seller)
+    assert provider.refunds() == [2500, 1500]
+    assert balances_for(seller).pending_cents == 4800
+    assert balances_for(buyer).buyer_balance_cents == 0
+    assert ledger_breaches() == []
+
+
+def test_a_card_refund_the_provider_cannot_make_moves_nothing(provider, funded_by_card, buyer):
+    provider.fail_next("refund", error=ProviderUnavailable)
     with pytest.raises(ProviderUnavailable):
-        services.escrow_refund(milestone_id=funded, buyer=buyer, destination="card")
-    assert escrow_balance_cents(milestone_id=funded) == 10000
+        services.escrow_refund(milestone_id=funded_by_card, buyer=buyer, destination="card")
+    assert escrow_balance_cents(milestone_id=funded_by_card) == 10000
+    assert provider.refunds() == []
     assert ledger_breaches() == []
 
 
-def test_a_card_refund_of_a_milestone_paid_from_balance_goes_to_the_balance(buyer, milestone_purpose):
-    fund_milestone(buyer, 30, 20000)
+def test_a_card_refund_whose_answer_was_lost_is_refunded_once_by_the_retry(provider, funded_by_card, buyer):
+    provider.fail_next("refund", after=True)
+    with pytest.raises(ProviderUnavailable):
+        services.escrow_refund(milestone_id=funded_by_card, buyer=buyer, amount_cents=4000, destination="card")
+    assert escrow_balance_cents(milestone_id=funded_by_card) == 10000
+    services.escrow_refund(milestone_id=funded_by_card, buyer=buyer, amount_cents=4000, destination="card")
+    assert provider.refunds() == [4000]
+    assert escrow_balance_cents(milestone_id=funded_by_card) == 6000
+    assert ledger_breaches() == []
+
+
+def test_a_card_refund_of_a_milestone_paid_from_balance_goes_to_the_balance(provider, buyer, milestone_purpose):
+    fund_milestone(buyer, 30, 20000, card=provider.cards.succeeds)
     services.escrow_refund(milestone_id=30, buyer=buyer)
     checkout = services.checkout_create(
         buyer=buyer, purpose="milestone", reference_id=31, amount_cents=10000, description="m", return_url="/"
@@ -105,6 +134,7 @@ def test_a_card_refund_of_a_milestone_paid_from_balance_goes_to_the_balance(buye
     services.checkout_pay(checkout=checkout, actor=buyer, use_balance=True)
     services.escrow_refund(milestone_id=31, buyer=buyer, destination="card")
     assert balances_for(buyer).buyer_balance_cents == 20000 - 10550 + 10000
+    assert provider.refunds() == []
     assert ledger_breaches() == []
 
 
@@ -175,3 +205,35 @@ def test_split_after_release_is_refused(funded, buyer, seller):
     with pytest.raises(PaymentError, match="Nothing is held"):
         services.escrow_split(milestone_id=funded, seller=seller, buyer=buyer, seller_amount_cents=100)
     assert LedgerTransaction.objects.filter(kind=TransactionKind.SPLIT).count() == 0
+
+
+def test_a_split_refunds_the_buyers_share_to_the_card(provider, funded_by_card, buyer, seller):
+    """A dispute settled with the buyer's share back to the card: a partial refund through the provider."""
+    split = services.escrow_split(
+        milestone_id=funded_by_card, seller=seller, buyer=buyer, seller_amount_cents=6000, buyer_destination="card"
+    )
+    assert escrow_balance_cents(milestone_id=funded_by_card) == 0
+    assert balances_for(seller).pending_cents == 4800
+    assert balances_for(buyer).buyer_balance_cents == 0
+    assert provider.refunds() == [4000]
+    again = services.escrow_split(
+        milestone_id=funded_by_card, seller=seller, buyer=buyer, seller_amount_cents=6000, buyer_destination="card"
+    )
+    assert again.pk == split.pk and provider.refunds() == [4000]
+    assert ledger_breaches() == []
+
+
+def test_the_refund_webhook_of_a_split_to_the_card_finds_it_in_the_ledger(
+    fake_stripe, buyer, seller, milestone_purpose
+):
+    """Stripe's ``charge.refunded`` for the buyer's share of a split: the ledger has it (a SPLIT posting)."""
+    from django.test import Client
+
+    from payments.models import ProviderEvent
+
+    fund_milestone(buyer, 21, 10000, card="pm_card_visa")
+    services.escrow_split(
+        milestone_id=21, seller=seller, buyer=buyer, seller_amount_cents=6000, buyer_destination="card"
+    )
+    fake_stripe.deliver(fake_stripe.events_of("charge.refunded")[-1], Client())
+    assert ProviderEvent.objects.get(type="charge.refunded").outcome.startswith("refund of checkout")

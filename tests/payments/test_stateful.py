@@ -11,7 +11,11 @@ every step:
 * every person's buyer balance, pending, available and withdrawn equal the model;
 * each milestone's escrow holds what was funded minus partial refunds while
   open, and zero once released, split or fully refunded;
-* what the sandbox provider saw (charged, refunded, paid out) equals the model.
+* what the provider saw (charged, refunded, paid out) equals the model.
+
+It runs on both payment providers (the ``provider`` fixture): the sandbox, and Stripe against the fake
+Stripe API, where ``ledger_breaches()`` also reconciles every charge, refund, transfer and payout with
+the fake's records, and each sequence starts with the sellers' payout accounts set up.
 """
 
 from dataclasses import dataclass, field
@@ -41,7 +45,6 @@ from payments.exceptions import (
 from payments.integrity import ledger_breaches
 from payments.models import AccountKind, Checkout, CheckoutStatus, LedgerAccount, LedgerEntry, Payout
 from payments.providers import get_provider
-from payments.providers.sandbox import CARD_DECLINED, CARD_NETWORK_ERROR, CARD_SUCCEEDS, SandboxProvider
 from tests.factories import UserFactory
 
 MILESTONES = st.integers(min_value=1, max_value=5)
@@ -115,14 +118,19 @@ class Model:
 
 class LedgerMachine(RuleBasedStateMachine):
     people: list = []
+    side = None  # the provider adapter (tests/payments/providers.py), set by the test
 
     def __init__(self):
         super().__init__()
         self._atomic = transaction.atomic()
         self._atomic.__enter__()
         project_clock.set_offset(None)
-        SandboxProvider.clear_faults()
+        self.side.reset()  # the provider forgets the last sequence as the database does
+        self.cards = self.side.cards
+        self.min_card = get_provider().min_charge_cents  # Stripe refuses card charges under $0.50
         self.users = self.people  # created once per test run; everything else rolls back per sequence
+        for user in self.users:  # anyone may sell here; with Stripe a seller needs a payout account
+            self.side.seller_can_withdraw(user)
         self.model = Model()
         self.paid_checkouts: list[int] = []
 
@@ -131,7 +139,7 @@ class LedgerMachine(RuleBasedStateMachine):
             # The whole-ledger check (the one ``ledger_check`` runs) at the end of every sequence.
             assert ledger_breaches() == []
         finally:
-            SandboxProvider.clear_faults()
+            self.side.reset()
             project_clock.set_offset(None)
             transaction.set_rollback(True)
             self._atomic.__exit__(None, None, None)
@@ -187,11 +195,12 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def fund_by_card(self, buyer, milestone_id, amount, card):
         checkout = self._checkout(buyer, milestone_id, amount)
-        number = {"good": CARD_SUCCEEDS, "declined": CARD_DECLINED, "network": CARD_NETWORK_ERROR}.get(
-            card, CARD_SUCCEEDS
+        cards = self.cards
+        number = {"good": cards.succeeds, "declined": cards.declined, "network": cards.network_error}.get(
+            card, cards.succeeds
         )
         if card == "lost_response":
-            SandboxProvider.inject_fault("charge", after=True)
+            self.side.fail_next("charge", after=True)
             with pytest.raises(ProviderUnavailable):
                 services.checkout_pay(checkout=checkout, actor=self.users[buyer], payment_method=number)
             card = "good"  # the buyer retries: same key, so the same (single) charge is recorded
@@ -241,8 +250,11 @@ class LedgerMachine(RuleBasedStateMachine):
         person = self.model.people[buyer]
         from_balance = min(person.balance, total)
         by_card = total - from_balance
+        if 0 < by_card < self.min_card:  # the card pays at least the provider's smallest charge
+            by_card = min(self.min_card, total)
+            from_balance = total - by_card
         pay = lambda: services.checkout_pay(  # noqa: E731
-            checkout=checkout, actor=self.users[buyer], payment_method=CARD_SUCCEEDS, use_balance=True
+            checkout=checkout, actor=self.users[buyer], payment_method=self.cards.succeeds, use_balance=True
         )
         if milestone_id in self.model.escrows:
             if by_card == 0:
@@ -264,14 +276,14 @@ class LedgerMachine(RuleBasedStateMachine):
         event("milestone funded from balance and card" if from_balance and by_card else "funded (one source)")
         self.paid_checkouts.append(checkout.pk)
 
-    @rule(index=st.integers(min_value=0, max_value=50), card=st.sampled_from([CARD_SUCCEEDS, CARD_DECLINED]))
+    @rule(index=st.integers(min_value=0, max_value=50), card=st.sampled_from(["succeeds", "declined"]))
     def submit_a_paid_checkout_again(self, index, card):
         if not self.paid_checkouts:
             return
         checkout = Checkout.objects.get(pk=self.paid_checkouts[index % len(self.paid_checkouts)])
         assert checkout.status in (CheckoutStatus.PAID, CheckoutStatus.CREDITED)
         with pytest.raises(CheckoutAlreadyPaid):
-            services.checkout_pay(checkout=checkout, actor=checkout.buyer, payment_method=card)
+            services.checkout_pay(checkout=checkout, actor=checkout.buyer, payment_method=getattr(self.cards, card))
 
     # --- escrow -------------------------------------------------------------------
     @rule(pick=TARGET, seller=PEOPLE, top_rated=st.booleans())
@@ -374,9 +386,9 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         if not good_card:
             with pytest.raises(CardDeclined):
-                services.checkout_pay(checkout=checkout, actor=self.users[buyer], payment_method=CARD_DECLINED)
+                services.checkout_pay(checkout=checkout, actor=self.users[buyer], payment_method=self.cards.declined)
             return
-        services.checkout_pay(checkout=checkout, actor=self.users[buyer], payment_method=CARD_SUCCEEDS)
+        services.checkout_pay(checkout=checkout, actor=self.users[buyer], payment_method=self.cards.succeeds)
         self.model.provider.charged += amount
         self._earn(seller, amount, days=CLEARANCE_DAYS, milestone_id=None)
         self.paid_checkouts.append(checkout.pk)
@@ -444,9 +456,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 call()
             return
         if outcome == "refused":
-            SandboxProvider.inject_fault("payout", error=ProviderError)
+            self.side.fail_next("payout", error=ProviderError)
         elif outcome == "lost_response":
-            SandboxProvider.inject_fault("payout", after=True)
+            self.side.fail_next("payout", after=True)
         payout = call()
         self.model.payout_keys[(seller, key)] = amount
         if outcome == "refused":
@@ -456,6 +468,8 @@ class LedgerMachine(RuleBasedStateMachine):
         if outcome == "lost_response":
             assert payout.status == "processing"
             payout = services.payout_send(payout=payout)  # the retry sweep asks again with the same key
+        self.side.bank_pays()  # Stripe: the payout reaches the bank later, and its webhook says so
+        payout.refresh_from_db()
         assert payout.status == "paid"
         event(f"payout paid ({outcome})")
         person.available -= amount
@@ -511,7 +525,11 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def the_provider_saw_what_the_model_expects(self):
-        totals = get_provider().totals()
+        totals = {
+            "charged": sum(self.side.charges()),
+            "refunded": sum(self.side.refunds()),
+            "paid_out": sum(self.side.payouts()),
+        }
         assert totals == {
             "charged": self.model.provider.charged,
             "refunded": self.model.provider.refunded,
@@ -520,8 +538,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-def test_random_sequences_of_money_movements_keep_the_ledger_sound(milestone_purpose, settings, monkeypatch):
+def test_random_sequences_of_money_movements_keep_the_ledger_sound(provider, milestone_purpose, settings, monkeypatch):
     monkeypatch.setattr(LedgerMachine, "people", [UserFactory() for _ in range(3)])
+    monkeypatch.setattr(LedgerMachine, "side", provider)
     settings.PAYMENTS_MIN_PAYOUT_CENTS = MIN_PAYOUT
     settings.PAYMENTS_CLEARANCE_DAYS = CLEARANCE_DAYS
     settings.PAYMENTS_CLEARANCE_DAYS_TOP_RATED = CLEARANCE_DAYS_TOP_RATED
