@@ -161,10 +161,6 @@ class WithdrawForm(SecondFactorFormMixin, forms.Form):
         return super().clean()
 
 
-class PayoutAccountForm(forms.Form):
-    """Setting up or changing where payouts go. A user with a second factor confirms it here
-    (``accounts.second_factor``, added when that lands)."""
-
-    def __init__(self, *args, user=None, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
+class PayoutAccountForm(SecondFactorFormMixin, forms.Form):
+    """Setting up or changing where payouts go (the provider's onboarding): a user with a second factor
+    confirms it with a code (``accounts.second_factor``), as for a withdrawal."""

@@ -299,3 +299,18 @@ def test_demo_money_is_made_with_stripes_test_payment_method_and_never_with_live
     with pytest.raises(CommandError, match="never live keys"):
         demo.demo_payment_method()
     settings.STRIPE_SECRET_KEY = key
+
+
+def test_a_seller_with_a_second_factor_confirms_a_change_of_payout_account_with_a_code(client, seller, fake_stripe):
+    from tests.factories import enrol_totp, totp_code
+
+    enrol_totp(seller)
+    client.force_login(seller)
+    page = _text(client.get("/payments/earnings/"))
+    assert page.count('name="second_factor_code"') == 2  # the withdrawal's and the payout account's forms
+    refused = client.post("/payments/earnings/payout-account/", {"second_factor_code": "000000"}, follow=True)
+    assert "code" in _text(refused).lower() and PayoutAccount.objects.count() == 0
+    assert fake_stripe.all("account") == []
+    ok = client.post("/payments/earnings/payout-account/", {"second_factor_code": totp_code(seller)})
+    assert ok.status_code == 302 and ok["Location"].startswith(fake_stripe.url)
+    assert PayoutAccount.objects.filter(seller=seller).exists()
