@@ -34,7 +34,12 @@ def main(argv=None) -> int:
             with fake.lock:
                 waiting = list(fake.events[sent:])
             for event in waiting:
-                status, _body = fake.deliver(event, args.forward_to)
+                try:
+                    status, _body = fake.deliver(event, args.forward_to)
+                except OSError as error:  # the app is not up (yet): send it again next round, as Stripe retries
+                    print(f"{event['type']} {event['id']} -> not delivered ({error}); retrying", flush=True)
+                    time.sleep(2)
+                    break
                 print(f"{event['type']} {event['id']} -> {status}", flush=True)
                 sent += 1
     except KeyboardInterrupt:
