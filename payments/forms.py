@@ -164,3 +164,8 @@ class WithdrawForm(SecondFactorFormMixin, forms.Form):
 class PayoutAccountForm(SecondFactorFormMixin, forms.Form):
     """Setting up or changing where payouts go (the provider's onboarding): a user with a second factor
     confirms it with a code (``accounts.second_factor``), as for a withdrawal."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.asks_second_factor:  # the earnings page has the withdrawal's code field too: say which is which
+            self.fields["second_factor_code"].label = "Authentication code, to change where payouts go"

@@ -161,3 +161,27 @@ def test_the_order_pages_conversation_opens_at_the_newest_message(phone, deal):
     newest = box.get_by_text("Update number 29")
     newest_box, panel = newest.bounding_box(), box.bounding_box()
     assert panel["y"] <= newest_box["y"] and newest_box["y"] + newest_box["height"] <= panel["y"] + panel["height"] + 1
+
+
+def test_the_earnings_pending_table_fits_a_phone(phone, deal):
+    """From the outside try: the pending table was 408 px in a 390 px window, "You get" cut off and each
+    earning's name broken into one letter a line. On a phone its rows stack, each amount on a labelled line."""
+    from payments import services as payments
+    from payments.models import Earning
+
+    order = order_services.offer_accept(offer_id=deal["offer"].pk, actor=deal["buyer"])
+    first = fund(ms(order, 1))
+    payments.escrow_release(milestone_id=first.pk, seller=deal["seller"])
+    Earning.objects.update(description="Order #134 · Milestone 1: Data model and API design (dispute settlement)")
+    page = phone(deal["seller"])
+    page.goto("/payments/earnings/")
+    scroll_width, window_width = page.evaluate(WIDTHS)
+    assert scroll_width <= window_width
+    table = page.locator("[data-testid=pending-table]")
+    box = table.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= window_width, box
+    you_get = table.locator("td[data-label='You get']").first
+    cell = you_get.bounding_box()
+    assert you_get.is_visible() and cell["x"] + cell["width"] <= window_width
+    name = table.locator("[data-testid=earning-for]").first.bounding_box()
+    assert name["width"] > window_width / 2  # a line of its own, not a column of letters

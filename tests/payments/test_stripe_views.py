@@ -314,3 +314,18 @@ def test_a_seller_with_a_second_factor_confirms_a_change_of_payout_account_with_
     ok = client.post("/payments/earnings/payout-account/", {"second_factor_code": totp_code(seller)})
     assert ok.status_code == 302 and ok["Location"].startswith(fake_stripe.url)
     assert PayoutAccount.objects.filter(seller=seller).exists()
+
+
+def test_an_unfinished_setup_says_to_finish_it_and_the_two_code_fields_are_told_apart(client, seller, fake_stripe):
+    """From the outside try: leaving Stripe's onboarding without submitting showed "Stripe is checking your
+    details"; and with two-factor on, the payout account's code field looked like the withdrawal's."""
+    from tests.factories import enrol_totp, totp_code
+
+    enrol_totp(seller)
+    client.force_login(seller)
+    client.post("/payments/earnings/payout-account/", {"second_factor_code": totp_code(seller)})
+    page = _text(client.get("/payments/earnings/"))
+    assert "checking your details" not in page
+    assert 'data-testid="payouts-unfinished"' in page or "Stripe still needs" in page
+    assert "Authentication code, to change where payouts go" in page
+    assert page.count('name="second_factor_code"') == 2
