@@ -35,6 +35,15 @@ def notification_send(*, user=None, user_id=None, text, url="", email=True):
     return notification
 
 
+def notification_email_now(notification) -> None:
+    """Email an in-app notification that was not emailed when it was made (e.g. a message the receiver then
+    left unseen): once, after the transaction commits, through the same task and resend sweep as the others."""
+    from .tasks import send_notification_email
+
+    Notification.objects.filter(pk=notification.pk, emailed_at=None).update(email_wanted=True)
+    enqueue_on_commit(send_notification_email, notification.pk)
+
+
 def notifications_mark_read_for(*, user, urls) -> int:
     """``user`` acted on something: their unread notifications that point at it (any of ``urls``, the links
     the notices about it carry) are read now, so the bell counts only what still waits for them. Returns how

@@ -212,7 +212,40 @@ def page_requests(t):
         ),
         ("seller dashboard", "/dashboard/", t["seller"], "/dashboard/"),
         ("earnings page", "/payments/earnings/", t["seller"], "/payments/earnings/"),
+        # what an open page costs while it stays open (static/js/live.js): one poll every LIVE_POLL_SECONDS
+        *((f"live poll: {page}", path(t["order"]), t["buyer"], path(t["small_order"])) for page, path in LIVE_POLLS),
     ]
+
+
+# each open page's poll: the bell on any page; the order and conversation pages also watch what they show
+LIVE_POLLS = [
+    ("any page", lambda order: "/live/"),
+    ("order page", lambda order: f"/live/?o={order.pk}"),
+    ("conversation page", lambda order: f"/live/?c={order.conversation_id}"),
+]
+
+
+def live_cost(pages):
+    """Per open page and minute: how many polls, and the queries and server time they add up to."""
+    from django.conf import settings
+
+    every = settings.LIVE_POLL_SECONDS
+    per_minute = 60 / every if every else 0
+    out = {"poll_every_seconds": every}
+    for page, _path in LIVE_POLLS:
+        r = pages[f"live poll: {page}"]
+        out[page] = {
+            "requests_per_minute": round(per_minute, 1),
+            "queries_each": r["queries"],
+            "queries_each_small_data": r["queries_small_data"],
+            "queries_per_minute": round(per_minute * r["queries"]),
+            "server_ms_per_minute": round(per_minute * r["p50_ms"], 1),
+        }
+        log(
+            f"  {page:20} {per_minute:4.0f} polls/min × {r['queries']} queries = "
+            f"{out[page]['queries_per_minute']} queries/min, {out[page]['server_ms_per_minute']} ms of server/min"
+        )
+    return out
 
 
 def time_pages(targets, *, rounds):
@@ -576,6 +609,19 @@ def judge(results):
             "ok": not over,
         }
     )
+    live = results.get("live")
+    if live:
+        polls = {k: v for k, v in live.items() if isinstance(v, dict)}
+        most = max(v["queries_each"] for v in polls.values())
+        flat = all(v["queries_each"] == v["queries_each_small_data"] for v in polls.values())
+        goals.append(
+            {
+                "what": f"live poll of an open page (every {live['poll_every_seconds']} s)",
+                "value": f"≤ {most} queries each, {'the same' if flat else 'NOT the same'} on small data",
+                "goal": "≤ 4 queries, flat",
+                "ok": most <= 4 and flat,
+            }
+        )
     tp = results.get("throughput")
     if tp:
         for name in ("order page", "search with a filter"):
@@ -755,6 +801,8 @@ def main(argv=None):
     }
     log("Pages (server time in-process through the whole middleware stack, and the SQL time of the same requests):")
     results["pages"] = time_pages(targets, rounds=args.rounds)
+    log("Open pages that update themselves (polls per open page and minute):")
+    results["live"] = live_cost(results["pages"])
     log("Money requests (POST, each on a milestone of its own):")
     results["actions"] = time_actions(count=args.actions)
     log("Search over the full catalogue (selector + first page):")

@@ -444,6 +444,11 @@ FUNDING_REMINDER_AFTER = timedelta(days=env_int("FUNDING_REMINDER_AFTER_DAYS", 2
 # How far back a sweep looks for reminders it may have missed (a worker down for days).
 TIMER_CATCH_UP = timedelta(days=env_int("TIMER_CATCH_UP_DAYS", 30))
 TIMER_BATCH_SIZE = env_int("TIMER_BATCH_SIZE", 500)
+# Pages that update themselves (orders/views_live.py): every open signed-in page polls this often (seconds),
+# only while it is visible; 0 turns it off (pages then update on reload, as with JavaScript off).
+LIVE_POLL_SECONDS = env_int("LIVE_POLL_SECONDS", 3)
+# A message the receiver has not seen for this long is also emailed to them, once until they read it.
+MESSAGES_EMAIL_AFTER = timedelta(minutes=env_int("MESSAGES_EMAIL_AFTER_MINUTES", 15))
 TIMER_SWEEP_SECONDS = env_int("TIMER_SWEEP_SECONDS", 60)
 # Each app's timer sweeps (config.sweeps; ``manage.py run_timers`` runs them all at once) run from the
 # app's own beat entry every TIMER_SWEEP_SECONDS: auto-approval, reminders and deadlines (milestones),

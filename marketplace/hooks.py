@@ -10,6 +10,7 @@ from collections.abc import Callable
 _reviews_source: Callable | None = None
 _stats_recount: Callable | None = None
 _message_decorators: list[Callable] = []
+_conversation_changes: list[Callable] = []
 
 
 def register_reviews_source(source: Callable) -> None:
@@ -33,6 +34,17 @@ def register_message_decorator(decorate: Callable) -> None:
     """``decorate(messages)`` adds what it owns to a page of a conversation's messages, in one query."""
     if decorate not in _message_decorators:
         _message_decorators.append(decorate)
+
+
+def register_conversation_change(expression: Callable) -> None:
+    """``expression()`` -> a subquery over ``OuterRef("pk")`` (a conversation) that changes whenever something
+    the app owns and shows in the conversation changes (e.g. an offer is decided): part of its live stamp."""
+    if expression not in _conversation_changes:
+        _conversation_changes.append(expression)
+
+
+def conversation_changes() -> list:
+    return [expression() for expression in _conversation_changes]
 
 
 def published_reviews(*, seller, gig=None) -> list:

@@ -312,6 +312,10 @@ class Conversation(models.Model):
     # When the buyer's oldest unanswered message arrived: the seller's reply
     # measures their response time from here.
     awaiting_seller_since = models.DateTimeField(null=True, blank=True)
+    # Since when each side has had unread messages (cleared when they read): once this is older than
+    # MESSAGES_EMAIL_AFTER, the messages are emailed to them, once per such stretch (orders/timers.py).
+    buyer_unseen_since = models.DateTimeField(null=True, blank=True, editable=False)
+    seller_unseen_since = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-last_message_at"]
@@ -319,6 +323,17 @@ class Conversation(models.Model):
         indexes = [
             models.Index(fields=["buyer"], condition=models.Q(buyer_unread__gt=0), name="conversation_buyer_unread"),
             models.Index(fields=["seller"], condition=models.Q(seller_unread__gt=0), name="conversation_seller_unread"),
+            # the unseen-messages email sweep reads only the conversations someone has not seen
+            models.Index(
+                fields=["buyer_unseen_since"],
+                condition=models.Q(buyer_unseen_since__isnull=False),
+                name="conversation_buyer_unseen",
+            ),
+            models.Index(
+                fields=["seller_unseen_since"],
+                condition=models.Q(seller_unseen_since__isnull=False),
+                name="conversation_seller_unseen",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["buyer", "seller"], name="conversation_pair_unique"),

@@ -7,7 +7,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Case, Exists, Expression, F, IntegerField, OuterRef, Prefetch, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -279,6 +292,30 @@ def conversation_messages(*, conversation: Conversation, before: int | None = No
     page = page[:limit]
     page.reverse()
     return MessagePage(messages=page, earlier_before=page[0].pk if has_more and page else None)
+
+
+def latest_message_id():
+    """A subquery: the newest message id of the conversation ``OuterRef("pk")`` (0 when it has none)."""
+    newest = Message.objects.filter(conversation=OuterRef("pk")).order_by("-id").values("id")[:1]
+    return Coalesce(Subquery(newest), Value(0))
+
+
+def conversation_stamp(*, user, pk) -> str | None:
+    """What the open conversation page shows, as one value that changes whenever the page would (a new
+    message, an offer decided): the live poll compares it with the page's. None when ``user`` is not a party.
+    One query."""
+    changes = {f"_c{i}": expression for i, expression in enumerate(hooks.conversation_changes())}
+    values = (
+        Conversation.objects.filter(Q(buyer_id=user.pk) | Q(seller_id=user.pk), pk=pk)
+        .annotate(_latest=latest_message_id(), **changes)
+        .values_list("_latest", *changes)
+        .first()
+    )
+    return None if values is None else "c" + ".".join(_stamp_part(v) for v in values)
+
+
+def _stamp_part(value) -> str:
+    return f"{value.timestamp():.6f}" if hasattr(value, "timestamp") else str(value if value is not None else "")
 
 
 def inbox_conversations(*, user):

@@ -14,7 +14,7 @@ from django.contrib.postgres.search import SearchVector
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.template.defaultfilters import pluralize
 from django.utils.text import slugify
@@ -22,7 +22,8 @@ from django_fsm import can_proceed
 from PIL import Image, ImageOps
 
 from accounts.audit import staff_action_record
-from accounts.notifications import notification_send, notifications_mark_read_for
+from accounts.models import Notification
+from accounts.notifications import notification_email_now, notification_send, notifications_mark_read_for
 from accounts.permissions import is_support
 from config import clock, limits
 from config.text import clean_line
@@ -721,11 +722,13 @@ def message_send(*, conversation: Conversation, sender, body: str, files=(), kin
             if sender_id == locked.buyer_id:
                 locked.seller_unread += 1
                 locked.buyer_unread = 0
+                locked.buyer_unseen_since = None  # answering is seeing
                 if locked.awaiting_seller_since is None and kind in ASKS:
                     locked.awaiting_seller_since = now
             elif sender_id == locked.seller_id:
                 locked.buyer_unread += 1
                 locked.seller_unread = 0
+                locked.seller_unseen_since = None
                 if locked.awaiting_seller_since is not None and kind in ANSWERS:
                     waited = int((now - locked.awaiting_seller_since).total_seconds())
                     _record_response(seller_id=locked.seller_id, seconds=waited)
@@ -733,12 +736,19 @@ def message_send(*, conversation: Conversation, sender, body: str, files=(), kin
             else:
                 locked.buyer_unread += 1
                 locked.seller_unread += 1
+            if kind == MessageKind.TEXT:  # the email of unseen messages is about what a person wrote
+                if sender_id != locked.buyer_id and locked.buyer_unseen_since is None:
+                    locked.buyer_unseen_since = now
+                if sender_id != locked.seller_id and locked.seller_unseen_since is None:
+                    locked.seller_unseen_since = now
             locked.last_message_at = now
             locked.last_message_preview = _preview(body, files, kind)
             locked.save(
                 update_fields=[
                     "buyer_unread",
                     "seller_unread",
+                    "buyer_unseen_since",
+                    "seller_unseen_since",
                     "awaiting_seller_since",
                     "last_message_at",
                     "last_message_preview",
@@ -759,12 +769,38 @@ def message_send(*, conversation: Conversation, sender, body: str, files=(), kin
     return message
 
 
+def unseen_messages_email(*, conversation: Conversation, side: str) -> bool:
+    """``side`` ("buyer" or "seller") has left messages unseen since ``<side>_unseen_since``: email them once,
+    as their newest "New message from …" notification (its bell entry stays as it is), or as a new notice when
+    the bell's was already read. The caller holds the conversation's lock and has checked it is due."""
+    user_id = getattr(conversation, f"{side}_id")
+    unread = getattr(conversation, f"{side}_unread")
+    if not unread:
+        return False
+    url = conversation.get_absolute_url()
+    notice = Notification.objects.filter(user_id=user_id, url=url, read_at=None).order_by("-created_at", "-pk").first()
+    if notice is not None:
+        notification_email_now(notice)
+    else:
+        other = conversation.seller if side == "buyer" else conversation.buyer
+        notification_send(
+            user_id=user_id,
+            text=f"You have {unread} unread message{'s' if unread != 1 else ''} from {other.public_name}.",
+            url=url,
+        )
+    return True
+
+
 def conversation_mark_read(*, conversation: Conversation, user) -> None:
     """The participant has seen every message so far."""
     if user.pk == conversation.buyer_id:
-        Conversation.objects.filter(pk=conversation.pk, buyer_unread__gt=0).update(buyer_unread=0)
+        Conversation.objects.filter(
+            Q(buyer_unread__gt=0) | Q(buyer_unseen_since__isnull=False), pk=conversation.pk
+        ).update(buyer_unread=0, buyer_unseen_since=None)
     elif user.pk == conversation.seller_id:
-        Conversation.objects.filter(pk=conversation.pk, seller_unread__gt=0).update(seller_unread=0)
+        Conversation.objects.filter(
+            Q(seller_unread__gt=0) | Q(seller_unseen_since__isnull=False), pk=conversation.pk
+        ).update(seller_unread=0, seller_unseen_since=None)
     else:
         raise NotAllowed("You are not part of this conversation.")
     notifications_mark_read_for(user=user, urls=[conversation.get_absolute_url()])  # "New message from …": seen

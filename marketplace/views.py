@@ -275,6 +275,14 @@ def _id_or_none(value):
 @once_per_form_key
 def conversation(request, pk):
     conv = selectors.conversation_for_user(user=request.user, pk=pk)
+    before = _id_or_none(request.GET.get("before"))
+    # the live poll's side (base.html, static/js/live.js): read before the messages, so a message sent in
+    # between costs one more refresh and is never missed
+    live = {
+        "watch": f"c={conv.pk}",
+        "stamp": selectors.conversation_stamp(user=request.user, pk=conv.pk),
+        "page": conv.get_absolute_url() + (f"?before={before}" if before else ""),
+    }
     form = MessageForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST":
@@ -294,7 +302,7 @@ def conversation(request, pk):
         status = 400
     elif conv.unread_for(request.user):
         services.conversation_mark_read(conversation=conv, user=request.user)
-    page = selectors.conversation_messages(conversation=conv, before=_id_or_none(request.GET.get("before")))
+    page = selectors.conversation_messages(conversation=conv, before=before)
     hooks.decorate_messages(page.messages)  # e.g. the orders app's offer cards
     return render(
         request,
@@ -306,6 +314,7 @@ def conversation(request, pk):
             "message_page": page,
             "form": form,
             "gig_is_open": conv.gig is not None and conv.gig.status == GigStatus.ACTIVE,
+            "live": live,
         },
         status=status,
     )

@@ -14,7 +14,7 @@ class OrdersConfig(AppConfig):
         from .disputes import active_dispute, operator_resolve
         from .models import DisputeOutcome
         from .payment_names import milestone_names, tip_names
-        from .selectors import attach_offers, published_reviews_about
+        from .selectors import attach_offers, offers_decided, published_reviews_about
         from .services import (
             PACKAGE_PURPOSES,
             on_order_completed,
@@ -35,6 +35,7 @@ class OrdersConfig(AppConfig):
                 posting="escrow",
             )
         marketplace.register_message_decorator(attach_offers)
+        marketplace.register_conversation_change(offers_decided)  # an offer card's answer updates open pages
         marketplace.register_stats_recount(seller_stats_recount)
         milestones.register_order_completed(on_order_completed)
         register_namer("milestone", milestone_names)  # the payments pages name payments by order and milestone

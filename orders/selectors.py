@@ -4,12 +4,14 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from accounts.models import Notification, User
 from accounts.permissions import is_staff_member
 from config import clock
+from marketplace.models import Message
 from milestones import process
 from milestones.models import (
     FINAL_STATES,
@@ -46,6 +48,32 @@ def order_for_user(*, user, pk) -> Order:
     if order is None or not can_see_order(user, order):
         raise Http404("No such order.")
     return order
+
+
+def offers_decided():
+    """A subquery: when an offer of the conversation ``OuterRef("pk")`` was last decided (accepted, declined,
+    withdrawn, expired): part of the conversation page's live stamp (``marketplace.hooks``)."""
+    decided = Offer.objects.filter(conversation=OuterRef("pk"), decided_at__isnull=False).order_by("-decided_at")
+    return Subquery(decided.values("decided_at")[:1])
+
+
+def order_stamp(*, user, pk) -> str | None:
+    """What the order page shows, as one value that changes whenever the page would: every step, request,
+    answer and review is a timeline event, and its conversation panel shows the newest messages. The live
+    poll compares it with the page's. None for anyone who may not see the order. One query."""
+    newest_event = TimelineEvent.objects.filter(order=OuterRef("pk")).order_by("-id").values("id")[:1]
+    newest_message = Message.objects.filter(conversation=OuterRef("conversation_id")).order_by("-id").values("id")[:1]
+    order = (
+        Order.objects.filter(pk=pk)
+        .annotate(
+            _event=Coalesce(Subquery(newest_event), Value(0)), _message=Coalesce(Subquery(newest_message), Value(0))
+        )
+        .only("pk", "buyer_id", "seller_id", "status")
+        .first()
+    )
+    if order is None or not can_see_order(user, order):
+        return None
+    return f"o{order._event}.{order._message}.{order.status}"
 
 
 def order_page(*, user, pk):

@@ -6,8 +6,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from config import clock
+from marketplace.models import Conversation
+from marketplace.services import unseen_messages_email
 from milestones.timers import batches, timer_mark
 
 from .disputes import disputes_escalate
@@ -57,10 +60,40 @@ def sweep_dispute_deadlines(*, now=None) -> int:
     return disputes_escalate(now=now)
 
 
+def sweep_message_emails(*, now=None, batch_size=None) -> int:
+    """Messages someone has not seen for ``MESSAGES_EMAIL_AFTER`` are emailed to them: once per stretch of
+    unseen messages (the stretch's start is the timer's moment; reading ends it, the next message starts a
+    new one). The marketplace owns the conversation and the email; this app holds the timer."""
+    now = now or clock.now()
+    batch_size = batch_size or settings.TIMER_BATCH_SIZE
+    due_before = now - settings.MESSAGES_EMAIL_AFTER
+    done = 0
+    for side in ("buyer", "seller"):
+        field = f"{side}_unseen_since"
+        due = Conversation.objects.filter(
+            **{f"{field}__lte": due_before, f"{field}__gt": now - settings.TIMER_CATCH_UP}
+        )
+        for rows in batches(due, field, batch_size):
+            for pk, since in rows:
+                with transaction.atomic():
+                    conversation = (
+                        Conversation.objects.select_for_update(of=("self",))
+                        .select_related("buyer", "seller")
+                        .filter(pk=pk, **{field: since})
+                        .first()
+                    )
+                    if conversation is None or not timer_mark(f"message_email_{side}", pk, since):
+                        continue  # read meanwhile, or already emailed
+                    if unseen_messages_email(conversation=conversation, side=side):
+                        done += 1
+    return done
+
+
 SWEEPS = {
     # (name, order among every app's sweeps: see config.sweeps)
     ("offer_expiry", 50): sweep_offer_expiry,
     ("review_publication", 60): sweep_review_publication,
     ("seller_stats", 70): sweep_seller_stats,
+    ("message_emails", 80): sweep_message_emails,
     ("dispute_deadlines", 100): sweep_dispute_deadlines,
 }

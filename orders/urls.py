@@ -2,7 +2,7 @@ from django.urls import path
 
 from config import converters  # noqa: F401 - registers the <id:> path converter
 
-from . import views, views_disputes
+from . import views, views_disputes, views_live
 
 app_name = "orders"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("offers/<id:pk>/<slug:decision>", views.offer_respond, name="offer_respond"),
     path("gigs/<id:gig_pk>/order/<slug:tier>", views.order_package, name="order_package"),
     path("help/milestones/", views.lifecycle_help, name="lifecycle_help"),
+    path("live/", views_live.live, name="live"),  # what an open page polls (static/js/live.js)
     # disputes (the parties' pages; support staff work in /staff/disputes/)
     path("milestones/<id:pk>/dispute/open", views_disputes.dispute_open, name="dispute_open"),
     path("milestones/<id:pk>/dispute/", views_disputes.milestone_dispute, name="milestone_dispute"),

@@ -151,7 +151,11 @@ def _shown(milestone, context, refused) -> list[Shown]:
 def order_page(request, pk, refused: Refused | None = None):
     """The order page for ``request.user``; with ``refused``, shown again around the form that was refused
     (status 400): what was typed kept, the form open, its errors beside its fields."""
+    # the live poll's side (base.html, static/js/live.js): read before the page, so a change in between costs
+    # one more refresh and is never missed
+    stamp = selectors.order_stamp(user=request.user, pk=pk)
     context = selectors.order_page(user=request.user, pk=pk)
+    context["live"] = {"watch": f"o={pk}", "stamp": stamp, "page": context["order"].get_absolute_url()}
     language = get_language()
     for context_name, form, prefix, auto_id in ORDER_PAGE_FORMS.values():
         context[context_name] = _blank_form(form, prefix, auto_id, language)

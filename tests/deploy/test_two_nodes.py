@@ -6,6 +6,7 @@ through the other; the beat's clearance sweep is carried out by the two workers 
 in the middle of a journey and the journey goes on through the proxy.
 """
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -125,6 +126,11 @@ def test_two_nodes_share_sign_ins_files_sweeps_and_survive_one_stopping(cluster,
     status, page = through_b.get("/dashboard/")
     assert status == 200 and buyer.display_name.encode() in page
 
+    # --- an open conversation page polls node a (gunicorn) and sees the message node b takes ----------------
+    status, polled = through_a.get(f"/live/?c={conversation.pk}")
+    assert status == 200, polled[:300]
+    stamp_before = json.loads(polled)["stamp"]
+
     # --- a file uploaded through node b is downloaded through node a (the bucket is shared) ------------------
     status, _headers = through_b.upload(
         conversation.get_absolute_url(),
@@ -132,6 +138,8 @@ def test_two_nodes_share_sign_ins_files_sweeps_and_survive_one_stopping(cluster,
         {"files": ("brief.txt", b"three pages of brief\n", "text/plain")},
     )
     assert status == 302
+    status, polled = through_a.get(f"/live/?c={conversation.pk}")
+    assert status == 200 and json.loads(polled)["stamp"] != stamp_before
     attachment = Message.objects.filter(conversation=conversation).latest("pk").attachments.get()
     status, headers = through_a.fetch(f"/inbox/{conversation.pk}/files/{attachment.pk}/")
     assert status == 302 and headers["Location"].startswith(running.env["S3_ENDPOINT_URL"] + f"/{bucket}/")

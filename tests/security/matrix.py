@@ -226,6 +226,9 @@ MATRIX = {
         public_ids=frozenset({"gig_pk"}),
     ),
     "help/milestones/": Row(lambda w: "/help/milestones/", every("ok")),
+    # an open page's poll (JSON): signed out 403 (no login page for a script); watching an order, only those
+    # who may open it (tests/orders/test_live.py tries conversations, other ids and odd values)
+    "live/": Row(lambda w: f"/live/?o={w.order.pk}", {**parties(staff="ok"), "anonymous": "403"}),
     # --- disputes (parties) ----------------------------------------------------------------------
     "milestones/<id:pk>/dispute/open": Row(
         lambda w: f"/milestones/{w.milestone.pk}/dispute/open", parties(), ids=(("pk", "milestone"),)
