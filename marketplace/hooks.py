@@ -10,6 +10,7 @@ from collections.abc import Callable
 _reviews_source: Callable | None = None
 _stats_recount: Callable | None = None
 _message_decorators: list[Callable] = []
+_plan_validator: Callable | None = None
 
 
 def register_reviews_source(source: Callable) -> None:
@@ -33,6 +34,21 @@ def register_message_decorator(decorate: Callable) -> None:
     """``decorate(messages)`` adds what it owns to a page of a conversation's messages, in one query."""
     if decorate not in _message_decorators:
         _message_decorators.append(decorate)
+
+
+def register_plan_validator(validate: Callable) -> None:
+    """``validate(steps)`` checks a package's milestone plan as any milestone plan is checked (how many
+    steps, each one's title, amount, days and revisions) and raises ``InvalidInput`` with the reason."""
+    global _plan_validator
+    _plan_validator = validate
+
+
+def validate_plan(steps) -> None:
+    if _plan_validator is None:
+        from .exceptions import InvalidInput
+
+        raise InvalidInput("Milestone plans cannot be checked right now, so none can be saved.")
+    _plan_validator(steps)
 
 
 def published_reviews(*, seller, gig=None) -> list:
