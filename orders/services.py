@@ -384,9 +384,16 @@ def _paid_choice(checkout, *, charged: bool) -> PackageChoice:
         choice = _package_choice(_orderable_gig(gig_id, checkout.buyer), tier)
     except OrderError as exc:
         raise PaymentError(str(exc)) from exc
-    if choice.items[0].amount_cents != checkout.amount_cents or choice.terms_digest != checkout.terms_digest:
+    changed = (
+        "price"
+        if choice.items[0].amount_cents != checkout.amount_cents
+        else "milestone plan"
+        if choice.terms_digest != checkout.terms_digest
+        else ""
+    )
+    if changed:
         raise PaymentError(
-            "The seller changed this package's price or milestone plan since you clicked Order."
+            f"The {changed} changed since you clicked Order."
             + ("" if charged else " Nothing was charged.")
             + " Go back to the gig to see it as it is now and order again."
         )
