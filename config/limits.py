@@ -40,6 +40,16 @@ def max_milestone_cents() -> int:
     return settings.ORDERS_MAX_MILESTONE_CENTS
 
 
+# A package's milestone plan: at least two steps (one step is the package itself), and as many as the
+# gig form shows rows for, never more than an order may have.
+PACKAGE_PLAN_MIN_MILESTONES = 2
+PACKAGE_PLAN_ROWS = 6
+
+
+def package_plan_max_milestones() -> int:
+    return min(PACKAGE_PLAN_ROWS, settings.ORDERS_MAX_MILESTONES)
+
+
 def max_payment_cents() -> int:
     """The largest single payment (a checkout); every amount field's ceiling unless it names a lower one."""
     return settings.PAYMENTS_MAX_CHECKOUT_CENTS

@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.template.defaultfilters import pluralize
 
 from accounts.admin_audit import AuditedAdmin
 from accounts.permissions import is_support
-from config.admin import MoneyStackedInline, MoneyTabularInline
+from config.admin import MoneyStackedInline, MoneyTabularInline, ReadOnlyAdmin
 from config.converters import MAX_ID
+from config.money import format_cents
 
 from . import services
 from .exceptions import MarketplaceError
@@ -16,6 +18,7 @@ from .models import (
     GigPackage,
     Message,
     MessageAttachment,
+    PackageMilestone,
     SellerStats,
     Tag,
 )
@@ -50,6 +53,39 @@ class GigPackageInline(MoneyStackedInline):
     model = GigPackage
     extra = 0
     max_num = 3
+    readonly_fields = ["milestone_plan"]
+
+    @admin.display(description="milestone plan")
+    def milestone_plan(self, obj):
+        return plan_summary(obj)
+
+
+def plan_summary(package) -> str:
+    """A package's milestone plan in one line ("1. Sketches $100.00, 3 days · 2. ..."), or "—"."""
+    steps = list(package.plan.all()) if package.pk else []
+    if not steps:
+        return "—"
+    return " · ".join(
+        f"{s.position}. {s.title} {format_cents(s.amount_cents)}, {s.delivery_days} day{pluralize(s.delivery_days)}"
+        for s in steps
+    )
+
+
+class PackageMilestoneInline(MoneyTabularInline):
+    """Read-only: a plan is written by the seller's gig form (``services.gig_create``/``gig_update``), which
+    checks that its amounts add up to the package's price and its days to its delivery time."""
+
+    model = PackageMilestone
+    extra = 0
+    fields = ["position", "title", "description", "amount_cents", "delivery_days", "revisions"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class GigImageInline(MoneyTabularInline):
@@ -127,11 +163,29 @@ class GigAdmin(AuditedAdmin):
 
 @admin.register(GigPackage)
 class GigPackageAdmin(AuditedAdmin):
-    list_display = ["gig", "tier", "name", "price_cents", "delivery_days", "revisions"]
+    list_display = ["gig", "tier", "name", "price_cents", "delivery_days", "revisions", "plan_steps"]
     list_filter = ["tier"]
     search_fields = ["gig__title", "name"]
     list_select_related = ["gig"]
     raw_id_fields = ["gig"]
+    inlines = [PackageMilestoneInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(plan_count=Count("plan"))
+
+    @admin.display(description="milestones", ordering="plan_count")
+    def plan_steps(self, obj):
+        return obj.plan_count or "—"
+
+
+@admin.register(PackageMilestone)
+class PackageMilestoneAdmin(ReadOnlyAdmin):
+    """The steps of packages' milestone plans, to look up; the seller's gig form writes them."""
+
+    list_display = ["package", "position", "title", "amount_cents", "delivery_days", "revisions"]
+    list_filter = ["package__tier", "delivery_days"]
+    search_fields = ["title", "description", "package__name", "package__gig__title"]
+    list_select_related = ["package__gig"]
 
 
 @admin.register(GigImage)

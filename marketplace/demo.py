@@ -23,6 +23,7 @@ from .categories import ensure_category_tree
 from .models import Category, Gig, PackageTier
 from .services import (
     PackageData,
+    PackageStepData,
     conversation_start,
     custom_offer_request_send,
     gig_create,
@@ -253,7 +254,40 @@ def _cover(title: str, category: str, subcategory: str, variant: int = 0) -> Sim
     return SimpleUploadedFile(f"cover-{variant}.jpg", out.getvalue(), content_type="image/jpeg")
 
 
-def _packages(price: int, days: int, category: str) -> list[PackageData]:
+# The one demo gig whose Standard package is a milestone plan (README "Marketplace": a package's plan).
+PLANNED_GIG = "I will develop a custom Django web application from idea to launch"
+
+
+def _standard_plan(price_cents: int, days: int) -> tuple[PackageStepData, ...]:
+    """Three phases: a quarter, a half and the rest of the price; the days split the same way."""
+    first, second = price_cents // 4, price_cents // 2
+    first_days, second_days = max(1, days // 4), max(1, days // 2)
+    return (
+        PackageStepData(
+            "Plan and clickable prototype",
+            "The data model, the main screens as a clickable prototype, and the plan for the build.",
+            first,
+            first_days,
+            1,
+        ),
+        PackageStepData(
+            "Build the core features",
+            "Accounts, the main workflows and the admin, deployed to a staging server you can try.",
+            second,
+            second_days,
+            2,
+        ),
+        PackageStepData(
+            "Launch and hand-over",
+            "Production deployment, the last fixes, documentation and a hand-over call.",
+            price_cents - first - second,
+            days - first_days - second_days,
+            1,
+        ),
+    )
+
+
+def _packages(price: int, days: int, category: str, *, plan: bool = False) -> list[PackageData]:
     extras = DELIVERABLES.get(category, ["Source files", "Commercial use", "A review call"])
     return [
         PackageData(
@@ -273,6 +307,7 @@ def _packages(price: int, days: int, category: str) -> list[PackageData]:
             delivery_days=days + 2,
             revisions=2,
             features=extras[:2],
+            plan=_standard_plan(price * 2 * 100, days + 2) if plan else (),
         ),
         PackageData(
             tier=PackageTier.PREMIUM,
@@ -327,7 +362,7 @@ def seed(stdout) -> None:
             tags=tags,
             price_cents=price * 100,
             delivery_days=days,
-            packages=_packages(price, days, top) if packages else (),
+            packages=_packages(price, days, top, plan=title == PLANNED_GIG) if packages else (),
             offers_milestones=milestones,
             images=images,
         )

@@ -11,9 +11,10 @@ from config.numbers import WholeNumberField
 from config.text import LineField
 from config.uploads import attachments_help, check_attachments, safe_name, validate_image_upload
 
+from .exceptions import InvalidInput
 from .models import MAX_GIG_IMAGES, MAX_GIG_TAGS, PackageTier
 from .selectors import Sort
-from .services import MAX_MESSAGE_LENGTH, PackageData
+from .services import MAX_MESSAGE_LENGTH, PackageData, PackageStepData, package_plan_check
 
 # A gig's starting price, each package's price and a buyer's budget: $5 to $50,000.
 
@@ -129,8 +130,59 @@ def _money_field(label, required=False):
     )
 
 
+class PackageStepForm(forms.Form):
+    """One row of a package's milestone plan. A row left empty is ignored; a row with anything typed in its
+    title, deliverables, amount or days is a milestone, and then needs all four."""
+
+    REQUIRED = ("title", "description", "amount", "delivery_days")
+
+    title = LineField(label="Milestone title", max_length=120, required=False)
+    description = forms.CharField(
+        label="Deliverables", max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    amount = AmountField(
+        label="Amount (USD)",
+        required=False,
+        min_cents=limits.min_milestone_cents,
+        max_cents=limits.max_milestone_cents,
+        error_messages={"min_value": "Each milestone must be at least {limit}."},
+    )
+    delivery_days = WholeNumberField(label="Days", required=False, min_value=1, max_value=limits.max_delivery_days)
+    revisions = WholeNumberField(label="Revisions", required=False, min_value=0, max_value=limits.max_revisions)
+
+    def __init__(self, *args, number: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.number = number
+
+    def is_filled(self) -> bool:
+        if not self.is_bound:
+            return False
+        return any(str(self.data.get(self.add_prefix(name), "")).strip() for name in self.REQUIRED)
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.REQUIRED:
+            if cleaned.get(name) in (None, "") and name not in self.errors:
+                self.add_error(name, "This field is required for a milestone (or empty the whole row).")
+        return cleaned
+
+    def step(self) -> PackageStepData:
+        data = self.cleaned_data
+        return PackageStepData(
+            title=data["title"],
+            description=data["description"],
+            amount_cents=data["amount"],
+            delivery_days=data["delivery_days"],
+            revisions=data["revisions"] if data.get("revisions") is not None else 1,
+        )
+
+
 class PackageForm(forms.Form):
-    """One of the three packages; each field becomes required when the seller chooses packages."""
+    """One of the three packages; each field becomes required when the seller chooses packages.
+
+    ``plan_rows``: its optional milestone plan, ``limits.package_plan_max_milestones()`` rows prefixed
+    ``<tier>-plan-<n>``; the rows with something typed make the plan (``services.package_plan_check``).
+    """
 
     name = LineField(max_length=60, required=False, widget=forms.TextInput(attrs={"placeholder": "e.g. Starter"}))
     description = forms.CharField(max_length=600, required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -147,15 +199,74 @@ class PackageForm(forms.Form):
         help_text="One item per line.",
     )
 
-    def __init__(self, *args, tier, **kwargs):
+    def __init__(self, *args, tier, plan=(), **kwargs):
         super().__init__(*args, prefix=tier, **kwargs)
         self.tier = tier
         self.label = PackageTier(tier).label
+        data = args[0] if args else kwargs.get("data")
+        saved = list(plan)
+        self.plan_rows = [
+            PackageStepForm(
+                data,
+                prefix=f"{tier}-plan-{i}",
+                number=i + 1,
+                initial=self._step_initial(saved[i]) if i < len(saved) else {"revisions": 1},
+            )
+            for i in range(limits.package_plan_max_milestones())
+        ]
+        self.plan_errors: list[str] = []
+        self.plan_steps: tuple[PackageStepData, ...] = ()
+
+    @staticmethod
+    def _step_initial(step):
+        return {
+            "title": step.title,
+            "description": step.description,
+            "amount": step.amount_cents,
+            "delivery_days": step.delivery_days,
+            "revisions": step.revisions,
+        }
+
+    @property
+    def plan_open(self) -> bool:
+        """Show the plan unfolded: it has steps (typed or saved), or something to correct."""
+        if self.is_bound:
+            return any(row.is_filled() for row in self.plan_rows)
+        return any(row.initial.get("title") for row in self.plan_rows)
+
+    @property
+    def plan_has_errors(self) -> bool:
+        return bool(self.plan_errors) or any(row.errors for row in self.plan_rows if row.is_filled())
+
+    def plan_rows_valid(self) -> bool:
+        return all([row.is_valid() for row in self.plan_rows if row.is_filled()])
 
     def check_complete(self):
+        """Called once the package's own fields are read: every field is required, but the delivery time may
+        be left blank with a plan (it is then the sum of the plan's days); the plan is checked as a whole."""
+        rows = [row for row in self.plan_rows if row.is_filled()]
+        rows_valid = self.plan_rows_valid()
         for name in ("name", "description", "price", "delivery_days"):
+            if name == "delivery_days" and rows:
+                continue
             if self.cleaned_data.get(name) in (None, "") and name not in self.errors:
                 self.add_error(name, "This field is required for packages.")
+        if not rows or not rows_valid or self.errors:
+            return
+        steps = tuple(row.step() for row in rows)
+        if self.cleaned_data.get("delivery_days") is None:
+            self.cleaned_data["delivery_days"] = sum(step.delivery_days for step in steps)
+        try:
+            package_plan_check(
+                label=self.label,
+                price_cents=self.cleaned_data["price"],
+                delivery_days=self.cleaned_data["delivery_days"],
+                plan=steps,
+            )
+        except InvalidInput as exc:
+            self.plan_errors.append(str(exc))
+        else:
+            self.plan_steps = steps
 
     def package_data(self) -> PackageData:
         data = self.cleaned_data
@@ -167,6 +278,7 @@ class PackageForm(forms.Form):
             delivery_days=data["delivery_days"],
             revisions=data.get("revisions") if data.get("revisions") is not None else 1,
             features=[line.strip() for line in (data.get("features") or "").splitlines() if line.strip()],
+            plan=self.plan_steps,
         )
 
 
@@ -222,7 +334,12 @@ class GigForm(forms.Form):
         self.fields["remove_images"].choices = [(img.pk, str(img)) for img in self.existing_images]
         package_initial = {p.tier: p for p in gig.packages.all()} if gig else {}
         self.packages = [
-            PackageForm(data, tier=tier, initial=self._package_initial(package_initial.get(tier)))
+            PackageForm(
+                data,
+                tier=tier,
+                initial=self._package_initial(package_initial.get(tier)),
+                plan=package_initial[tier].plan.all() if tier in package_initial else (),
+            )
             for tier in PackageTier.values
         ]
 
@@ -299,10 +416,12 @@ class GigForm(forms.Form):
             return False
         if self.cleaned_data.get("pricing") == "packages":
             packages_valid = all([form.is_valid() for form in self.packages])
+            for form in self.packages:  # a typed plan row's errors show whatever else is wrong
+                form.plan_rows_valid()
             if packages_valid:
                 for form in self.packages:
                     form.check_complete()
-                packages_valid = all(not form.errors for form in self.packages)
+                packages_valid = all(not form.errors and not form.plan_has_errors for form in self.packages)
             if packages_valid:
                 prices = [form.cleaned_data["price"] for form in self.packages]
                 if prices != sorted(prices):

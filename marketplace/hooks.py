@@ -11,6 +11,7 @@ _reviews_source: Callable | None = None
 _stats_recount: Callable | None = None
 _message_decorators: list[Callable] = []
 _conversation_changes: list[Callable] = []
+_plan_validator: Callable | None = None
 
 
 def register_reviews_source(source: Callable) -> None:
@@ -45,6 +46,21 @@ def register_conversation_change(expression: Callable) -> None:
 
 def conversation_changes() -> list:
     return [expression() for expression in _conversation_changes]
+
+
+def register_plan_validator(validate: Callable) -> None:
+    """``validate(steps)`` checks a package's milestone plan as any milestone plan is checked (how many
+    steps, each one's title, amount, days and revisions) and raises ``InvalidInput`` with the reason."""
+    global _plan_validator
+    _plan_validator = validate
+
+
+def validate_plan(steps) -> None:
+    if _plan_validator is None:
+        from .exceptions import InvalidInput
+
+        raise InvalidInput("Milestone plans cannot be checked right now, so none can be saved.")
+    _plan_validator(steps)
 
 
 def published_reviews(*, seller, gig=None) -> list:

@@ -175,6 +175,35 @@ class GigPackage(models.Model):
         return f"{self.gig} · {self.get_tier_display()}"
 
 
+class PackageMilestone(models.Model):
+    """One step of a package's milestone plan (2 to ``limits.package_plan_max_milestones()`` steps).
+
+    The steps' amounts add up to the package's price and their days to its delivery time
+    (``services.package_plan_check``). Ordering the package makes an order with one milestone per step;
+    the buyer pays the first when ordering and funds the others as the work goes on.
+    """
+
+    package = models.ForeignKey(GigPackage, on_delete=models.CASCADE, related_name="plan")
+    position = models.PositiveSmallIntegerField()
+    title = LineCharField(max_length=120)
+    description = models.TextField("deliverables", max_length=4000)
+    amount_cents = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    delivery_days = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
+    )
+    revisions = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(limits.max_revisions)])
+
+    class Meta:
+        ordering = ["package_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["package", "position"], name="package_milestone_position_unique"),
+            models.CheckConstraint(condition=models.Q(amount_cents__gt=0), name="package_milestone_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.package} · step {self.position}: {self.title}"
+
+
 class GigImage(models.Model):
     """An image re-encoded by the services: a bounded ``image`` and a cropped ``thumbnail``."""
 

@@ -186,7 +186,7 @@ def gig_for_display(*, slug: str, viewer=None) -> Gig:
     """A gig's page: active gigs for everyone, a paused one for its seller only; deleted ones 404."""
     gig = get_object_or_404(
         Gig.objects.select_related("seller", "seller__seller_stats", "category", "category__parent").prefetch_related(
-            "packages", "tags", _images()
+            "packages__plan", "tags", _images()
         ),
         slug=slug,
         status__in=[GigStatus.ACTIVE, GigStatus.PAUSED],
@@ -200,7 +200,9 @@ def gig_for_display(*, slug: str, viewer=None) -> Gig:
 def gig_for_owner(*, user, pk: int) -> Gig:
     """The gig for its seller to manage; anybody else gets a 404 (no hint that it exists)."""
     return get_object_or_404(
-        Gig.objects.select_related("category", "category__parent").prefetch_related("packages", "tags", _images()),
+        Gig.objects.select_related("category", "category__parent").prefetch_related(
+            "packages__plan", "tags", _images()
+        ),
         pk=pk,
         seller_id=user.pk,
         status__in=[GigStatus.ACTIVE, GigStatus.PAUSED],

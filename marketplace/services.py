@@ -26,6 +26,7 @@ from accounts.models import Notification
 from accounts.notifications import notification_email_now, notification_send, notifications_mark_read_for
 from accounts.permissions import is_support
 from config import clock, limits
+from config.money import format_cents
 from config.text import clean_line
 from config.uploads import check_attachments, safe_name, validate_image_upload
 
@@ -44,6 +45,7 @@ from .models import (
     Message,
     MessageAttachment,
     MessageKind,
+    PackageMilestone,
     PackageTier,
     SellerStats,
     Tag,
@@ -63,8 +65,19 @@ MAX_MESSAGE_LENGTH = 5000
 
 
 @dataclass(frozen=True)
+class PackageStepData:
+    """One milestone of a package's plan, as the services take it."""
+
+    title: str
+    description: str
+    amount_cents: int
+    delivery_days: int
+    revisions: int = 1
+
+
+@dataclass(frozen=True)
 class PackageData:
-    """One tier of a gig's three packages, as the services take it."""
+    """One tier of a gig's three packages, as the services take it; ``plan`` empty: no milestone plan."""
 
     tier: str
     name: str
@@ -73,6 +86,7 @@ class PackageData:
     delivery_days: int
     revisions: int = 1
     features: list[str] = field(default_factory=list)
+    plan: tuple[PackageStepData, ...] = ()
 
 
 @dataclass
@@ -140,10 +154,37 @@ def _clean_packages(packages) -> list[PackageData]:
             raise InvalidInput(f"The {label} package's delivery time must be 1 to {limits.max_delivery_days()} days.")
         if not 0 <= package.revisions <= limits.max_revisions():
             raise InvalidInput(f"The {label} package allows 0 to {limits.max_revisions()} revisions.")
+        if package.plan:
+            package_plan_check(
+                label=label, price_cents=package.price_cents, delivery_days=package.delivery_days, plan=package.plan
+            )
     prices = [p.price_cents for p in packages]
     if prices != sorted(prices):
         raise InvalidInput("Package prices must not go down from basic to standard to premium.")
     return packages
+
+
+def package_plan_check(*, label: str, price_cents: int, delivery_days: int, plan) -> None:
+    """THE rule of a package's milestone plan; raises ``InvalidInput`` saying what to change.
+
+    The plan is checked as any milestone plan (``hooks.validate_plan``: the orders app's rules for how many
+    steps, and for each step's title, amount, days and revisions), and its steps make up the package
+    exactly: their amounts add up to its price, their days to its delivery time.
+    """
+    plan = list(plan)
+    hooks.validate_plan(plan)
+    total = sum(step.amount_cents for step in plan)
+    if total != price_cents:
+        raise InvalidInput(
+            f"The {label} package's milestones add up to {format_cents(total)}, but its price is "
+            f"{format_cents(price_cents)}: the amounts must add up to the price exactly."
+        )
+    days = sum(step.delivery_days for step in plan)
+    if days != delivery_days:
+        raise InvalidInput(
+            f"The {label} package's milestones take {days} days in all, but its delivery time is "
+            f"{delivery_days} days: make them equal (leave the package's delivery blank to use {days})."
+        )
 
 
 def _check_gig_fields(*, title, description, category, price_cents, delivery_days, packages):
@@ -173,9 +214,11 @@ def _unique_slug(title: str, *, exclude_pk=None) -> str:
 
 
 def _set_packages(gig: Gig, packages: list[PackageData]):
+    """Each tier's row is updated in place (an open checkout names the package by its id); its plan's
+    steps are written again."""
     GigPackage.objects.filter(gig=gig).exclude(tier__in=[p.tier for p in packages]).delete()
     for p in packages:
-        GigPackage.objects.update_or_create(
+        package, _ = GigPackage.objects.update_or_create(
             gig=gig,
             tier=p.tier,
             defaults={
@@ -186,6 +229,19 @@ def _set_packages(gig: Gig, packages: list[PackageData]):
                 "revisions": p.revisions,
                 "features": [f.strip() for f in p.features if f and f.strip()][:10],
             },
+        )
+        PackageMilestone.objects.filter(package=package).delete()
+        PackageMilestone.objects.bulk_create(
+            PackageMilestone(
+                package=package,
+                position=position,
+                title=clean_line(step.title),
+                description=step.description.strip(),
+                amount_cents=step.amount_cents,
+                delivery_days=step.delivery_days,
+                revisions=step.revisions,
+            )
+            for position, step in enumerate(p.plan, start=1)
         )
 
 

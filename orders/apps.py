@@ -18,9 +18,11 @@ class OrdersConfig(AppConfig):
         from .services import (
             PACKAGE_PURPOSES,
             on_order_completed,
+            package_checkout_plan,
             package_checkout_validate,
             package_order_paid,
             package_order_prepare,
+            package_plan_validate,
         )
         from .stats import seller_stats_recount
         from .timers import SWEEPS
@@ -33,7 +35,9 @@ class OrdersConfig(AppConfig):
                 prepare=package_order_prepare,
                 on_paid=package_order_paid,
                 posting="escrow",
+                plan=package_checkout_plan,
             )
+        marketplace.register_plan_validator(package_plan_validate)
         marketplace.register_message_decorator(attach_offers)
         marketplace.register_conversation_change(offers_decided)  # an offer card's answer updates open pages
         marketplace.register_stats_recount(seller_stats_recount)

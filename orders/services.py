@@ -1,5 +1,7 @@
 """Offers, orders, reviews and tips. Milestone actions live in ``milestones.services``."""
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -7,17 +9,18 @@ from django.db import transaction
 from django.urls import reverse
 
 from accounts.notifications import notification_send, notifications_mark_read_for
-from config import clock
+from config import clock, limits
 from config.money import format_cents
 from config.text import clean_line
 from marketplace import services as marketplace
+from marketplace.exceptions import MarketplaceError
 from marketplace.models import Conversation, Gig, GigPackage, GigStatus
 from milestones import services as milestones
 from milestones.exceptions import OrderError, StaleAction
 from milestones.models import Milestone, Order, OrderStatus
 from milestones.process import plural
 from milestones.timeline import timeline_record
-from payments.checkout import Made
+from payments.checkout import CheckoutPlan, Made, PlanStep
 
 from .models import DEFAULT_OFFER_TITLE, OFFER_TITLE_MAX, Offer, OfferMilestone, OfferStatus, Review
 from .stats import seller_stats_recount, seller_stats_recount_after_commit
@@ -32,12 +35,13 @@ class PlanItem:
     revisions_allowed: int = 1
 
 
-def _validate_plan(items):
+def validate_plan(items, *, min_items: int = 1, max_items: int | None = None) -> list:
+    """THE rule of a milestone plan (an offer's, a counter-offer's, a gig package's): how many milestones
+    (1 to ``ORDERS_MAX_MILESTONES`` unless narrowed), and each one's fields (``validate_plan_item``)."""
     items = list(items)
-    if not 1 <= len(items) <= settings.ORDERS_MAX_MILESTONES:
-        raise OrderError(
-            f"A plan has between 1 and {settings.ORDERS_MAX_MILESTONES} milestones; this one has {len(items)}."
-        )
+    most = settings.ORDERS_MAX_MILESTONES if max_items is None else max_items
+    if not min_items <= len(items) <= most:
+        raise OrderError(f"A plan has between {min_items} and {most} milestones; this one has {len(items)}.")
     for item in items:
         milestones.validate_plan_item(
             title=item.title,
@@ -118,7 +122,7 @@ def offer_create(
         raise OrderError("Only the two people in this conversation can send offers in it.")
     if conversation.buyer_id == conversation.seller_id:
         raise OrderError("You can't order from yourself.")
-    items = _validate_plan(items)
+    items = validate_plan(items)
     gig = gig or conversation.gig
     return _new_offer(conversation=conversation, author=author, items=items, note=note, gig=gig, title=title)
 
@@ -148,7 +152,7 @@ def offer_counter(*, offer_id, actor, items, note="", title: str = "") -> Offer:
     ``title`` keeps the answered offer's."""
     offer = _lock_open_offer(offer_id)
     _require_recipient(offer, actor, "answer")
-    items = _validate_plan(items)
+    items = validate_plan(items)
     offer.supersede()
     offer.save(update_fields=["status", "decided_at"])
     return _new_offer(
@@ -265,15 +269,44 @@ PRICE_TIER = "price"  # the tier slug of a gig sold at a single price (no packag
 PACKAGE_PURPOSES = ("package", "gig_price")  # payments checkout purposes: a package's pk, a gig's pk
 
 
+def package_plan_validate(steps) -> None:
+    """Registered with the marketplace (``hooks.register_plan_validator``): a gig package's milestone plan is
+    checked as any plan is (``validate_plan``), with 2 to ``limits.package_plan_max_milestones()`` steps."""
+    from marketplace.exceptions import InvalidInput
+
+    items = [PlanItem(s.title, s.description, s.amount_cents, s.delivery_days, s.revisions) for s in steps]
+    try:
+        validate_plan(
+            items, min_items=limits.PACKAGE_PLAN_MIN_MILESTONES, max_items=limits.package_plan_max_milestones()
+        )
+    except OrderError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
 @dataclass(frozen=True)
 class PackageChoice:
-    """What a buyer orders with one click: a package of a gig, or a gig's single price, as one milestone."""
+    """What a buyer orders with one click: a package of a gig, or a gig's single price: one milestone, or the
+    package's milestone plan (the checkout pays the first; the buyer funds the others as the work goes on)."""
 
     gig: Gig
     purpose: str  # PACKAGE_PURPOSES
     reference_id: int
     title: str
-    item: PlanItem
+    items: tuple[PlanItem, ...]
+
+    @property
+    def has_plan(self) -> bool:
+        return len(self.items) > 1
+
+    @property
+    def terms_digest(self) -> str:
+        """What the buyer agrees to when ordering a plan, as a digest the checkout keeps (``terms_digest``):
+        every step's title, deliverables, amount, days and revisions. Empty for one milestone, whose price
+        the checkout's amount already pins down."""
+        if not self.has_plan:
+            return ""
+        terms = [[i.title, i.description, i.amount_cents, i.delivery_days, i.revisions_allowed] for i in self.items]
+        return hashlib.sha256(json.dumps(terms, ensure_ascii=False).encode()).hexdigest()
 
 
 def _orderable_gig(gig_id, buyer) -> Gig:
@@ -290,35 +323,54 @@ def _package_choice(gig: Gig, tier: str) -> PackageChoice:
         if GigPackage.objects.filter(gig=gig).exists():
             raise OrderError("This gig is sold as packages: choose one of them.")
         item = PlanItem(gig.title, gig.description, gig.price_cents, gig.delivery_days)
-        return PackageChoice(gig, "gig_price", gig.pk, gig.title, item)
-    package = GigPackage.objects.filter(gig=gig, tier=tier).first()
+        return PackageChoice(gig, "gig_price", gig.pk, gig.title, (item,))
+    package = GigPackage.objects.filter(gig=gig, tier=tier).prefetch_related("plan").first()
     if package is None:
         raise OrderError("This package does not exist.")
-    item = PlanItem(package.name, package.description, package.price_cents, package.delivery_days, package.revisions)
-    return PackageChoice(gig, "package", package.pk, f"{gig.title} ({package.get_tier_display()})", item)
+    title = f"{gig.title} ({package.get_tier_display()})"
+    plan = list(package.plan.all())
+    if not plan:
+        item = PlanItem(
+            package.name, package.description, package.price_cents, package.delivery_days, package.revisions
+        )
+        return PackageChoice(gig, "package", package.pk, title, (item,))
+    try:  # a plan that no longer fits its package (changed in the admin) is not sold
+        marketplace.package_plan_check(
+            label=package.get_tier_display(),
+            price_cents=package.price_cents,
+            delivery_days=package.delivery_days,
+            plan=plan,
+        )
+    except MarketplaceError as exc:
+        raise OrderError(f"This package cannot be ordered right now: {exc}") from exc
+    items = tuple(PlanItem(m.title, m.description, m.amount_cents, m.delivery_days, m.revisions) for m in plan)
+    return PackageChoice(gig, "package", package.pk, title, items)
 
 
 def order_package_checkout(*, gig_id, tier, buyer):
     """The buyer clicked Order on a package (``tier``) or on a single-price gig (``PRICE_TIER``): open (or reuse)
-    the checkout that pays for it. Nothing else is made now: an abandoned click leaves no order; paying makes
-    the one-milestone order and funds it, in the payment's transaction (``package_order_prepare``)."""
+    the checkout that pays for it: the price, or with a milestone plan the plan's first milestone. Nothing else
+    is made now: an abandoned click leaves no order; paying makes the order (one milestone, or the whole plan)
+    and funds its first milestone, in the payment's transaction (``package_order_prepare``)."""
     from payments import services as payments
 
     choice = _package_choice(_orderable_gig(gig_id, buyer), tier)
-    _validate_plan([choice.item])
+    validate_plan(choice.items)
     return payments.checkout_create(
         buyer=buyer,
         purpose=choice.purpose,
         reference_id=choice.reference_id,
-        amount_cents=choice.item.amount_cents,
+        amount_cents=choice.items[0].amount_cents,
         description=choice.title,
         payee=choice.gig.seller,
         return_url=reverse("dashboard"),
+        terms_digest=choice.terms_digest,
     )
 
 
-def _paid_choice(checkout) -> PackageChoice:
-    """What ``checkout`` pays for, if it can still be bought as it was when the checkout opened."""
+def _paid_choice(checkout, *, charged: bool) -> PackageChoice:
+    """What ``checkout`` pays for, if it can still be bought as it was when the checkout opened: the same
+    amount and, for a milestone plan, the same plan (``terms_digest``)."""
     from payments.exceptions import PaymentError
 
     if checkout.purpose == "gig_price":
@@ -332,25 +384,52 @@ def _paid_choice(checkout) -> PackageChoice:
         choice = _package_choice(_orderable_gig(gig_id, checkout.buyer), tier)
     except OrderError as exc:
         raise PaymentError(str(exc)) from exc
-    if choice.item.amount_cents != checkout.amount_cents:
-        raise PaymentError("The price changed since you clicked Order. Go back to the gig and order again.")
+    changed = (
+        "price"
+        if choice.items[0].amount_cents != checkout.amount_cents
+        else "milestone plan"
+        if choice.terms_digest != checkout.terms_digest
+        else ""
+    )
+    if changed:
+        raise PaymentError(
+            f"The {changed} changed since you clicked Order."
+            + ("" if charged else " Nothing was charged.")
+            + " Go back to the gig to see it as it is now and order again."
+        )
     return choice
 
 
 def package_checkout_validate(checkout) -> None:
-    """Before charging: the gig is still on sale at this price, to this buyer."""
-    _paid_choice(checkout)
+    """Before charging: the gig is still on sale at this price (and plan), to this buyer."""
+    _paid_choice(checkout, charged=False)
+
+
+def package_checkout_plan(checkout) -> CheckoutPlan | None:
+    """The checkout page's view of what is ordered: a package's milestone plan (None for one milestone), or
+    why it can no longer be paid as it was when the buyer clicked Order."""
+    from payments.exceptions import PaymentError
+
+    try:
+        choice = _paid_choice(checkout, charged=False)
+    except PaymentError as exc:
+        return CheckoutPlan(steps=(), problem=exc.message)
+    if not choice.has_plan:
+        return None
+    return CheckoutPlan(steps=tuple(PlanStep(i.title, i.amount_cents, i.delivery_days) for i in choice.items))
 
 
 def package_order_prepare(checkout) -> Made:
-    """Paid (inside the payment's transaction, before the escrow posting): make the one-milestone order and
-    return its milestone, whose escrow receives the payment, and its page. Once per checkout (it is paid once)."""
-    order = _order_from_choice(_paid_choice(checkout), buyer=checkout.buyer)
-    return Made(milestone_id=order.milestones.get().pk, return_url=order.get_absolute_url())
+    """Paid (inside the payment's transaction, before the escrow posting): make the order (one milestone, or
+    the package's whole plan) and return its first milestone, whose escrow receives the payment, and its page.
+    Once per checkout (it is paid once)."""
+    order = _order_from_choice(_paid_choice(checkout, charged=True), buyer=checkout.buyer)
+    return Made(milestone_id=order.milestones.get(position=1).pk, return_url=order.get_absolute_url())
 
 
 def package_order_paid(checkout, *, milestone_id) -> None:
-    """After the escrow posting (same transaction): the milestone is funded and starts."""
+    """After the escrow posting (same transaction): the first milestone is funded and starts; the plan's
+    others wait for the buyer to fund them, as in any milestone order."""
     milestone = milestones.lock_milestone(milestone_id)
     milestones.run_transition(milestone, "fund", checkout.buyer)
     milestones.order_activate_next(order=milestone.order)
@@ -366,13 +445,14 @@ def _order_from_choice(choice: PackageChoice, *, buyer) -> Order:
         gig=gig,
         offer=None,
         title=choice.title,
-        items=[choice.item],
+        items=list(choice.items),
         proposer=gig.seller,
         acceptor=buyer,
     )
+    paid = "paid its first milestone" if choice.has_plan else "paid for it"
     notification_send(
         user=gig.seller,
-        text=f"{buyer.public_name} ordered “{choice.title}” and paid for it (order #{order.pk}).",
+        text=f"{buyer.public_name} ordered “{choice.title}” and {paid} (order #{order.pk}).",
         url=order.get_absolute_url(),
     )
     return order

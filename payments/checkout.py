@@ -49,6 +49,21 @@ class Made:
 
 
 @dataclass(frozen=True)
+class PlanStep:
+    title: str
+    amount_cents: int
+    delivery_days: int
+
+
+@dataclass(frozen=True)
+class CheckoutPlan:
+    """The steps a checkout pays the first of; ``problem``: why it cannot be paid as it was opened."""
+
+    steps: tuple[PlanStep, ...]
+    problem: str = ""
+
+
+@dataclass(frozen=True)
 class Purpose:
     name: str
     on_paid: Callable
@@ -57,6 +72,7 @@ class Purpose:
     service_fee: bool
     prepare: Callable | None = None
     group: Callable | None = None  # checkout -> the provider's transfer group (e.g. "order-12")
+    plan: Callable | None = None  # checkout -> CheckoutPlan | None, shown on the checkout page
 
 
 _purposes: dict[str, Purpose] = {}
@@ -71,6 +87,7 @@ def register_purpose(
     service_fee: bool | None = None,
     prepare: Callable | None = None,
     group: Callable | None = None,
+    plan: Callable | None = None,
 ) -> Purpose:
     """Register (or replace) the purpose ``name``; returns it."""
     if posting not in POSTINGS:
@@ -85,6 +102,7 @@ def register_purpose(
         service_fee=(posting == "escrow") if service_fee is None else service_fee,
         prepare=prepare,
         group=group,
+        plan=plan,
     )
     _purposes[name] = purpose
     return purpose

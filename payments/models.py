@@ -216,6 +216,9 @@ class Checkout(FSMModelMixin, models.Model):
     description = models.CharField(max_length=200)
     amount_cents = models.BigIntegerField()
     service_fee_cents = models.BigIntegerField(default=0)
+    # What the buyer saw when the checkout opened, as its purpose summarises it (a package's price and
+    # milestone plan: orders.services.package_terms_digest); paying is refused if it no longer matches.
+    terms_digest = models.CharField(max_length=64, blank=True)
     return_url = models.CharField(max_length=500)
     status = FSMField(max_length=12, choices=CheckoutStatus.choices, default=CheckoutStatus.OPEN, protected=True)
     paid_with = models.CharField(max_length=10, choices=PaymentSource.choices, blank=True)

@@ -15,6 +15,8 @@ from config import clock
 from config.money import format_cents
 
 from .chart import BarChart, bar_chart
+from .checkout import get_purpose
+from .fees import fee_quote
 from .models import (
     AccountKind,
     Checkout,
@@ -360,4 +362,64 @@ def open_card_disputes(*, limit: int = 50) -> list:
         CardDispute.objects.filter(status=CardDisputeStatus.OPEN)
         .select_related("checkout__buyer", "checkout__payee")
         .order_by("opened_at", "pk")[:limit]
+    )
+
+
+# --- a checkout that pays the first step of a plan ------------------------------------------------------
+@dataclass(frozen=True)
+class PlanRow:
+    position: int
+    title: str
+    amount_cents: int
+    delivery_days: int
+    service_fee_cents: int
+    total_cents: int
+    paid_now: bool
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """A package's milestone plan on its checkout page: each step with the fee the buyer will pay on it
+    (``payments.fees``, per payment as every milestone is funded), what this payment is, and the order's whole."""
+
+    rows: tuple[PlanRow, ...]
+    problem: str
+    amount_cents: int
+    service_fee_cents: int
+    total_cents: int
+    later_cents: int  # what is left to fund later, fees included
+
+
+def checkout_plan_summary(checkout: Checkout) -> PlanSummary | None:
+    """What the checkout's purpose says it is the first payment of (``register_purpose(plan=...)``); None for
+    a single payment. Only while it can be paid: a paid checkout's receipt says what was paid."""
+    purpose = get_purpose(checkout.purpose)
+    payable = checkout.status in (CheckoutStatus.OPEN, CheckoutStatus.PROCESSING)
+    if purpose is None or purpose.plan is None or not payable:
+        return None
+    plan = purpose.plan(checkout)
+    if plan is None:
+        return None
+    rows = []
+    for position, step in enumerate(plan.steps, start=1):
+        quote = fee_quote(step.amount_cents, service_fee=purpose.service_fee)
+        rows.append(
+            PlanRow(
+                position=position,
+                title=step.title,
+                amount_cents=step.amount_cents,
+                delivery_days=step.delivery_days,
+                service_fee_cents=quote.service_fee_cents,
+                total_cents=quote.total_cents,
+                paid_now=position == 1,
+            )
+        )
+    total = sum(row.total_cents for row in rows)
+    return PlanSummary(
+        rows=tuple(rows),
+        problem=plan.problem,
+        amount_cents=sum(row.amount_cents for row in rows),
+        service_fee_cents=sum(row.service_fee_cents for row in rows),
+        total_cents=total,
+        later_cents=total - (rows[0].total_cents if rows else 0),
     )

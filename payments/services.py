@@ -143,11 +143,13 @@ def checkout_create(
     description: str,
     payee=None,
     return_url: str,
+    terms_digest: str = "",
 ) -> Checkout:
     """Open a checkout, or return the buyer's open one for the same (purpose, reference_id).
 
-    An open checkout with a different amount or payee is replaced (marked
-    cancelled) by a new one; paying a replaced checkout is refused.
+    An open checkout with a different amount, payee or ``terms_digest`` (what the purpose says the buyer
+    agreed to, e.g. a package's milestone plan) is replaced (marked cancelled) by a new one; paying a
+    replaced checkout is refused.
     """
     registered = get_purpose(purpose)
     if registered is None:
@@ -181,17 +183,18 @@ def checkout_create(
                 .first()
             )
             if current is not None:
-                if (current.amount_cents, current.service_fee_cents, current.payee_id) == (
+                if (current.amount_cents, current.service_fee_cents, current.payee_id, current.terms_digest) == (
                     amount,
                     service_fee,
                     payee_id,
+                    terms_digest,
                 ):
                     if (current.description, current.return_url) != (description, return_url):
                         current.description, current.return_url = description, return_url
                         current.save(update_fields=["description", "return_url"])
                     return current
                 # A card payment of it may be under way: its charge then finds it replaced and is credited.
-                current.replace(reason="Replaced by a newer checkout with a different amount.")
+                current.replace(reason="Replaced by a newer checkout with a different amount or terms.")
                 current.save(update_fields=["status", "failure_message", "processing_since"])
             try:
                 with transaction.atomic():
@@ -203,6 +206,7 @@ def checkout_create(
                         description=description,
                         amount_cents=amount,
                         service_fee_cents=service_fee,
+                        terms_digest=terms_digest,
                         return_url=return_url,
                         created_at=clock.now(),
                     )

@@ -176,6 +176,7 @@ def checkout(request, checkout_uuid):
                 milestone_id=checkout.reference_id if checkout.purpose == "milestone" else None
             ),
             "quote": quote,
+            "plan": selectors.checkout_plan_summary(checkout),
             "fee_rule": service_fee_rule(),
             "test_cards": [(format_card_number(number), outcome) for number, outcome in TEST_CARDS],
             "hosted_card": hosted_card,

@@ -64,6 +64,17 @@
   }
   function atBottom(box) { return box.scrollTop + box.clientHeight >= box.scrollHeight - 24; }
 
+  // The element of ``root`` that stands where ``el`` stood (same id, or same kind and words in the same
+  // identified part): keyboard users keep their place when a button or a link is drawn again.
+  function counterpart(el, root) {
+    if (el.id) { return root.querySelector("#" + window.CSS.escape(el.id)); }
+    var owner = el.closest("[id]"), words = el.textContent.trim();
+    var scope = owner && root.querySelector("#" + window.CSS.escape(owner.id)) || root;
+    var same = scope.querySelectorAll(el.tagName);
+    for (var i = 0; i < same.length; i++) { if (same[i].textContent.trim() === words) { return same[i]; } }
+    return null;
+  }
+
   // Swap ``old`` for ``fresh`` (from the fetched page); false when it must stay as it is.
   function swap(old, fresh) {
     if (old.querySelector("[data-refused], .errorlist")) { return false; } // a refused form stays, errors and all
@@ -106,7 +117,8 @@
         if ((box.id || box.className) === s[0]) { box.scrollTop = s[1] ? box.scrollHeight : s[2]; }
       });
     });
-    if (focused && incoming.contains(focused)) {
+    if (focused && !incoming.contains(focused)) { focused = counterpart(focused, incoming); } // a button, a link
+    if (focused) {
       focused.focus({ preventScroll: true });
       if (start !== null) { try { focused.setSelectionRange(start, end); } catch (e) { /* not a text field */ } }
     }

@@ -28,7 +28,7 @@ from django.conf import settings
 
 from accounts.forms import ProfileForm
 from accounts.models import Notification
-from config import clock
+from config import clock, limits
 from config.money import AmountField
 from marketplace.models import Category, Gig, GigPackage, Message
 from milestones.models import Milestone, PlanChange
@@ -241,6 +241,8 @@ def _gig_fields(ctx, gig=None):
     out.pop("images", None)  # files: tests/security/test_uploads.py
     for package in form.packages:
         out.update(fields_of(package))
+        for row in package.plan_rows:
+            out.update(fields_of(row))
     return out
 
 
@@ -248,7 +250,7 @@ def _logo_design_pk():
     return str(Category.objects.get(slug="logo-design").pk)
 
 
-def _gig_valid(pricing):
+def _gig_valid(pricing, plan=False):
     def valid(ctx):
         data = {
             "title": "I will draw a friendly mascot for your brand",
@@ -272,6 +274,19 @@ def _gig_valid(pricing):
                         f"{tier}-features": "Source files\nCommercial use",
                     }
                 )
+        if plan:  # the standard package ($1,200.50 in 5 days) in three milestones
+            for i, (title, amount, days) in enumerate(
+                (("Sketches", "200.50", 1), ("Draft", "$400", 2), ("Final", "600", 2))
+            ):
+                data.update(
+                    {
+                        f"standard-plan-{i}-title": title,
+                        f"standard-plan-{i}-description": f"The {title.lower()}.",
+                        f"standard-plan-{i}-amount": amount,
+                        f"standard-plan-{i}-delivery_days": str(days),
+                        f"standard-plan-{i}-revisions": "1",
+                    }
+                )
         return data
 
     return valid
@@ -281,6 +296,16 @@ def _gig_amounts(ctx, posted, overridden):
     keys = ["price"]
     if posted.get("pricing") == "packages":
         keys += [f"{tier}-price" for tier in ("basic", "standard", "premium")]
+        # a plan row's amount is read when the row has anything typed (an empty row is left out)
+        keys += [
+            f"{tier}-plan-{i}-amount"
+            for tier in ("basic", "standard", "premium")
+            for i in range(limits.package_plan_max_milestones())
+            if any(
+                str(posted.get(f"{tier}-plan-{i}-{name}", "")).strip()
+                for name in ("title", "description", "amount", "delivery_days")
+            )
+        ]
     return keys
 
 
@@ -288,7 +313,17 @@ def _gig_stored(gig_of):
     def stored(ctx, posted):
         gig = gig_of(ctx)
         if posted.get("pricing") == "packages":
-            return {f"{p.tier}-price": p.price_cents for p in gig.packages.all()}
+            out = {f"{p.tier}-price": p.price_cents for p in gig.packages.all()}
+            for p in gig.packages.all():
+                rows = [
+                    f"{p.tier}-plan-{i}-amount"
+                    for i in range(limits.package_plan_max_milestones())
+                    if str(posted.get(f"{p.tier}-plan-{i}-amount", "")).strip()
+                ]
+                steps = list(p.plan.all())
+                assert len(rows) == len(steps), f"{len(steps)} steps stored from {len(rows)} rows with an amount"
+                out.update(zip(rows, [m.amount_cents for m in steps], strict=True))
+            return out
         return {"price": gig.price_cents}
 
     return stored
@@ -518,6 +553,16 @@ SUBMISSIONS = [
         user="seller",
         fields=_gig_fields,
         valid=_gig_valid("packages"),
+        amounts=_gig_amounts,
+        stored=_gig_stored(lambda c: latest(Gig)),
+    ),
+    Submission(
+        "gig_create_package_plan",
+        forms=("marketplace.forms.GigForm", "marketplace.forms.PackageForm", "marketplace.forms.PackageStepForm"),
+        url=lambda c: "/selling/gigs/new/",
+        user="seller",
+        fields=_gig_fields,
+        valid=_gig_valid("packages", plan=True),
         amounts=_gig_amounts,
         stored=_gig_stored(lambda c: latest(Gig)),
     ),

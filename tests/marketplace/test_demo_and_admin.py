@@ -30,6 +30,10 @@ def test_demo_seed_makes_fifty_gigs_over_several_categories_and_is_idempotent(de
     assert gigs.filter(packages__isnull=False).distinct().count() >= 10
     assert gigs.filter(offers_milestones=True).count() >= 10
     assert all(g.images.exists() for g in gigs)
+    standard = gigs.get(title=demo.PLANNED_GIG).packages.get(tier="standard")
+    plan = list(standard.plan.all())  # one package is a milestone plan, made up exactly of its steps
+    assert len(plan) == 3 and sum(m.amount_cents for m in plan) == standard.price_cents
+    assert sum(m.delivery_days for m in plan) == standard.delivery_days
     # no figures typed in: the sellers' stats are counted from the orders orders.demo makes (test_demo_reputation)
     assert not SellerStats.objects.exclude(level=SellerLevel.NEW).exists()
     assert Conversation.objects.get().messages.count() == 3
@@ -45,8 +49,8 @@ def test_demo_seed_without_demo_sellers_does_nothing(db):
 
 
 @pytest.mark.parametrize(
-    "model", ["category", "tag", "gig", "gigpackage", "gigimage", "sellerstats", "conversation", "message",
-              "messageattachment"],
+    "model", ["category", "tag", "gig", "gigpackage", "packagemilestone", "gigimage", "sellerstats", "conversation",
+              "message", "messageattachment"],
 )  # fmt: skip
 def test_every_model_has_a_working_admin(client, gig, conversation, buyer, model):
     from marketplace import services
@@ -83,3 +87,26 @@ def test_navigation_links_browse_and_inbox(client, buyer):
     client.force_login(buyer)
     content = client.get("/").content.decode()
     assert 'href="/inbox/"' in content
+
+
+def test_a_package_plan_shows_read_only_in_the_admin(client, make_gig):
+    from marketplace.models import GigPackage, PackageMilestone
+    from marketplace.services import PackageData, PackageStepData
+
+    plan = (PackageStepData("Sketches", "Three sketches.", 5000, 2), PackageStepData("Final", "The files.", 15000, 3))
+    gig = make_gig(
+        packages=[
+            PackageData("basic", "Basic", "b", 10000, 3),
+            PackageData("standard", "Standard", "s", 20000, 5, plan=plan),
+            PackageData("premium", "Premium", "p", 40000, 9),
+        ]
+    )
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    standard = GigPackage.objects.get(gig=gig, tier="standard")
+    page = client.get(reverse("admin:marketplace_gigpackage_change", args=[standard.pk])).content.decode()
+    assert "Sketches" in page and "$50.00" in page and 'name="plan-0-title"' not in page
+    gig_page = client.get(reverse("admin:marketplace_gig_change", args=[gig.pk])).content.decode()
+    assert "1. Sketches $50.00, 2 days · 2. Final $150.00, 3 days" in gig_page
+    listing = client.get(reverse("admin:marketplace_packagemilestone_changelist"), {"q": "Sketches"})
+    assert listing.status_code == 200 and "Sketches" in listing.content.decode()
+    assert PackageMilestone.objects.count() == 2
