@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('marketplace', '0008_list_indexes'),
+        ('marketplace', '0009_package_milestones'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
