@@ -161,6 +161,8 @@ class PackageStepForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if not self.is_filled():
+            return cleaned  # an empty row is not a milestone: nothing is required of it, even on a refused form
         for name in self.REQUIRED:
             if cleaned.get(name) in (None, "") and name not in self.errors:
                 self.add_error(name, "This field is required for a milestone (or empty the whole row).")

@@ -168,6 +168,19 @@ def test_a_refused_plan_keeps_everything_typed_and_saves_nothing(client, seller,
             assert f'name="standard-plan-{i}-title" value="{title}"' in page
     assert 'data-testid="plan-standard" open' in page  # the plan is shown unfolded, with its errors
     assert 'name="premium-price" value="600"' in page  # and the rest of the form too
+    # only a filled row's empty fields are required: the empty rows (of every package) say nothing (outside try)
+    missing = sum(1 for title, _amount, days in rows for value in (title, days) if not value)
+    assert page.count("This field is required for a milestone") == missing
+
+
+def test_a_refused_form_without_any_plan_says_nothing_about_the_empty_plan_rows(client, seller, logo_design):
+    login(client, seller)
+    data = gig_post(logo_design, pricing="packages", price="", delivery_days="", title="")
+    data.update(package_post(prices=("100", "300", "600")))
+    response = client.post(reverse("marketplace:gig_create"), data)
+    page = response.content.decode()
+    assert response.status_code == 400 and "required for a milestone" not in page
+    assert '<details class="package-plan" data-testid="plan-basic">' in page  # still folded: nothing to show
 
 
 def test_a_plan_is_ignored_with_a_single_starting_price(client, seller, logo_design):
