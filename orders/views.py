@@ -20,6 +20,7 @@ from accounts.once import once_per_form_key
 from config import clock
 from config.forms import form_error_messages
 from config.uploads import serve_private_file
+from marketplace import services as marketplace_services
 from marketplace.selectors import conversation_for_user
 from milestones import process
 from milestones import services as milestone_services
@@ -156,6 +157,10 @@ def order_page(request, pk, refused: Refused | None = None):
     stamp = selectors.order_stamp(user=request.user, pk=pk)
     context = selectors.order_page(user=request.user, pk=pk)
     context["live"] = {"watch": f"o={pk}", "stamp": stamp, "page": context["order"].get_absolute_url()}
+    conversation = context["order"].conversation
+    if request.user.pk in (conversation.buyer_id, conversation.seller_id) and conversation.unread_for(request.user):
+        # the page shows the newest messages (its conversation panel): they are seen, as on the conversation page
+        marketplace_services.conversation_mark_read(conversation=conversation, user=request.user)
     language = get_language()
     for context_name, form, prefix, auto_id in ORDER_PAGE_FORMS.values():
         context[context_name] = _blank_form(form, prefix, auto_id, language)

@@ -235,3 +235,24 @@ def test_system_notices_and_offers_are_not_emailed_as_unseen_messages(settings, 
     Conversation.objects.filter(pk=order.conversation_id).update(buyer_unread=5)
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep_message_emails(now=clock.now() + timedelta(days=1)) == 0
+
+
+def test_the_order_page_shows_the_newest_messages_so_opening_it_sees_them(
+    settings, client, django_capture_on_commit_callbacks
+):
+    """Outside try: a message shown live in the order page's conversation panel stayed unread (the inbox badge
+    kept it) and was emailed as unseen a minute later."""
+    order = make_order(10000)
+    marketplace.message_send(conversation=order.conversation, sender=order.buyer, body="Shown on the order page")
+    staff = UserFactory(is_staff=True, second_factor=False)
+    client.force_login(staff)
+    assert client.get(order.get_absolute_url()).status_code == 200
+    assert Conversation.objects.get(pk=order.conversation_id).seller_unread > 0, "support reading is not the seller"
+    client.force_login(order.seller)
+    body = client.get(order.get_absolute_url()).content.decode()
+    assert "Shown on the order page" in body and 'data-testid="unread-badge"' not in body
+    conversation = Conversation.objects.get(pk=order.conversation_id)
+    assert conversation.seller_unread == 0 and conversation.seller_unseen_since is None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_message_emails(now=clock.now() + settings.MESSAGES_EMAIL_AFTER * 2) == 0
+    assert not [m.subject for m in _sent_to(order.seller) if "message" in m.subject.lower()]
