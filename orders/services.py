@@ -184,7 +184,9 @@ def _create_order(*, buyer, seller, conversation, gig, offer, title, items, prop
             proposed_by=proposer,
         )
         milestone.order = order
-        milestones.run_transition(milestone, "accept", acceptor)
+        # recorded on the timeline, not announced: the order's own notice ("accepted your offer", "ordered and
+        # paid") tells the other side once, not once per milestone (outside try: six emails for one order)
+        milestones.run_transition(milestone, "accept", acceptor, announce=False)
     milestones.order_activate_next(order=order)
     return order
 
@@ -431,7 +433,8 @@ def package_order_paid(checkout, *, milestone_id) -> None:
     """After the escrow posting (same transaction): the first milestone is funded and starts; the plan's
     others wait for the buyer to fund them, as in any milestone order."""
     milestone = milestones.lock_milestone(milestone_id)
-    milestones.run_transition(milestone, "fund", checkout.buyer)
+    # the seller is told "ordered and paid for it" (``_order_from_choice``): not once more as "funded"
+    milestones.run_transition(milestone, "fund", checkout.buyer, announce=False)
     milestones.order_activate_next(order=milestone.order)
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.models import Notification
 from marketplace import services as marketplace
 from marketplace.categories import ensure_category_tree
 from marketplace.models import Category, PackageMilestone
@@ -92,6 +93,23 @@ def test_ordering_a_planned_package_makes_an_order_with_every_milestone_the_firs
     assert order.title == f"{gig.title} (Standard)"
     assert SandboxOperation.objects.filter(kind="charge").count() == 1
     assert ledger_breaches() == []
+    # one notice of the order to the seller, not one per milestone accepted and one more for the funding
+    # (outside try: six emails in one second)
+    told = list(Notification.objects.filter(user=seller).values_list("text", flat=True))
+    assert [t for t in told if "ordered" in t] and not [t for t in told if "accepted" in t or "funded" in t], told
+
+
+def test_accepting_an_offer_tells_its_author_once_not_once_per_milestone():
+    buyer, seller = UserFactory(), UserFactory()
+    conversation = marketplace.conversation_start(buyer=buyer, seller=seller)
+    offer = services.offer_create(
+        conversation=conversation,
+        author=seller,
+        items=[services.PlanItem(f"Part {i}", "What is delivered.", 10000, 3) for i in range(3)],
+    )
+    services.offer_accept(offer_id=offer.pk, actor=buyer)
+    told = list(Notification.objects.filter(user=seller).values_list("text", flat=True))
+    assert len([t for t in told if "accepted" in t]) == 1, told
 
 
 def test_the_checkout_page_shows_the_plan_what_is_paid_now_and_the_whole_order_with_fees():
