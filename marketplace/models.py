@@ -174,6 +174,22 @@ class GigPackage(models.Model):
     def __str__(self):
         return f"{self.gig} · {self.get_tier_display()}"
 
+    def steps_with_shares(self) -> list:
+        """The plan's steps (``plan``, prefetched), each with ``share``: its whole percent of the price, rounded
+        so the shares add up to 100 (largest remainder: $33.33 / $33.33 / $33.34 read 33 / 33 / 34, not 99%)."""
+        steps = list(self.plan.all())
+        total = sum(step.amount_cents for step in steps)
+        if not total:
+            return steps
+        parts = [divmod(step.amount_cents * 100, total) for step in steps]
+        shares = [whole for whole, _rest in parts]
+        by_rest = sorted(range(len(steps)), key=lambda i: parts[i][1], reverse=True)
+        for i in by_rest[: 100 - sum(shares)]:
+            shares[i] += 1
+        for step, share in zip(steps, shares, strict=True):
+            step.share = share
+        return steps
+
 
 class PackageMilestone(models.Model):
     """One step of a package's milestone plan (2 to ``limits.package_plan_max_milestones()`` steps).

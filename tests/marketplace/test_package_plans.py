@@ -216,6 +216,18 @@ def test_the_gig_page_shows_the_plan_steps_with_shares(client, buyer, make_gig):
     assert page.index("Sketches") < page.index("Design") < page.index("Final files")
 
 
+@pytest.mark.parametrize(
+    ("amounts", "shares"),
+    [((3333, 3333, 3334), (33, 33, 34)), ((5000, 10000, 15000), (17, 33, 50)), ((500, 500, 29000), (2, 2, 96))],
+)
+def test_the_shares_of_the_price_add_up_to_100(make_gig, amounts, shares):
+    """Outside try: $33.33 / $33.33 / $33.34 read "33% of the price" three times (99%)."""
+    plan = tuple(step(amount, 1, f"Step {i}") for i, amount in enumerate(amounts))
+    gig = make_gig(packages=packages(plan, standard_days=3, standard_price=sum(amounts)))
+    package = gig.packages.get(tier="standard")
+    assert tuple(s.share for s in package.steps_with_shares()) == shares
+
+
 def test_the_gig_page_with_plans_has_a_fixed_query_count(
     client, buyer, make_gig, seller, categories, django_assert_max_num_queries
 ):
