@@ -386,11 +386,13 @@ def _paid_choice(checkout, *, charged: bool) -> PackageChoice:
         choice = _package_choice(_orderable_gig(gig_id, checkout.buyer), tier)
     except OrderError as exc:
         raise PaymentError(str(exc)) from exc
+    # the plan first: a plan added, removed or changed also moves what the first payment is (outside try: a
+    # removed plan was reported as "the price changed" with the price as it was)
     changed = (
-        "price"
-        if choice.items[0].amount_cents != checkout.amount_cents
-        else "milestone plan"
+        "milestone plan"
         if choice.terms_digest != checkout.terms_digest
+        else "price"
+        if choice.items[0].amount_cents != checkout.amount_cents
         else ""
     )
     if changed:

@@ -256,3 +256,15 @@ def test_the_order_page_shows_the_newest_messages_so_opening_it_sees_them(
     with django_capture_on_commit_callbacks(execute=True):
         assert sweep_message_emails(now=clock.now() + settings.MESSAGES_EMAIL_AFTER * 2) == 0
     assert not [m.subject for m in _sent_to(order.seller) if "message" in m.subject.lower()]
+
+
+def test_both_badges_say_their_count_to_a_screen_reader(client):
+    """Outside try: the inbox badge was read "Inbox 9" while the bell said "Notifications, 15 unread"."""
+    me, other = UserFactory(), UserFactory()
+    marketplace.message_send(
+        conversation=marketplace.conversation_start(buyer=me, seller=other), sender=other, body="hi"
+    )
+    client.force_login(me)
+    body = client.get(reverse("home")).content.decode()
+    assert 'aria-label="Inbox, 1 unread"' in body and 'aria-label="Notifications, 1 unread"' in body
+    assert body.count('data-live-label="') == 2  # the script keeps both labels true as the counts change
