@@ -162,6 +162,8 @@ def test_a_plan_changed_between_the_click_and_paying_is_refused_and_nothing_is_c
 
     page = _client(buyer).get(checkout.get_absolute_url()).content.decode()
     assert 'data-testid="checkout-plan-problem"' in page and "changed since you clicked Order" in page
+    # no card form is offered for a payment the app would refuse (outside try)
+    assert 'data-testid="checkout-unpayable"' in page and 'name="card_number"' not in page
     with pytest.raises(PaymentError, match="changed since you clicked Order. Nothing was charged."):
         payments.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
     response = _client(buyer).post(checkout.get_absolute_url(), CARD, follow=True)
