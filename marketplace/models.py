@@ -208,6 +208,7 @@ class PackageMilestone(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(limits.max_delivery_days)]
     )
     revisions = models.PositiveSmallIntegerField(default=1, validators=[MaxValueValidator(limits.max_revisions)])
+    share: int  # its whole percent of the price, set by ``GigPackage.steps_with_shares`` (not stored)
 
     class Meta:
         ordering = ["package_id", "position"]

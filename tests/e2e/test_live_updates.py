@@ -24,6 +24,16 @@ def _order():
     return make_order(10000, 20000, buyer=buyer, seller=seller)
 
 
+def _buyer_writes(buyer, order, text):
+    """The buyer logs in in their own browser and sends ``text`` from the conversation page."""
+    log_in(buyer, order.buyer)
+    buyer.goto(order.conversation.get_absolute_url())
+    buyer.fill("textarea[name=body]", text)
+    buyer.click("[data-testid=send-message]")
+    buyer.wait_for_load_state()
+    return buyer
+
+
 def _pay(page):
     page.fill("input[name=card_number]", CARD_SUCCEEDS)
     page.fill("input[name=expiry]", "12/34")
@@ -51,12 +61,7 @@ def test_the_sellers_open_pages_show_the_buyers_message_and_payment_keeping_what
     reply.click()
     reply.type(HALF_TYPED)
 
-    buyer = new_page()
-    log_in(buyer, order.buyer)
-    buyer.goto(order.conversation.get_absolute_url())
-    buyer.fill("textarea[name=body]", "Paying the first milestone now.")
-    buyer.click("[data-testid=send-message]")
-    buyer.wait_for_load_state()
+    buyer = _buyer_writes(new_page(), order, "Paying the first milestone now.")
     sent = time.monotonic()
 
     expect(seller_chat.locator(".thread")).to_contain_text("Paying the first milestone now.", timeout=WITHIN)
@@ -101,12 +106,7 @@ def test_a_refused_form_is_not_swapped_away_and_says_the_page_changed(new_page):
     seller.wait_for_load_state()
     expect(seller.locator("#add-milestone .errorlist").first).to_be_visible()
 
-    buyer = new_page()
-    log_in(buyer, order.buyer)
-    buyer.goto(order.conversation.get_absolute_url())
-    buyer.fill("textarea[name=body]", "Hello there")
-    buyer.click("[data-testid=send-message]")
-    buyer.wait_for_load_state()
+    _buyer_writes(new_page(), order, "Hello there")
     # the side panel shows the message; the refused form stays as it was, with its error and what was typed
     expect(seller.locator("#order-side")).to_contain_text("Hello there", timeout=WITHIN)
     expect(seller.locator("[data-testid=live-note]")).to_be_visible(timeout=WITHIN)
