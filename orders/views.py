@@ -158,8 +158,10 @@ def order_page(request, pk, refused: Refused | None = None):
     context = selectors.order_page(user=request.user, pk=pk)
     context["live"] = {"watch": f"o={pk}", "stamp": stamp, "page": context["order"].get_absolute_url()}
     conversation = context["order"].conversation
-    if request.user.pk in (conversation.buyer_id, conversation.seller_id) and conversation.unread_for(request.user):
+    party = request.user.pk in (conversation.buyer_id, conversation.seller_id)
+    if request.method == "GET" and party and conversation.unread_for(request.user):
         # the page shows the newest messages (its conversation panel): they are seen, as on the conversation page
+        # (not when it is shown again around a refused form: a refused post changes nothing)
         marketplace_services.conversation_mark_read(conversation=conversation, user=request.user)
     language = get_language()
     for context_name, form, prefix, auto_id in ORDER_PAGE_FORMS.values():

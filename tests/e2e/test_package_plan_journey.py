@@ -79,7 +79,11 @@ def test_a_seller_publishes_a_planned_package_and_a_buyer_orders_it(new_page):
     steps = buyer.locator("[data-testid=package-plan-standard] [data-testid=package-plan-step]")
     assert steps.count() == 3
     assert "Paid milestone by milestone" in buyer.locator("[data-testid=package-plan-standard]").inner_text()
-    assert "$200.00 (44% of the price) · 4 days" in steps.nth(1).inner_text()
+    # 22.2 / 44.4 / 33.3 %: shown as whole percents that add up to 100 (the largest remainder gets the point)
+    shares = [steps.nth(i).inner_text() for i in range(3)]
+    assert "$100.00 (22% of the price) · 3 days" in shares[0]
+    assert "$200.00 (45% of the price) · 4 days" in shares[1]
+    assert "$150.00 (33% of the price) · 2 days" in shares[2]
     buyer.click("button:has-text('Order Standard ($450.00)')")
     buyer.wait_for_url(re.compile(r".*/payments/checkout/.*"))
 
