@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.template.defaultfilters import pluralize
@@ -49,8 +50,34 @@ class TagAdmin(AuditedAdmin):
     search_fields = ["name"]
 
 
+class PlannedPackageForm(forms.ModelForm):
+    """A package paid in milestones keeps the price and delivery time its plan adds up to.
+
+    The plan is the seller's (read-only here: they change it together with the price in their gig form), so
+    a change here that would break it is refused, saying why (``services.package_plan_check``), instead of
+    leaving a package that nobody can order while the gig page still shows its old steps.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        package, price, days = self.instance, cleaned.get("price_cents"), cleaned.get("delivery_days")
+        plan = list(package.plan.all()) if package.pk else []
+        if plan and price is not None and days is not None:
+            try:
+                services.package_plan_check(
+                    label=package.get_tier_display(), price_cents=price, delivery_days=days, plan=plan
+                )
+            except MarketplaceError as exc:
+                raise forms.ValidationError(
+                    f"{exc} The milestone plan is the seller's: they change it and the price together in their "
+                    "gig form."
+                ) from exc
+        return cleaned
+
+
 class GigPackageInline(MoneyStackedInline):
     model = GigPackage
+    form = PlannedPackageForm
     extra = 0
     max_num = 3
     readonly_fields = ["milestone_plan"]
@@ -163,6 +190,7 @@ class GigAdmin(AuditedAdmin):
 
 @admin.register(GigPackage)
 class GigPackageAdmin(AuditedAdmin):
+    form = PlannedPackageForm
     list_display = ["gig", "tier", "name", "price_cents", "delivery_days", "revisions", "plan_steps"]
     list_filter = ["tier"]
     search_fields = ["gig__title", "name"]

@@ -152,7 +152,9 @@ def checkout(request, checkout_uuid):
             if answer is not None:
                 return answer
             if request.card_error and (by_balance_only or not hosted_card):
-                messages.error(request, request.card_error)
+                plan = selectors.checkout_plan_summary(checkout)
+                if not (plan and plan.problem == request.card_error):  # the page says that itself: once
+                    messages.error(request, request.card_error)
                 return redirect(checkout.get_absolute_url())
             checkout.refresh_from_db()
     balances = selectors.balances_for(request.user)

@@ -110,3 +110,62 @@ def test_a_package_plan_shows_read_only_in_the_admin(client, make_gig):
     listing = client.get(reverse("admin:marketplace_packagemilestone_changelist"), {"q": "Sketches"})
     assert listing.status_code == 200 and "Sketches" in listing.content.decode()
     assert PackageMilestone.objects.count() == 2
+
+
+def _planned_gig(make_gig):
+    from marketplace.services import PackageData, PackageStepData
+
+    plan = (PackageStepData("Sketches", "Three sketches.", 5000, 2), PackageStepData("Final", "The files.", 15000, 3))
+    return make_gig(
+        packages=[
+            PackageData("basic", "Basic", "b", 10000, 3),
+            PackageData("standard", "Standard", "s", 20000, 5, plan=plan),
+            PackageData("premium", "Premium", "p", 40000, 9),
+        ]
+    )
+
+
+@pytest.mark.parametrize("where", ["gig", "package"])
+@pytest.mark.parametrize(
+    "field, value, said",
+    [
+        ("price_cents", "310.00", "milestones add up to $200.00, but its price is $310.00"),
+        ("delivery_days", "9", "milestones take 5 days in all, but its delivery time is 9 days"),
+    ],
+)
+def test_staff_cannot_change_a_planned_package_so_that_its_plan_no_longer_adds_up(
+    client, make_gig, where, field, value, said
+):
+    """Outside try (issue 20): a price changed in the admin left a plan nobody could order, still shown on the
+    gig page. The plan is the seller's; the admin refuses the change next to the package, and saves nothing."""
+    from accounts.models import StaffAction
+    from marketplace.models import GigPackage
+    from tests.security.test_admin_writes import posted_back
+
+    gig = _planned_gig(make_gig)
+    standard = GigPackage.objects.get(gig=gig, tier="standard")
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    if where == "gig":
+        url, model = reverse("admin:marketplace_gig_change", args=[gig.pk]), Gig
+        index = [p.pk for p in gig.packages.order_by("pk")].index(standard.pk)
+        name = f"packages-{index}-{field}"
+    else:
+        url, model, name = reverse("admin:marketplace_gigpackage_change", args=[standard.pk]), GigPackage, field
+    data = posted_back(client, url, model)
+    assert name in data, sorted(data)
+    data[name] = [value]
+    response = client.post(url, data)
+
+    assert response.status_code == 200  # shown again, with the reason
+    page = response.content.decode()
+    assert said in page and "they change it and the price together in their gig form" in page
+    assert f'value="{value}"' in page  # what was typed stays
+    standard.refresh_from_db()
+    assert (standard.price_cents, standard.delivery_days) == (20000, 5)
+    assert not StaffAction.objects.exists()
+
+    # the same page posted back as shown still saves (a change elsewhere is not held up by the plan)
+    data = posted_back(client, url, model)
+    data["packages-0-name" if where == "gig" else "name"] = ["Starter"]
+    assert client.post(url, data).status_code == 302
+    assert StaffAction.objects.count() == 1
