@@ -1,6 +1,8 @@
 """Admin pieces shared by the apps."""
 
+from django.conf import settings
 from django.contrib import admin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from .money import AmountField, format_cents
@@ -78,13 +80,30 @@ class MoneyFieldsMixin:
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in money_fields(self.model):
+            low, high = _bounds(db_field, MinValueValidator), _bounds(db_field, MaxValueValidator)
             return AmountField(
                 label=money_label(db_field).capitalize(),
                 required=not db_field.blank,
-                allow_zero=True,
+                # the column's own bounds, checked by the field with its messages in dollars (the model's
+                # validators would say "at least {limit}" unformatted: outside try, issue 20)
+                min_cents=(lambda: max(_limit(v) for v in low)) if low else None,
+                # never above the largest single payment, the amount field's own ceiling
+                max_cents=(lambda: min(settings.PAYMENTS_MAX_CHECKOUT_CENTS, *(_limit(v) for v in high)))
+                if high
+                else None,
+                allow_zero=not low or max(_limit(v) for v in low) <= 0,
                 help_text=db_field.help_text or "In dollars and cents, like 1,250.50.",
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+def _bounds(field: models.Field, kind) -> list:
+    """The limits of ``field``'s validators of ``kind`` (MinValueValidator or MaxValueValidator)."""
+    return [v.limit_value for v in field.validators if isinstance(v, kind)]
+
+
+def _limit(value) -> int:
+    return value() if callable(value) else value
 
 
 class MoneyAdmin(MoneyFieldsMixin, admin.ModelAdmin):

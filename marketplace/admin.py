@@ -1,13 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
 from django.template.defaultfilters import pluralize
 
 from accounts.admin_audit import AuditedAdmin
 from accounts.permissions import is_support
+from config import limits
 from config.admin import MoneyStackedInline, MoneyTabularInline, ReadOnlyAdmin
 from config.converters import MAX_ID
-from config.money import format_cents
+from config.money import AmountField, format_cents
 
 from . import services
 from .exceptions import MarketplaceError
@@ -50,17 +52,48 @@ class TagAdmin(AuditedAdmin):
     search_fields = ["name"]
 
 
-class PlannedPackageForm(forms.ModelForm):
-    """A package paid in milestones keeps the price and delivery time its plan adds up to.
+def _gig_price_limits(form):
+    """The admin's price field keeps the gig form's limits (``GIG_MIN_PRICE_CENTS``..``GIG_MAX_PRICE_CENTS``),
+    with its messages: a price the seller could not set is refused here too (outside try, issue 20: $0.01
+    saved here left a package nobody could order and the seller's own form refusing the gig)."""
+    price = form.fields.get("price_cents")
+    if isinstance(price, AmountField):
+        price.min_cents, price.max_cents = limits.gig_min_price_cents, limits.gig_max_price_cents
+        price.error_messages.update(
+            {"min_value": "The lowest price is {short_limit}.", "max_value": "The highest price is {short_limit}."}
+        )
+
+
+class GigAdminForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _gig_price_limits(self)
+
+
+class GigPackageAdminForm(forms.ModelForm):
+    """A package as staff may change it: the gig form's price limits, the tier it was made with, and, for a
+    package paid in milestones, the price and delivery time its plan adds up to.
 
     The plan is the seller's (read-only here: they change it together with the price in their gig form), so
     a change here that would break it is refused, saying why (``services.package_plan_check``), instead of
-    leaving a package that nobody can order while the gig page still shows its old steps.
+    leaving a package that nobody can order while the gig page still shows its old steps. A package's tier
+    is its identity (open checkouts and the gig form name it): swapping two tiers in one save was a 500.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _gig_price_limits(self)
 
     def clean(self):
         cleaned = super().clean()
-        package, price, days = self.instance, cleaned.get("price_cents"), cleaned.get("delivery_days")
+        package = self.instance
+        if package.pk and "tier" in self.changed_data:
+            self.add_error(
+                "tier",
+                f"A package keeps its tier: this one stays {package.get_tier_display()}. Change its name, price "
+                "and details instead.",
+            )
+        price, days = cleaned.get("price_cents"), cleaned.get("delivery_days")
         plan = list(package.plan.all()) if package.pk else []
         if plan and price is not None and days is not None:
             try:
@@ -75,9 +108,25 @@ class PlannedPackageForm(forms.ModelForm):
         return cleaned
 
 
+class GigPackageFormSet(BaseInlineFormSet):
+    """A package paid in milestones is not deleted here: its plan is the seller's (the package's own delete
+    page refuses it too, as the plan's steps are read-only)."""
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            package = form.instance
+            if package.pk and package.plan.exists():
+                raise forms.ValidationError(
+                    f"The {package.get_tier_display()} package is paid in milestones and cannot be deleted here: "
+                    "its plan is the seller's. Pause the gig instead if it should not be sold."
+                )
+
+
 class GigPackageInline(MoneyStackedInline):
     model = GigPackage
-    form = PlannedPackageForm
+    form = GigPackageAdminForm
+    formset = GigPackageFormSet
     extra = 0
     max_num = 3
     readonly_fields = ["milestone_plan"]
@@ -128,6 +177,7 @@ class GigImageInline(MoneyTabularInline):
 
 @admin.register(Gig)
 class GigAdmin(AuditedAdmin):
+    form = GigAdminForm
     list_display = [
         "title",
         "seller",
@@ -190,7 +240,7 @@ class GigAdmin(AuditedAdmin):
 
 @admin.register(GigPackage)
 class GigPackageAdmin(AuditedAdmin):
-    form = PlannedPackageForm
+    form = GigPackageAdminForm
     list_display = ["gig", "tier", "name", "price_cents", "delivery_days", "revisions", "plan_steps"]
     list_filter = ["tier"]
     search_fields = ["gig__title", "name"]
@@ -200,6 +250,11 @@ class GigPackageAdmin(AuditedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(plan_count=Count("plan"))
+
+    def get_readonly_fields(self, request, obj=None):
+        # a package stays on the gig it was made for (moving one put a seller's plan on another's gig)
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "gig"] if obj is not None and "gig" not in fields else fields
 
     @admin.display(description="milestones", ordering="plan_count")
     def plan_steps(self, obj):

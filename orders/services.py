@@ -404,6 +404,16 @@ def _paid_choice(checkout, *, charged: bool) -> PackageChoice:
     return choice
 
 
+def _checkout_gig_url(checkout) -> str:
+    """The page of the gig ``checkout`` orders from ("" if the gig is off sale or its package is gone)."""
+    if checkout.purpose == "gig_price":
+        gig = Gig.objects.filter(pk=checkout.reference_id).first()
+    else:
+        package = GigPackage.objects.select_related("gig").filter(pk=checkout.reference_id).first()
+        gig = package.gig if package is not None else None
+    return gig.get_absolute_url() if gig is not None and gig.status == GigStatus.ACTIVE else ""
+
+
 def package_checkout_validate(checkout) -> None:
     """Before charging: the gig is still on sale at this price (and plan), to this buyer."""
     _paid_choice(checkout, charged=False)
@@ -417,7 +427,7 @@ def package_checkout_plan(checkout) -> CheckoutPlan | None:
     try:
         choice = _paid_choice(checkout, charged=False)
     except PaymentError as exc:
-        return CheckoutPlan(steps=(), problem=exc.message)
+        return CheckoutPlan(steps=(), problem=exc.message, back_url=_checkout_gig_url(checkout))
     if not choice.has_plan:
         return None
     return CheckoutPlan(steps=tuple(PlanStep(i.title, i.amount_cents, i.delivery_days) for i in choice.items))

@@ -61,6 +61,7 @@ class CheckoutPlan:
 
     steps: tuple[PlanStep, ...]
     problem: str = ""
+    back_url: str = ""  # with a problem: where the buyer sees what they pay for as it is now
 
 
 @dataclass(frozen=True)

@@ -384,6 +384,7 @@ class PlanSummary:
 
     rows: tuple[PlanRow, ...]
     problem: str
+    back_url: str
     amount_cents: int
     service_fee_cents: int
     total_cents: int
@@ -418,6 +419,7 @@ def checkout_plan_summary(checkout: Checkout) -> PlanSummary | None:
     return PlanSummary(
         rows=tuple(rows),
         problem=plan.problem,
+        back_url=plan.back_url,
         amount_cents=sum(row.amount_cents for row in rows),
         service_fee_cents=sum(row.service_fee_cents for row in rows),
         total_cents=total,

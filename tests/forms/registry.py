@@ -875,6 +875,12 @@ SUBMISSIONS = [
 
 # Forms no one posts as such, each with the reason. Everything else needs a Submission above.
 NOT_POSTED = {
+    "marketplace.admin.GigAdminForm": "a Django admin change form (the admin builds its fields): every admin "
+    "page is posted back as shown, and with out-of-bounds amounts, by tests/security/test_admin_writes.py",
+    "marketplace.admin.GigPackageAdminForm": "a Django admin change form: posted as shown and out of bounds by "
+    "tests/security/test_admin_writes.py, with prices, days and tiers its plan refuses by "
+    "tests/marketplace/test_demo_and_admin.py",
+    "marketplace.admin.GigPackageFormSet": "the gig admin's package inline: posted by the same admin tests",
     "payments.forms.HostedCardForm": "posted only with the Stripe provider (its payment method comes from "
     "Stripe.js): its bad input is tried in tests/payments/test_stripe_views.py",
     "payments.forms.PayoutAccountForm": "posted only with the Stripe provider: tried in "

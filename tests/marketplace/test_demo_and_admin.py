@@ -169,3 +169,112 @@ def test_staff_cannot_change_a_planned_package_so_that_its_plan_no_longer_adds_u
     data["packages-0-name" if where == "gig" else "name"] = ["Starter"]
     assert client.post(url, data).status_code == 302
     assert StaffAction.objects.count() == 1
+
+
+def _admin_post(client, url, model, **changes):
+    from tests.security.test_admin_writes import posted_back
+
+    data = posted_back(client, url, model)
+    for name, value in changes.items():
+        assert name in data or name.endswith("-DELETE"), (name, sorted(data))  # a box unticked is not posted
+        data[name] = [value]
+    return client.post(url, data)
+
+
+def _inline_index(gig, tier):
+    return [p.tier for p in gig.packages.order_by("pk")].index(tier)
+
+
+def test_swapping_two_package_tiers_in_the_gig_admin_is_refused_not_a_500(client, make_gig):
+    """Outside try (issue 20): Basic → Standard and Standard → Basic in one save hit the unique tier (HTTP 500)."""
+    from accounts.models import StaffAction
+    from marketplace.models import GigPackage
+
+    gig = _planned_gig(make_gig)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:marketplace_gig_change", args=[gig.pk])
+    basic, standard = _inline_index(gig, "basic"), _inline_index(gig, "standard")
+    response = _admin_post(
+        client, url, Gig, **{f"packages-{basic}-tier": "standard", f"packages-{standard}-tier": "basic"}
+    )
+    assert response.status_code == 200
+    assert "A package keeps its tier: this one stays Basic." in response.content.decode()
+    assert dict(GigPackage.objects.filter(gig=gig).values_list("tier", "price_cents")) == {
+        "basic": 10000,
+        "standard": 20000,
+        "premium": 40000,
+    }
+    assert not StaffAction.objects.exists()
+
+    package = GigPackage.objects.get(gig=gig, tier="premium")  # the package's own page says the same
+    page_url = reverse("admin:marketplace_gigpackage_change", args=[package.pk])
+    response = _admin_post(client, page_url, GigPackage, tier="basic")
+    assert response.status_code == 200 and "this one stays Premium" in response.content.decode()
+
+
+def test_a_planned_package_is_not_deleted_from_the_gig_admin(client, make_gig):
+    """Outside try (issue 20): ticking Delete on the planned package's row removed it and its plan, though the
+    package's own delete page refused."""
+    from marketplace.models import GigPackage, PackageMilestone
+
+    gig = _planned_gig(make_gig)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:marketplace_gig_change", args=[gig.pk])
+    response = _admin_post(client, url, Gig, **{f"packages-{_inline_index(gig, 'standard')}-DELETE": "on"})
+    assert response.status_code == 200
+    assert "The Standard package is paid in milestones and cannot be deleted here" in response.content.decode()
+    assert GigPackage.objects.filter(gig=gig).count() == 3 and PackageMilestone.objects.count() == 2
+
+
+def test_a_package_stays_on_its_gig_in_the_admin(client, make_gig):
+    """Outside try (issue 20): changing the package's gig moved a seller's plan onto another seller's gig."""
+    from marketplace.models import GigPackage
+
+    gig, other = _planned_gig(make_gig), make_gig()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    standard = GigPackage.objects.get(gig=gig, tier="standard")
+    url = reverse("admin:marketplace_gigpackage_change", args=[standard.pk])
+    page = client.get(url).content.decode()
+    assert 'name="gig"' not in page  # shown, not editable
+    from tests.security.test_admin_writes import posted_back
+
+    data = posted_back(client, url, GigPackage)
+    data["gig"] = [str(other.pk)]  # a crafted post is ignored
+    assert client.post(url, data).status_code == 302
+    assert GigPackage.objects.get(pk=standard.pk).gig_id == gig.pk
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["gig price", "package inline", "package page"],
+)
+def test_the_admin_keeps_the_gig_forms_price_limits(client, make_gig, settings, where):
+    """Outside try (issue 20): a package priced $0.01 in the admin could not be ordered and made the seller's
+    own gig form refuse to save."""
+    from marketplace.models import GigPackage
+
+    settings.GIG_MIN_PRICE_CENTS = 500
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    if where == "gig price":
+        gig = make_gig()
+        url, model, name = reverse("admin:marketplace_gig_change", args=[gig.pk]), Gig, "price_cents"
+        before = Gig.objects.filter(pk=gig.pk).values_list("price_cents", flat=True).get
+    else:
+        gig = _planned_gig(make_gig)
+        basic = GigPackage.objects.get(gig=gig, tier="basic")
+        before = GigPackage.objects.filter(pk=basic.pk).values_list("price_cents", flat=True).get
+        if where == "package inline":
+            url, model = reverse("admin:marketplace_gig_change", args=[gig.pk]), Gig
+            name = f"packages-{_inline_index(gig, 'basic')}-price_cents"
+        else:
+            url, model, name = (
+                reverse("admin:marketplace_gigpackage_change", args=[basic.pk]),
+                GigPackage,
+                "price_cents",
+            )
+    price = before()
+    response = _admin_post(client, url, model, **{name: "0.01"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The lowest price is $5." in page and 'value="0.01"' in page
+    assert before() == price

@@ -169,8 +169,12 @@ def test_a_plan_changed_between_the_click_and_paying_is_refused_and_nothing_is_c
     response = _client(buyer).post(checkout.get_absolute_url(), CARD, follow=True)
     # the plan is named, whatever it did to the first payment (outside try: a removed plan read "the price
     # changed" with the price as it was)
-    # said once, by the checkout's own notice (outside try: the flash message said it a second time)
-    assert response.content.decode().count("The milestone plan changed since you clicked Order.") == 1
+    # said once, by the checkout's own notice (outside try: the flash message said it a second time, and
+    # "Nothing was charged." came a third time under Pay), with a way back to the gig as it is now
+    page = response.content.decode()
+    assert page.count("The milestone plan changed since you clicked Order.") == 1
+    assert page.count("Nothing was charged.") == 1
+    assert f'href="{gig.get_absolute_url()}" data-testid="checkout-back"' in page
     assert not Order.objects.exists()
     assert not SandboxOperation.objects.exists()
     assert Checkout.objects.get(pk=checkout.pk).status == CheckoutStatus.OPEN

@@ -314,3 +314,41 @@ def test_staff_outside_support_cannot_hold_earnings(world):
         services.earnings_staff_hold(actor=UserFactory(is_staff=True), milestone_ids=[earning.milestone_id], hold=True)
     earning.refresh_from_db()
     assert not earning.on_hold and not StaffAction.objects.exists()
+
+
+def test_every_money_field_of_every_change_page_refuses_an_amount_out_of_bounds_in_words(world):
+    """Each amount typed on an admin change page (inlines included) outside its column's bounds is refused with
+    a message in dollars, next to the field, and saves nothing. Outside try (issue 20): a zero price read "The
+    amount must be at least {limit}." (the model's validator, with the amount field's message unformatted)."""
+    admin_user = world.users["admin"]
+    client = Client()
+    client.force_login(admin_user)
+    request = superuser_request(admin_user)
+    tried, failures = 0, []
+    for model, model_admin in registry():
+        obj = model._default_manager.order_by("pk").first()
+        if obj is None or "change" not in writes_of(model_admin, request):
+            continue
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
+        shown = posted_back(client, url, model)
+        for name in [key for key in shown if key.endswith("_cents") and "__prefix__" not in key]:
+            for typed in ("0", "99999999999"):
+                with transaction.atomic():
+                    before = _rows(staff=admin_user)
+                    response = client.post(url, {**shown, name: [typed]})
+                    after = _rows(staff=admin_user)
+                    transaction.set_rollback(True)
+                tried += 1
+                page = response.content.decode()
+                if response.status_code == 302:
+                    if typed != "0":  # zero may be a fine amount (a fee, a share of nothing); a huge one never is
+                        failures.append(f"{model._meta.label} {name}={typed}: saved")
+                    continue
+                if response.status_code != 200 or after != before:
+                    failures.append(
+                        f"{model._meta.label} {name}={typed}: {response.status_code}, {after - before} rows"
+                    )
+                elif "{limit" in page or "{short_limit" in page or "limit_value" in page:
+                    failures.append(f"{model._meta.label} {name}={typed}: a message with its placeholder")
+    assert tried >= 4, tried
+    assert not failures, "\n".join(failures)
