@@ -22,6 +22,7 @@ from .models import (
     Message,
     MessageAttachment,
     PackageMilestone,
+    PackageTier,
     SellerStats,
     Tag,
 )
@@ -87,6 +88,14 @@ class GigPackageAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         package = self.instance
+        gig_id, tier = cleaned["gig"].pk if cleaned.get("gig") else package.gig_id, cleaned.get("tier")
+        if not package.pk and gig_id and tier and GigPackage.objects.filter(gig_id=gig_id, tier=tier).exists():
+            # a page opened before another added it (the inline checks only its own rows): was a 500
+            self.add_error(
+                "tier",
+                f"This gig has a {PackageTier(tier).label} package already (added since this page was opened?). "
+                "Reload the page to see it.",
+            )
         if package.pk and "tier" in self.changed_data:
             self.add_error(
                 "tier",
@@ -202,6 +211,12 @@ class GigAdmin(AuditedAdmin):
     # Adding and changing go through services.gig_staff_save (search vector, prices from packages, audit row).
     audited_by_service = ("add", "change")
 
+    def get_readonly_fields(self, request, obj=None):
+        # a gig stays its seller's: its packages, plans, reviews and open checkouts are theirs (outside try,
+        # issue 20: a checkout opened for one seller paid another after the gig's seller was changed here)
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "seller"] if obj is not None and "seller" not in fields else fields
+
     def has_add_permission(self, request):
         return is_support(request.user) and super().has_add_permission(request)
 
@@ -252,9 +267,10 @@ class GigPackageAdmin(AuditedAdmin):
         return super().get_queryset(request).annotate(plan_count=Count("plan"))
 
     def get_readonly_fields(self, request, obj=None):
-        # a package stays on the gig it was made for (moving one put a seller's plan on another's gig)
+        # a package stays on the gig it was made for (moving one put a seller's plan on another's gig), with
+        # the tier it was made with
         fields = list(super().get_readonly_fields(request, obj))
-        return [*fields, "gig"] if obj is not None and "gig" not in fields else fields
+        return [*fields, *(f for f in ("gig", "tier") if f not in fields)] if obj is not None else fields
 
     @admin.display(description="milestones", ordering="plan_count")
     def plan_steps(self, obj):

@@ -386,6 +386,12 @@ def _paid_choice(checkout, *, charged: bool) -> PackageChoice:
         choice = _package_choice(_orderable_gig(gig_id, checkout.buyer), tier)
     except OrderError as exc:
         raise PaymentError(str(exc)) from exc
+    if choice.gig.seller_id != checkout.payee_id:  # the buyer agreed to pay the seller the checkout names
+        raise PaymentError(
+            "This gig has another seller since you clicked Order."
+            + ("" if charged else " Nothing was charged.")
+            + " Go back to the gig to see it as it is now and order again."
+        )
     # the plan first: a plan added, removed or changed also moves what the first payment is (outside try: a
     # removed plan was reported as "the price changed" with the price as it was)
     changed = (

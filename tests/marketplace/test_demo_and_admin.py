@@ -206,10 +206,54 @@ def test_swapping_two_package_tiers_in_the_gig_admin_is_refused_not_a_500(client
     }
     assert not StaffAction.objects.exists()
 
-    package = GigPackage.objects.get(gig=gig, tier="premium")  # the package's own page says the same
-    page_url = reverse("admin:marketplace_gigpackage_change", args=[package.pk])
-    response = _admin_post(client, page_url, GigPackage, tier="basic")
-    assert response.status_code == 200 and "this one stays Premium" in response.content.decode()
+    package = GigPackage.objects.get(gig=gig, tier="premium")  # the package's own page shows its tier read-only
+    page = client.get(reverse("admin:marketplace_gigpackage_change", args=[package.pk])).content.decode()
+    assert 'name="tier"' not in page and "Premium" in page
+
+
+def test_a_stale_gig_admin_page_adding_a_tier_that_exists_is_refused_not_a_500(client, make_gig):
+    """Second outside try (issue 20): a second tab added the Basic package the first had added (HTTP 500: the
+    inline checks only its own rows for a repeated tier)."""
+    from marketplace.models import GigPackage
+    from tests.security.test_admin_writes import posted_back
+
+    gig = make_gig()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:marketplace_gig_change", args=[gig.pk])
+    data = posted_back(client, url, Gig)  # the page as opened: no packages
+    GigPackage.objects.create(gig=gig, tier="basic", name="Starter", description="b", price_cents=9000, delivery_days=3)
+    data.update(
+        {
+            "packages-TOTAL_FORMS": ["1"],
+            "packages-0-id": [""],
+            "packages-0-gig": [str(gig.pk)],
+            "packages-0-tier": ["basic"],
+            "packages-0-name": ["Starter too"],
+            "packages-0-description": ["Also basic."],
+            "packages-0-price_cents": ["90"],
+            "packages-0-delivery_days": ["3"],
+            "packages-0-revisions": ["1"],
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 200
+    assert "This gig has a Basic package already" in response.content.decode()
+    assert list(GigPackage.objects.filter(gig=gig).values_list("name", flat=True)) == ["Starter"]
+
+
+def test_a_gig_stays_its_sellers_in_the_admin(client, make_gig):
+    """Second outside try (issue 20): changing a gig's seller here made a checkout opened for one seller pay
+    another."""
+    from tests.security.test_admin_writes import posted_back
+
+    gig, other = make_gig(), UserFactory()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:marketplace_gig_change", args=[gig.pk])
+    assert 'name="seller"' not in client.get(url).content.decode()
+    data = posted_back(client, url, Gig)
+    data["seller"] = [str(other.pk)]  # a crafted post is ignored
+    assert client.post(url, data).status_code == 302
+    assert Gig.objects.get(pk=gig.pk).seller_id == gig.seller_id
 
 
 def test_a_planned_package_is_not_deleted_from_the_gig_admin(client, make_gig):

@@ -196,3 +196,21 @@ def test_a_plan_that_no_longer_fits_its_package_cannot_be_ordered():
     assert "cannot be ordered right now" in response.content.decode()
     assert not Checkout.objects.exists()
     assert PackageMilestone.objects.count() == 3
+
+
+def test_a_checkout_pays_only_the_seller_it_names():
+    """Second outside try (issue 20): the gig's seller was changed (in the admin, since made read-only there)
+    while the buyer's checkout was open, and paying it funded an order with the new seller."""
+    from milestones.models import Order as Orders
+
+    seller, buyer, stranger = UserFactory(), UserFactory(), UserFactory()
+    gig = _gig(seller)
+    checkout = services.order_package_checkout(gig_id=gig.pk, tier="standard", buyer=buyer)
+    type(gig).objects.filter(pk=gig.pk).update(seller=stranger)
+
+    page = _client(buyer).get(checkout.get_absolute_url()).content.decode()
+    assert "This gig has another seller since you clicked Order." in page
+    with pytest.raises(PaymentError, match="another seller since you clicked Order. Nothing was charged."):
+        payments.checkout_pay(checkout=checkout, actor=buyer, payment_method=CARD_SUCCEEDS)
+    assert not Orders.objects.exists() and not SandboxOperation.objects.exists()
+    assert Checkout.objects.get(pk=checkout.pk).status == CheckoutStatus.OPEN
