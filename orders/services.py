@@ -370,40 +370,40 @@ def order_package_checkout(*, gig_id, tier, buyer):
     )
 
 
+def _ordered_from(checkout) -> tuple[int, str] | None:
+    """The gig and tier ``checkout`` orders (None if its package is gone)."""
+    if checkout.purpose == "gig_price":
+        return checkout.reference_id, PRICE_TIER
+    package = GigPackage.objects.filter(pk=checkout.reference_id).only("gig_id", "tier").first()
+    return (package.gig_id, package.tier) if package is not None else None
+
+
 def _paid_choice(checkout, *, charged: bool) -> PackageChoice:
-    """What ``checkout`` pays for, if it can still be bought as it was when the checkout opened: the same
-    amount and, for a milestone plan, the same plan (``terms_digest``)."""
+    """What ``checkout`` pays for, if it can still be bought as it was when the checkout opened: from the same
+    seller, for the same amount and, for a milestone plan, the same plan (``terms_digest``)."""
     from payments.exceptions import PaymentError
 
-    if checkout.purpose == "gig_price":
-        gig_id, tier = checkout.reference_id, PRICE_TIER
-    else:
-        package = GigPackage.objects.filter(pk=checkout.reference_id).first()
-        if package is None:
-            raise PaymentError("This package is no longer offered; nothing was charged.")
-        gig_id, tier = package.gig_id, package.tier
+    ordered = _ordered_from(checkout)
+    if ordered is None:
+        raise PaymentError("This package is no longer offered; nothing was charged.")
     try:
-        choice = _package_choice(_orderable_gig(gig_id, checkout.buyer), tier)
+        choice = _package_choice(_orderable_gig(ordered[0], checkout.buyer), ordered[1])
     except OrderError as exc:
         raise PaymentError(str(exc)) from exc
-    if choice.gig.seller_id != checkout.payee_id:  # the buyer agreed to pay the seller the checkout names
-        raise PaymentError(
-            "This gig has another seller since you clicked Order."
-            + ("" if charged else " Nothing was charged.")
-            + " Go back to the gig to see it as it is now and order again."
-        )
-    # the plan first: a plan added, removed or changed also moves what the first payment is (outside try: a
-    # removed plan was reported as "the price changed" with the price as it was)
+    # the buyer agreed to pay the seller the checkout names; then the plan: a plan added, removed or changed
+    # also moves what the first payment is (outside try: a removed plan was reported as "the price changed")
     changed = (
-        "milestone plan"
+        "This gig has another seller"
+        if choice.gig.seller_id != checkout.payee_id
+        else "The milestone plan changed"
         if choice.terms_digest != checkout.terms_digest
-        else "price"
+        else "The price changed"
         if choice.items[0].amount_cents != checkout.amount_cents
         else ""
     )
     if changed:
         raise PaymentError(
-            f"The {changed} changed since you clicked Order."
+            f"{changed} since you clicked Order."
             + ("" if charged else " Nothing was charged.")
             + " Go back to the gig to see it as it is now and order again."
         )
@@ -412,12 +412,9 @@ def _paid_choice(checkout, *, charged: bool) -> PackageChoice:
 
 def _checkout_gig_url(checkout) -> str:
     """The page of the gig ``checkout`` orders from ("" if the gig is off sale or its package is gone)."""
-    if checkout.purpose == "gig_price":
-        gig = Gig.objects.filter(pk=checkout.reference_id).first()
-    else:
-        package = GigPackage.objects.select_related("gig").filter(pk=checkout.reference_id).first()
-        gig = package.gig if package is not None else None
-    return gig.get_absolute_url() if gig is not None and gig.status == GigStatus.ACTIVE else ""
+    ordered = _ordered_from(checkout)
+    gig = Gig.objects.filter(pk=ordered[0], status=GigStatus.ACTIVE).first() if ordered else None
+    return gig.get_absolute_url() if gig is not None else ""
 
 
 def package_checkout_validate(checkout) -> None:
